@@ -1,0 +1,88 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "Lambent",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "lambent", targets: ["lambent"]),
+        .executable(name: "lambent-agent", targets: ["lambent-agent"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+    ],
+    targets: [
+        // Lambda's data model, limits and AWS error catalogue. No I/O.
+        .target(name: "LambentModel"),
+        // SigV4 verification and signing.
+        .target(name: "LambentAuth", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        // Deployment packages: digest, validation, safe unpacking.
+        .target(name: "LambentCode", dependencies: [
+            "ZIPFoundation", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        // Metadata store (SQLite via GRDB) and content-addressed blobs.
+        .target(name: "LambentStore", dependencies: [
+            "LambentModel", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
+        // The framed control channel between server and agent. No Foundation: the agent links it.
+        .target(name: "LambentControl", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        // The in-sandbox agent: Runtime API server and runtime supervisor. No Foundation.
+        .target(name: "LambentAgentCore", dependencies: [
+            "LambentControl",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ]),
+        .executableTarget(
+            name: "lambent-agent",
+            dependencies: ["LambentAgentCore"],
+            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+        ),
+        // Execution environments: sandbox drivers, lifecycle, invoker, logs.
+        .target(name: "LambentRuntime", dependencies: [
+            "LambentModel", "LambentControl", "LambentStore",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The HTTP surface: Lambda REST API, Invoke, Lambent's own endpoints.
+        .target(name: "LambentServer", dependencies: [
+            "LambentModel", "LambentAuth", "LambentCode", "LambentStore", "LambentRuntime",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+        ]),
+        // The `lambent` command line: serve, deploy, invoke, functions, logs.
+        .target(name: "LambentCLI", dependencies: [
+            "LambentServer", "LambentAuth", "LambentModel", "ZIPFoundation",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "lambent", dependencies: ["LambentCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .testTarget(name: "LambentModelTests", dependencies: ["LambentModel"]),
+        .testTarget(name: "LambentStoreTests", dependencies: ["LambentStore"]),
+        .testTarget(name: "LambentRuntimeTests", dependencies: ["LambentRuntime"]),
+        .testTarget(name: "LambentControlTests", dependencies: ["LambentControl", .product(name: "NIOCore", package: "swift-nio")]),
+        .testTarget(name: "LambentAgentCoreTests", dependencies: [
+            "LambentAgentCore", "LambentControl",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "LambentAuthTests", dependencies: ["LambentAuth"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "LambentCodeTests", dependencies: [
+            "LambentCode", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+        ]),
+        .testTarget(name: "LambentServerTests", dependencies: [
+            "LambentServer", .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
+    ]
+)

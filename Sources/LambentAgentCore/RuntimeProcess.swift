@@ -1,0 +1,150 @@
+import Glibc
+
+/// The runtime's process: spawned in its own process group with stdin `/dev/null`
+/// and stdout/stderr on pipes.
+///
+/// All syscalls on the runtime live here, so the logic above stays testable.
+public struct RuntimeProcess: Sendable {
+    /// The runtime's pid, which is also its process group id.
+    public let pid: pid_t
+    /// The read end of the runtime's stdout pipe (non-blocking, close-on-exec).
+    public let stdoutFD: CInt
+    /// The read end of the runtime's stderr pipe (non-blocking, close-on-exec).
+    public let stderrFD: CInt
+
+    /// Spawns `argv` (looked up on `PATH` when it has no `/`) with the agent's environment.
+    ///
+    /// - Throws: ``AgentError`` when a pipe cannot be made or the program cannot be started;
+    ///   the message is Go's (`fork/exec /var/task/bootstrap: no such file or directory`).
+    public static func spawn(argv: [String]) throws -> RuntimeProcess {
+        precondition(!argv.isEmpty, "the runtime's argv is empty")
+        let stdoutPipe = try makePipe()
+        let stderrPipe = try makePipe()
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, stdoutPipe.write, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderrPipe.write, 2)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // Own process group, so one killpg reaches everything the runtime started; default
+        // signal dispositions and an empty mask, because the agent ignores SIGPIPE and
+        // ignored signals survive exec.
+        var defaults = sigset_t()
+        sigfillset(&defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setpgroup(&attributes, 0)
+        posix_spawnattr_setflags(
+            &attributes,
+            Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
+        )
+
+        var pid: pid_t = 0
+        // SAFETY: the C strings live until posix_spawnp returns; the arrays end with nil.
+        let result = withCStrings(argv) { cArgv in
+            posix_spawnp(&pid, argv[0], &actions, &attributes, cArgv, environ)
+        }
+        close(stdoutPipe.write)
+        close(stderrPipe.write)
+        guard result == 0 else {
+            close(stdoutPipe.read)
+            close(stderrPipe.read)
+            throw AgentError(message: "fork/exec \(argv[0]): \(goErrorText(result))")
+        }
+        return RuntimeProcess(pid: pid, stdoutFD: stdoutPipe.read, stderrFD: stderrPipe.read)
+    }
+
+    /// Blocks until the runtime exits and returns its `waitpid` status.
+    public func wait() -> Int32 {
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) == -1 {
+            if errno != EINTR { return 0 }
+        }
+        return status
+    }
+
+    /// Sends SIGKILL to the runtime's whole process group.
+    public func killGroup() {
+        _ = killpg(pid, SIGKILL)
+    }
+
+    /// The runtime's peak resident set size (`VmHWM`) in kB, or 0 when unknown.
+    public func peakMemoryKB() -> UInt64 {
+        Self.peakMemoryKB(pid: pid)
+    }
+
+    /// `VmHWM` of `/proc/<pid>/status` in kB, or 0 when unreadable.
+    public static func peakMemoryKB(pid: pid_t) -> UInt64 {
+        guard let status = readSmallFile("/proc/\(pid)/status") else { return 0 }
+        return procStatusValue(status, key: "VmHWM") ?? 0
+    }
+
+    /// The number in `key:   1234 kB` of a `/proc/<pid>/status` text.
+    static func procStatusValue(_ status: String, key: String) -> UInt64? {
+        for line in status.split(separator: "\n") where line.hasPrefix(key + ":") {
+            let digits = line.dropFirst(key.count + 1).filter { $0.isNumber }
+            return UInt64(digits)
+        }
+        return nil
+    }
+
+    private static func makePipe() throws -> (read: CInt, write: CInt) {
+        var fds: [CInt] = [0, 0]
+        guard pipe(&fds) == 0 else {
+            throw AgentError(message: "pipe: \(goErrorText(errno))")
+        }
+        // Nothing else in the agent forks, so setting close-on-exec after pipe() is race-free.
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
+        return (fds[0], fds[1])
+    }
+}
+
+/// Reads a small file (such as one under `/proc`) whole.
+func readSmallFile(_ path: String) -> String? {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { return nil }
+    defer { close(fd) }
+    var bytes: [UInt8] = []
+    var chunk = [UInt8](repeating: 0, count: 4096)
+    while true {
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if count < 0 && errno == EINTR { continue }
+        guard count > 0 else { break }
+        bytes.append(contentsOf: chunk[0..<count])
+    }
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// `strerror` as Go prints errno texts: first letter lowercased.
+func goErrorText(_ code: CInt) -> String {
+    let text = String(cString: strerror(code))
+    guard let first = text.first else { return text }
+    return first.lowercased() + text.dropFirst()
+}
+
+/// Calls `body` with `strings` as a nil-terminated `char *[]`.
+private func withCStrings<R>(_ strings: [String], _ body: ([UnsafeMutablePointer<CChar>?]) -> R) -> R {
+    // SAFETY: strdup'd copies are freed after body returns; body does not keep them.
+    let pointers = strings.map { strdup($0) } + [nil]
+    defer { pointers.forEach { free($0) } }
+    return body(pointers)
+}
+
+/// An error of the agent itself (bad arguments, a failed syscall).
+public struct AgentError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong and, where it helps, how to fix it.
+    public var message: String
+    /// Creates an error.
+    public init(message: String) { self.message = message }
+    /// The message.
+    public var description: String { message }
+}

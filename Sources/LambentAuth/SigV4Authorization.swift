@@ -1,0 +1,109 @@
+/// The SigV4 parameters of one request, from its `Authorization` header or, for a
+/// presigned URL, from its query string.
+struct SigV4Authorization {
+    /// `AKID/20150830/us-east-1/service/aws4_request`, as sent.
+    var credential: String
+    /// `host;x-amz-date`, as sent.
+    var signedHeaders: String
+    /// The hex signature, as sent.
+    var signature: String
+    /// The request time, as sent (`X-Amz-Date`, or the `Date` header converted to ISO basic).
+    var timestamp: String
+    var date: AmzDate
+    /// `X-Amz-Expires` of a presigned URL; nil for header authentication.
+    var expiresInSeconds: Int64?
+
+    var isPresigned: Bool { expiresInSeconds != nil }
+
+    static let algorithm = "AWS4-HMAC-SHA256"
+
+    // MARK: Authorization header
+
+    /// Parses `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...` and the
+    /// request date, reporting problems with AWS's own messages.
+    static func parse(header: String, request: SignableRequest) throws(SigV4Error) -> SigV4Authorization {
+        let trimmed = header.drop { $0 == " " }
+        let scheme = trimmed.prefix { $0 != " " }
+        let amzDate = request.firstValue(of: "x-amz-date")
+        let httpDate = amzDate == nil ? request.firstValue(of: "date") : nil
+        let hasDate = amzDate != nil || httpDate != nil
+
+        guard scheme == algorithm else {
+            if scheme.hasPrefix("AWS") && scheme.contains("-HMAC-") {
+                throw .unsupportedAlgorithm(String(scheme))
+            }
+            // Not SigV4 at all (a bearer token, a typo): AWS lists everything it expected.
+            throw .incompleteAuthorization(
+                missingCredential: true, missingSignature: true, missingSignedHeaders: true,
+                missingDate: !hasDate, header: header)
+        }
+
+        var credential: Substring?
+        var signedHeaders: Substring?
+        var signature: Substring?
+        // AWS splits on commas and whitespace alike, so `Credential= AKID/...` reports
+        // `'AKID/...' not a valid key=value pair`.
+        let parameters = trimmed.dropFirst(scheme.count).split { $0 == "," || $0 == " " || $0 == "\t" }
+        for parameter in parameters {
+            guard let equals = parameter.firstIndex(of: "=") else {
+                throw .missingEqualSign(String(parameter), header: header)
+            }
+            let value = parameter[parameter.index(after: equals)...]
+            switch parameter[..<equals] {
+            case "Credential": credential = value
+            case "SignedHeaders": signedHeaders = value
+            case "Signature": signature = value
+            default: continue
+            }
+        }
+        guard let credential, !credential.isEmpty, let signedHeaders, !signedHeaders.isEmpty,
+            let signature, !signature.isEmpty, hasDate
+        else {
+            throw .incompleteAuthorization(
+                missingCredential: credential?.isEmpty ?? true, missingSignature: signature?.isEmpty ?? true,
+                missingSignedHeaders: signedHeaders?.isEmpty ?? true, missingDate: !hasDate, header: header)
+        }
+
+        let timestamp: String
+        let date: AmzDate
+        if let amzDate {
+            guard let parsed = AmzDate(iso8601Basic: amzDate) else { throw .malformedDate(amzDate) }
+            (timestamp, date) = (amzDate, parsed)
+        } else {
+            let httpDate = httpDate ?? ""
+            guard let parsed = AmzDate(httpDate: httpDate) else { throw .malformedDate(httpDate) }
+            (timestamp, date) = (parsed.iso8601Basic, parsed)
+        }
+        return SigV4Authorization(
+            credential: String(credential), signedHeaders: String(signedHeaders), signature: String(signature),
+            timestamp: timestamp, date: date, expiresInSeconds: nil)
+    }
+
+    // MARK: Presigned query
+
+    /// Parses the `X-Amz-*` parameters of a presigned URL; nil when the query carries no
+    /// `X-Amz-Algorithm` (the request is then simply unauthenticated).
+    static func parse(presignedQuery query: String) throws(SigV4Error) -> SigV4Authorization? {
+        guard query.contains("X-Amz-Algorithm=") else { return nil }
+        var values: [String: String] = [:]
+        for piece in query.utf8.split(separator: UInt8(ascii: "&")) {
+            let equals = piece.firstIndex(of: UInt8(ascii: "=")) ?? piece.endIndex
+            let key = String(decoding: PercentEncoding.decode(piece[piece.startIndex..<equals]), as: UTF8.self)
+            guard key.hasPrefix("X-Amz-") else { continue }
+            let rawValue = equals == piece.endIndex ? piece[equals...] : piece[piece.index(after: equals)...]
+            values[key] = String(decoding: PercentEncoding.decode(rawValue), as: UTF8.self)
+        }
+        guard let algorithm = values["X-Amz-Algorithm"], let credential = values["X-Amz-Credential"],
+            let signature = values["X-Amz-Signature"], let timestamp = values["X-Amz-Date"],
+            let signedHeaders = values["X-Amz-SignedHeaders"]
+        else { throw .incompletePresignedQuery }
+        guard algorithm == Self.algorithm else { throw .unsupportedAlgorithm(algorithm) }
+        guard let date = AmzDate(iso8601Basic: timestamp) else { throw .malformedDate(timestamp) }
+        // AWS caps presigned URLs at seven days; a missing or bad value means the same cap.
+        let maximum: Int64 = 7 * 24 * 3600
+        let expires = values["X-Amz-Expires"].flatMap { Int64($0) }.map { min(max($0, 0), maximum) } ?? maximum
+        return SigV4Authorization(
+            credential: credential, signedHeaders: signedHeaders, signature: signature,
+            timestamp: timestamp, date: date, expiresInSeconds: expires)
+    }
+}

@@ -1,0 +1,151 @@
+import ArgumentParser
+import Foundation
+import LambentModel
+import ZIPFoundation
+
+/// Options every client command shares.
+struct ClientOptions: ParsableArguments {
+    @Option(help: "Lambent's URL (default: $LAMBENT_ENDPOINT or http://127.0.0.1:9550).") var endpointUrl: String?
+}
+
+/// `lambent deploy <dir>`: zip a folder, create or update the function, wait until it is ready.
+struct DeployCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "deploy", abstract: "Zip a folder and create or update a function from it.")
+
+    @Argument(help: "The folder holding the function's code.") var directory: String
+    @Option(help: "Function name.") var name: String
+    @Option(help: "Runtime, e.g. python3.12.") var runtime = "python3.12"
+    @Option(help: "Handler, e.g. app.handler.") var handler = "app.handler"
+    @Option(help: "Memory in MB.") var memory: Int?
+    @Option(help: "Timeout in seconds.") var timeout: Int?
+    @Option(help: "Execution role ARN (stored, as AWS does).") var role = "arn:aws:iam::000000000000:role/lambent"
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        let client = try LambdaClient(endpoint: options.endpointUrl)
+        let zip = try Self.zipFolder(directory)
+        let path = "/2015-03-31/functions/\(LambdaClient.escape(name))"
+        var config: [String: Any] = ["Runtime": runtime, "Handler": handler, "Role": role]
+        if let memory { config["MemorySize"] = memory }
+        if let timeout { config["Timeout"] = timeout }
+        do {
+            var create = config
+            create["FunctionName"] = name
+            create["Code"] = ["ZipFile": Base64.encode(zip)]
+            _ = try await client.json("POST", "/2015-03-31/functions", object: create)
+            print("created \(name)")
+        } catch let failure as LambdaClient.Failure where failure.type == "ResourceConflictException" {
+            _ = try await client.json("PUT", "\(path)/code", object: ["ZipFile": Base64.encode(zip)])
+            try await waitUntilReady(client, path)
+            _ = try await client.json("PUT", "\(path)/configuration", object: config)
+            print("updated \(name)")
+        }
+        try await waitUntilReady(client, path)
+        print("\(name) is active")
+    }
+
+    func waitUntilReady(_ client: LambdaClient, _ path: String) async throws {
+        for _ in 0..<300 {
+            let config = try await client.json("GET", "\(path)/configuration")
+            let state = config["State"] as? String
+            let update = config["LastUpdateStatus"] as? String
+            if state == "Failed" || update == "Failed" {
+                throw ValidationError("deployment failed: \(config["StateReason"] ?? config["LastUpdateStatusReason"] ?? "")")
+            }
+            if state == "Active" && (update == nil || update == "Successful") { return }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        throw ValidationError("timed out waiting for the function to become active")
+    }
+
+    static func zipFolder(_ directory: String) throws -> [UInt8] {
+        let source = URL(fileURLWithPath: directory)
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("\(directory) is not a folder")
+        }
+        let destination = FileManager.default.temporaryDirectory.appendingPathComponent("lambent-deploy-\(UUID().uuidString).zip")
+        defer { try? FileManager.default.removeItem(at: destination) }
+        try FileManager.default.zipItem(at: source, to: destination, shouldKeepParent: false)
+        return [UInt8](try Data(contentsOf: destination))
+    }
+}
+
+/// `lambent invoke <name>`: invoke synchronously and print the result and the log tail.
+struct InvokeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "invoke", abstract: "Invoke a function and print its result.")
+
+    @Argument(help: "Function name or ARN.") var name: String
+    @Option(help: "Event JSON, or @file to read it from a file.") var payload = "{}"
+    @Flag(help: "Do not print the log tail.") var quiet = false
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        let client = try LambdaClient(endpoint: options.endpointUrl)
+        let body: [UInt8]
+        if payload.hasPrefix("@") {
+            body = [UInt8](try Data(contentsOf: URL(fileURLWithPath: String(payload.dropFirst()))))
+        } else {
+            body = Array(payload.utf8)
+        }
+        let result = try await client.send(
+            "POST", "/2015-03-31/functions/\(LambdaClient.escape(name))/invocations", body: body,
+            headers: ["X-Amz-Log-Type": "Tail"])
+        if !quiet, let tail = result.headers["x-amz-log-result"], let bytes = Base64.decode(tail) {
+            FileHandle.standardError.write(Data(bytes))
+        }
+        print(String(decoding: result.body, as: UTF8.self))
+        if result.headers["x-amz-function-error"] != nil { throw ExitCode(1) }
+    }
+}
+
+/// `lambent functions`: list functions.
+struct FunctionsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "functions", abstract: "List functions.")
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        let client = try LambdaClient(endpoint: options.endpointUrl)
+        var marker: String?
+        print("NAME".padding(toLength: 32, withPad: " ", startingAt: 0) + "RUNTIME     MEMORY  TIMEOUT  LAST MODIFIED")
+        repeat {
+            let query = marker.map { "Marker=\(LambdaClient.escape($0))" } ?? ""
+            let page = try await client.json("GET", "/2015-03-31/functions/", query: query)
+            for function in page["Functions"] as? [[String: Any]] ?? [] {
+                let name = (function["FunctionName"] as? String ?? "")
+                let runtime = (function["Runtime"] as? String ?? "")
+                print(name.padding(toLength: 32, withPad: " ", startingAt: 0)
+                      + runtime.padding(toLength: 12, withPad: " ", startingAt: 0)
+                      + "\(function["MemorySize"] ?? "")".padding(toLength: 8, withPad: " ", startingAt: 0)
+                      + "\(function["Timeout"] ?? "")".padding(toLength: 9, withPad: " ", startingAt: 0)
+                      + "\(function["LastModified"] ?? "")")
+            }
+            marker = page["NextMarker"] as? String
+        } while marker != nil
+    }
+}
+
+/// `lambent logs <name> [--follow]`: print a function's log events.
+struct LogsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a function's logs.")
+
+    @Argument(help: "Function name.") var name: String
+    @Flag(name: .shortAndLong, help: "Keep printing new events.") var follow = false
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        let client = try LambdaClient(endpoint: options.endpointUrl)
+        var after: Int64 = 0
+        while true {
+            let result = try await client.send("GET", "/lambent/v1/logs/\(LambdaClient.escape(name))", query: "after=\(after)")
+            for line in result.body.split(separator: UInt8(ascii: "\n")) {
+                guard let event = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
+                after = max(after, (event["id"] as? NSNumber)?.int64Value ?? after)
+                print(event["message"] as? String ?? "")
+            }
+            FileHandle.standardOutput.synchronizeFile()
+            if !follow { return }
+            try await Task.sleep(for: .milliseconds(500))
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import LambentAuth
+
+/// A minimal signed client for Lambent's API, used by the CLI commands. It reads the same
+/// credentials as the AWS CLI: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_DEFAULT_REGION`.
+struct LambdaClient {
+    struct Failure: Error, CustomStringConvertible {
+        var status: Int
+        var type: String
+        var message: String
+        var description: String { "\(type) (\(status)): \(message)" }
+    }
+
+    let endpoint: URL
+    let signer: SigV4Signer
+
+    init(endpoint: String?) throws {
+        let environment = ProcessInfo.processInfo.environment
+        let url = endpoint ?? environment["LAMBENT_ENDPOINT"] ?? "http://127.0.0.1:9550"
+        guard let parsed = URL(string: url), parsed.host != nil else { throw ValidationError("invalid endpoint URL: \(url)") }
+        guard let id = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"] else {
+            throw ValidationError("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to the credentials `lambent serve` printed")
+        }
+        let region = environment["AWS_DEFAULT_REGION"] ?? environment["AWS_REGION"] ?? "us-east-1"
+        self.endpoint = parsed
+        self.signer = SigV4Signer(key: AccessKey(accessKeyID: id, secretAccessKey: secret), region: region, service: "lambda")
+    }
+
+    /// Sends a signed request; returns status, headers and body, throwing Lambda errors.
+    func send(_ method: String, _ path: String, query: String = "", body: [UInt8] = [], headers: [String: String] = [:],
+              allowErrors: Bool = false) async throws -> (status: Int, headers: [String: String], body: Data) {
+        var components = URLComponents(url: endpoint, resolvingAgainstBaseURL: false)!
+        components.percentEncodedPath = path
+        components.percentEncodedQuery = query.isEmpty ? nil : query
+        var request = URLRequest(url: components.url!)
+        request.httpMethod = method
+        request.timeoutInterval = 960
+        var host = endpoint.host!
+        if let port = endpoint.port { host += ":\(port)" }
+        var toSign: [(name: String, value: String)] = [("host", host)]
+        for (name, value) in headers {
+            toSign.append((name, value))
+            request.setValue(value, forHTTPHeaderField: name)
+        }
+        if !body.isEmpty {
+            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+            toSign.append(("content-type", "application/json"))
+            request.httpBody = Data(body)
+        }
+        for (name, value) in signer.sign(method: method, path: path, query: query, headers: toSign, body: body, date: Date()) {
+            request.setValue(value, forHTTPHeaderField: name)
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        guard let http = response as? HTTPURLResponse else { throw ValidationError("no HTTP response") }
+        var responseHeaders: [String: String] = [:]
+        for (name, value) in http.allHeaderFields {
+            responseHeaders[String(describing: name).lowercased()] = String(describing: value)
+        }
+        if http.statusCode >= 400 && !allowErrors {
+            let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
+            throw Failure(status: http.statusCode, type: responseHeaders["x-amzn-errortype"] ?? "Error",
+                          message: (object?["message"] as? String) ?? String(decoding: data, as: UTF8.self))
+        }
+        return (http.statusCode, responseHeaders, data)
+    }
+
+    func json(_ method: String, _ path: String, query: String = "", object: [String: Any]? = nil) async throws -> [String: Any] {
+        let body = try object.map { try JSONSerialization.data(withJSONObject: $0) }.map { [UInt8]($0) } ?? []
+        let result = try await send(method, path, query: query, body: body)
+        if result.body.isEmpty { return [:] }
+        return (try JSONSerialization.jsonObject(with: result.body) as? [String: Any]) ?? [:]
+    }
+
+    static func escape(_ name: String) -> String {
+        name.addingPercentEncoding(withAllowedCharacters: .alphanumerics.union(CharacterSet(charactersIn: "-_.~"))) ?? name
+    }
+}
+
+struct ValidationError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

@@ -1,0 +1,82 @@
+import ArgumentParser
+import Foundation
+import LambentServer
+import Logging
+
+/// `lambent serve`: runs a Lambent node.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the Lambent server (Lambda API on --host:--port).")
+
+    @Option(help: "Address to listen on.") var host = "127.0.0.1"
+    @Option(help: "Port to listen on.") var port = 9550
+    @Option(help: "Where Lambent keeps its database, code and credentials (default: $XDG_DATA_HOME/lambent or ~/.local/share/lambent).")
+    var dataDir: String?
+    @Option(help: "Where language runtimes are installed (default: <data-dir>/runtimes; env LAMBENT_RUNTIMES_DIR).")
+    var runtimesDir: String?
+    @Option(help: "The AWS region the server presents.") var region = "us-east-1"
+    @Option(help: "The AWS account id the server presents.") var accountId = "000000000000"
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+
+    func run() async throws {
+        let environment = ProcessInfo.processInfo.environment
+        let data = URL(fileURLWithPath: dataDir ?? Self.defaultDataDirectory(environment))
+        var config = ServerConfiguration(dataDirectory: data, agentPath: try Self.agentPath())
+        config.host = host
+        config.port = port
+        config.region = region
+        config.accountID = accountId
+        if let runtimes = runtimesDir ?? environment["LAMBENT_RUNTIMES_DIR"] {
+            config.runtimesDirectory = URL(fileURLWithPath: runtimes)
+        }
+        var logger = Logger(label: "lambent")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        let server: LambentServer
+        do {
+            server = try LambentServer(configuration: config, logger: logger)
+        } catch {
+            FileHandle.standardError.write(Data("lambent: cannot start: \(error)\n".utf8))
+            throw ExitCode(1)
+        }
+        let key = server.credentials.key
+        let endpoint = "http://\(host):\(port)"
+        var banner = "Lambent \(LambentVersion.current) listening on \(endpoint)  (data: \(data.path))\n"
+        if server.credentials.isNew {
+            banner += """
+
+            Generated root credentials (stored in \(data.path)/credentials.json, shown only now):
+              export AWS_ACCESS_KEY_ID=\(key.accessKeyID)
+              export AWS_SECRET_ACCESS_KEY=\(key.secretAccessKey)
+              export AWS_DEFAULT_REGION=\(region)
+            or:
+              aws configure set aws_access_key_id \(key.accessKeyID)
+              aws configure set aws_secret_access_key \(key.secretAccessKey)
+              aws configure set region \(region)
+            then: aws lambda list-functions --endpoint-url \(endpoint)
+
+            """
+        }
+        let text = banner
+        try await server.run(onReady: { FileHandle.standardOutput.write(Data(text.utf8)) })
+    }
+
+    static func defaultDataDirectory(_ environment: [String: String]) -> String {
+        if let xdg = environment["XDG_DATA_HOME"], !xdg.isEmpty { return "\(xdg)/lambent" }
+        return "\(environment["HOME"] ?? NSHomeDirectory())/.local/share/lambent"
+    }
+
+    /// The agent ships next to the `lambent` executable.
+    static func agentPath() throws -> String {
+        let executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let candidate = URL(fileURLWithPath: executable).deletingLastPathComponent().appendingPathComponent("lambent-agent").path
+        guard FileManager.default.isExecutableFile(atPath: candidate) else {
+            FileHandle.standardError.write(Data("lambent: lambent-agent not found next to \(executable); build it with `swift build`\n".utf8))
+            throw ExitCode(1)
+        }
+        return candidate
+    }
+}
+
+enum LambentVersion {
+    static let current = "0.1.0"
+}

@@ -1,0 +1,141 @@
+/// A function's configuration as the Lambda API returns it (`FunctionConfiguration` in the
+/// service model). Field names on the wire are AWS's; optional fields are omitted when nil.
+public struct FunctionConfiguration: Codable, Sendable, Equatable {
+    public var functionName: String
+    public var functionArn: String
+    public var runtime: String
+    public var role: String
+    public var handler: String
+    public var codeSize: Int
+    public var description: String
+    public var timeout: Int
+    public var memorySize: Int
+    /// AWS's timestamp format, e.g. `2026-11-23T10:00:00.000+0000`.
+    public var lastModified: String
+    /// Base64 SHA-256 of the deployment package.
+    public var codeSha256: String
+    public var version: String
+    public var environment: EnvironmentResponse
+    public var tracingConfig: TracingConfig
+    public var revisionId: String
+    public var state: FunctionState?
+    public var stateReason: String?
+    public var stateReasonCode: String?
+    public var lastUpdateStatus: LastUpdateStatus?
+    public var lastUpdateStatusReason: String?
+    public var lastUpdateStatusReasonCode: String?
+    public var packageType: String
+    public var architectures: [String]
+    public var ephemeralStorage: EphemeralStorage
+    public var snapStart: SnapStartResponse
+    public var runtimeVersionConfig: RuntimeVersionConfig?
+    public var loggingConfig: LoggingConfig
+
+    /// The shape ListFunctions returns: without state, update status and runtime version.
+    public var listed: FunctionConfiguration {
+        var copy = self
+        copy.state = nil
+        copy.stateReason = nil
+        copy.stateReasonCode = nil
+        copy.lastUpdateStatus = nil
+        copy.lastUpdateStatusReason = nil
+        copy.lastUpdateStatusReasonCode = nil
+        copy.runtimeVersionConfig = nil
+        return copy
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case functionName = "FunctionName", functionArn = "FunctionArn", runtime = "Runtime", role = "Role"
+        case handler = "Handler", codeSize = "CodeSize", description = "Description", timeout = "Timeout"
+        case memorySize = "MemorySize", lastModified = "LastModified", codeSha256 = "CodeSha256"
+        case version = "Version", environment = "Environment", tracingConfig = "TracingConfig"
+        case revisionId = "RevisionId", state = "State", stateReason = "StateReason"
+        case stateReasonCode = "StateReasonCode", lastUpdateStatus = "LastUpdateStatus"
+        case lastUpdateStatusReason = "LastUpdateStatusReason"
+        case lastUpdateStatusReasonCode = "LastUpdateStatusReasonCode", packageType = "PackageType"
+        case architectures = "Architectures", ephemeralStorage = "EphemeralStorage", snapStart = "SnapStart"
+        case runtimeVersionConfig = "RuntimeVersionConfig", loggingConfig = "LoggingConfig"
+    }
+
+    /// Creates a configuration; `FunctionService` is the one place that builds these.
+    public init(
+        functionName: String, functionArn: String, runtime: String, role: String, handler: String,
+        codeSize: Int, description: String, timeout: Int, memorySize: Int, lastModified: String,
+        codeSha256: String, version: String = "$LATEST", environment: [String: String],
+        revisionId: String, state: FunctionState, ephemeralStorage: Int, runtimeVersionArn: String,
+        logGroup: String
+    ) {
+        self.functionName = functionName
+        self.functionArn = functionArn
+        self.runtime = runtime
+        self.role = role
+        self.handler = handler
+        self.codeSize = codeSize
+        self.description = description
+        self.timeout = timeout
+        self.memorySize = memorySize
+        self.lastModified = lastModified
+        self.codeSha256 = codeSha256
+        self.version = version
+        self.environment = EnvironmentResponse(variables: environment)
+        self.tracingConfig = TracingConfig(mode: "PassThrough")
+        self.revisionId = revisionId
+        self.state = state
+        self.packageType = "Zip"
+        self.architectures = ["x86_64"]
+        self.ephemeralStorage = EphemeralStorage(size: ephemeralStorage)
+        self.snapStart = SnapStartResponse(applyOn: "None", optimizationStatus: "Off")
+        self.runtimeVersionConfig = RuntimeVersionConfig(runtimeVersionArn: runtimeVersionArn)
+        self.loggingConfig = LoggingConfig(logFormat: "Text", logGroup: logGroup)
+    }
+}
+
+/// `State` of a function.
+public enum FunctionState: String, Codable, Sendable {
+    case pending = "Pending", active = "Active", inactive = "Inactive", failed = "Failed"
+}
+
+/// `LastUpdateStatus` of a function.
+public enum LastUpdateStatus: String, Codable, Sendable {
+    case successful = "Successful", failed = "Failed", inProgress = "InProgress"
+}
+
+/// `Environment` in a response.
+public struct EnvironmentResponse: Codable, Sendable, Equatable {
+    public var variables: [String: String]
+    enum CodingKeys: String, CodingKey { case variables = "Variables" }
+}
+
+/// `TracingConfig`.
+public struct TracingConfig: Codable, Sendable, Equatable {
+    public var mode: String
+    enum CodingKeys: String, CodingKey { case mode = "Mode" }
+}
+
+/// `EphemeralStorage`: the size of /tmp in MB.
+public struct EphemeralStorage: Codable, Sendable, Equatable {
+    public var size: Int
+    public init(size: Int) { self.size = size }
+    enum CodingKeys: String, CodingKey { case size = "Size" }
+}
+
+/// `SnapStart` in a response (Lambent reports it off).
+public struct SnapStartResponse: Codable, Sendable, Equatable {
+    public var applyOn: String
+    public var optimizationStatus: String
+    enum CodingKeys: String, CodingKey { case applyOn = "ApplyOn", optimizationStatus = "OptimizationStatus" }
+}
+
+/// `RuntimeVersionConfig`.
+public struct RuntimeVersionConfig: Codable, Sendable, Equatable {
+    public var runtimeVersionArn: String
+    public init(runtimeVersionArn: String) { self.runtimeVersionArn = runtimeVersionArn }
+    enum CodingKeys: String, CodingKey { case runtimeVersionArn = "RuntimeVersionArn" }
+}
+
+/// `LoggingConfig`.
+public struct LoggingConfig: Codable, Sendable, Equatable {
+    public var logFormat: String
+    public var logGroup: String
+    enum CodingKeys: String, CodingKey { case logFormat = "LogFormat", logGroup = "LogGroup" }
+}

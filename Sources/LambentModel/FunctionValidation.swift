@@ -1,0 +1,88 @@
+/// Validation of configuration values shared by CreateFunction and UpdateFunctionConfiguration.
+/// Messages follow AWS's ValidationException wording.
+public enum FunctionValidation {
+    public static func memorySize(_ value: Int) throws(LambdaError) {
+        if value < Limits.memory.lowerBound {
+            throw .validation(value: "\(value)", field: "memorySize", constraint: "Member must have value greater than or equal to \(Limits.memory.lowerBound)")
+        }
+        if value > Limits.memory.upperBound {
+            throw .validation(value: "\(value)", field: "memorySize", constraint: "Member must have value less than or equal to \(Limits.memory.upperBound)")
+        }
+    }
+
+    public static func timeout(_ value: Int) throws(LambdaError) {
+        if value < Limits.timeout.lowerBound {
+            throw .validation(value: "\(value)", field: "timeout", constraint: "Member must have value greater than or equal to 1")
+        }
+        if value > Limits.timeout.upperBound {
+            throw .validation(value: "\(value)", field: "timeout", constraint: "Member must have value less than or equal to 900")
+        }
+    }
+
+    public static func ephemeralStorage(_ value: Int) throws(LambdaError) {
+        if value < Limits.ephemeralStorage.lowerBound {
+            throw .validation(value: "\(value)", field: "ephemeralStorage.size", constraint: "Member must have value greater than or equal to 512")
+        }
+        if value > Limits.ephemeralStorage.upperBound {
+            throw .validation(value: "\(value)", field: "ephemeralStorage.size", constraint: "Member must have value less than or equal to 10240")
+        }
+    }
+
+    public static func description(_ value: String) throws(LambdaError) {
+        if value.count > Limits.descriptionLength {
+            throw .validation(value: value, field: "description", constraint: "Member must have length less than or equal to 256")
+        }
+    }
+
+    /// `arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`.
+    public static func role(_ value: String) throws(LambdaError) {
+        let parts = value.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
+        let ok = parts.count == 6 && parts[0] == "arn" && (parts[1].isEmpty || parts[1].hasPrefix("aws"))
+            && parts[2] == "iam" && parts[3].isEmpty && FunctionReference.isAccount(String(parts[4]))
+            && parts[5].hasPrefix("role") && parts[5].count > 5
+        guard ok else {
+            throw .validation(value: value, field: "role",
+                              constraint: "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+")
+        }
+    }
+
+    /// `[^\s]+`, at most 128 characters.
+    public static func handler(_ value: String) throws(LambdaError) {
+        if value.count > 128 {
+            throw .validation(value: value, field: "handler", constraint: "Member must have length less than or equal to 128")
+        }
+        if value.isEmpty || value.contains(where: \.isWhitespace) {
+            throw .validation(value: value, field: "handler", constraint: "Member must satisfy regular expression pattern: [^\\s]+")
+        }
+    }
+
+    /// Keys `[a-zA-Z]([a-zA-Z0-9_])+`, total size ≤ 4 KB, and no reserved names.
+    public static func environment(_ variables: [String: String]) throws(LambdaError) {
+        var size = 0
+        for (key, value) in variables {
+            size += key.utf8.count + value.utf8.count
+            let bytes = Array(key.utf8)
+            let valid = bytes.count >= 2 && (bytes[0].isASCIIAlphanumeric && !(bytes[0] >= 0x30 && bytes[0] <= 0x39))
+                && bytes.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "_") }
+            guard valid else {
+                throw .validation(value: key, field: "environment.variables",
+                                  constraint: "Map keys must satisfy constraint: [Member must satisfy regular expression pattern: [a-zA-Z]([a-zA-Z0-9_])+]")
+            }
+            if reservedEnvironmentKeys.contains(key) {
+                throw .invalidParameter("Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: \(key)")
+            }
+        }
+        if size > Limits.environmentBytes {
+            throw .invalidParameter("Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: \(size)")
+        }
+    }
+
+    /// Keys a function may not set (Lambda reserves them).
+    public static let reservedEnvironmentKeys: Set<String> = [
+        "_HANDLER", "_X_AMZN_TRACE_ID", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE", "AWS_LAMBDA_LOG_GROUP_NAME", "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
+    ]
+}

@@ -1,0 +1,40 @@
+/// The Lambda runtimes Lambent knows, and which of them it can run.
+public enum LambdaRuntime {
+    /// Every runtime identifier Lambda's API accepts today (the service model's `Runtime` enum,
+    /// less the deprecated ones AWS refuses for new functions).
+    public static let known: [String] = [
+        "nodejs20.x", "nodejs22.x", "nodejs24.x", "python3.9", "python3.10", "python3.11", "python3.12",
+        "python3.13", "python3.14", "java17", "java21", "java25", "ruby3.2", "ruby3.3", "ruby3.4",
+        "dotnet8", "provided.al2", "provided.al2023",
+    ]
+
+    /// Runtimes AWS no longer accepts for creating or updating functions.
+    public static let deprecated: Set<String> = [
+        "python2.7", "python3.6", "python3.7", "python3.8", "nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10",
+        "nodejs10.x", "nodejs12.x", "nodejs14.x", "nodejs16.x", "nodejs18.x", "java8", "java8.al2", "java11",
+        "go1.x", "provided", "ruby2.5", "ruby2.7", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1",
+        "dotnetcore3.1", "dotnet6", "dotnet7",
+    ]
+
+    /// The Python runtimes Lambent runs.
+    public static let python: [String] = (9...14).map { "python3.\($0)" }
+
+    /// Checks a runtime for CreateFunction/UpdateFunctionConfiguration: known to Lambda, not
+    /// deprecated, and one Lambent can run.
+    public static func validate(_ runtime: String, runnable: [String] = python) throws(LambdaError) {
+        if deprecated.contains(runtime) {
+            throw LambdaError.invalidParameter(
+                "The runtime parameter of \(runtime) is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.")
+        }
+        guard known.contains(runtime) else {
+            throw LambdaError(
+                status: 400, type: "ValidationException",
+                message: "Value \(runtime) at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [\(known.joined(separator: ", "))] or be a valid ARN",
+                isUserError: false)
+        }
+        guard runnable.contains(runtime) else {
+            throw LambdaError.invalidParameter(
+                "The runtime \(runtime) is not supported by this Lambent server. Supported runtimes: \(runnable.joined(separator: ", ")).")
+        }
+    }
+}

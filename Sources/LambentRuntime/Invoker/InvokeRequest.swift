@@ -1,0 +1,35 @@
+import LambentStore
+import NIOCore
+
+/// A synchronous invocation, as the API hands it to the invoker.
+public struct InvokeRequest: Sendable {
+    public var function: FunctionRecord
+    /// Host directory of the function's unpacked code.
+    public var codeDirectory: String
+    public var payload: ByteBuffer
+    public var clientContext: String?
+    public var wantsLogTail: Bool
+    /// The ARN the caller used (with its qualifier, if any), passed to the runtime.
+    public var invokedFunctionARN: String
+
+    public init(function: FunctionRecord, codeDirectory: String, payload: ByteBuffer, clientContext: String?,
+                wantsLogTail: Bool, invokedFunctionARN: String) {
+        self.function = function
+        self.codeDirectory = codeDirectory
+        self.payload = payload
+        self.clientContext = clientContext
+        self.wantsLogTail = wantsLogTail
+        self.invokedFunctionARN = invokedFunctionARN
+    }
+}
+
+/// What an invocation returns to the caller.
+public struct InvokeResult: Sendable {
+    public var requestID: String
+    public var payload: ByteBuffer
+    /// `Unhandled` when the function (or its environment) failed.
+    public var functionError: String?
+    /// The invocation's log lines (START to REPORT) when the caller asked for the tail.
+    public var logTail: [String]?
+    public var executedVersion: String
+}

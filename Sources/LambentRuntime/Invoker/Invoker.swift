@@ -1,0 +1,371 @@
+import Foundation
+import LambentControl
+import LambentModel
+import LambentStore
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// Runs invocations: finds a warm environment of the function's current revision or starts
+/// one, hands it the event, waits for the outcome within the function's timeout, and writes
+/// Lambda's START/END/REPORT lines.
+///
+/// ```swift
+/// let result = try await invoker.invoke(InvokeRequest(function: record, codeDirectory: dir, payload: body,
+///                                                     clientContext: nil, wantsLogTail: false,
+///                                                     invokedFunctionARN: record.configuration.functionArn))
+/// ```
+public final class Invoker: Service, Sendable {
+    public struct Configuration: Sendable {
+        /// The agent executable.
+        public var agentPath: String
+        /// Where environments' diagnostics files go.
+        public var stateDirectory: URL
+        public var region: String
+        /// How long a runtime may take to initialize (Lambda: 10 s).
+        public var initLimit: Duration
+
+        public init(agentPath: String, stateDirectory: URL, region: String, initLimit: Duration = .seconds(10)) {
+            self.agentPath = agentPath
+            self.stateDirectory = stateDirectory
+            self.region = region
+            self.initLimit = initLimit
+        }
+    }
+
+    private let configuration: Configuration
+    private let driver: any SandboxDriver
+    private let python: PythonRuntime
+    private let logSink: LogSink
+    private let logger: Logger
+    private let eventLoopGroup: any EventLoopGroup
+    private let pools = Mutex(Pools())
+
+    private struct Pools {
+        /// Idle environments by key (function name + revision), most recently used last.
+        var idle: [String: [Environment]] = [:]
+        /// Every live environment by id.
+        var all: [String: Environment] = [:]
+        var isShuttingDown = false
+    }
+
+    public init(
+        configuration: Configuration, driver: any SandboxDriver, python: PythonRuntime, logSink: LogSink,
+        logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+    ) {
+        self.configuration = configuration
+        self.driver = driver
+        self.python = python
+        self.logSink = logSink
+        self.logger = logger
+        self.eventLoopGroup = eventLoopGroup
+        try? FileManager.default.createDirectory(at: configuration.stateDirectory, withIntermediateDirectories: true)
+    }
+
+    /// Number of live environments (all states).
+    public var environmentCount: Int { pools.withLock { $0.all.count } }
+
+    static func key(for function: FunctionRecord) -> String {
+        "\(function.name)@\(function.configuration.revisionId)"
+    }
+
+    // MARK: Invoke
+
+    public func invoke(_ request: InvokeRequest) async throws(LambdaError) -> InvokeResult {
+        let config = request.function.configuration
+        let requestID = UUID().uuidString.lowercased()
+        let key = Self.key(for: request.function)
+
+        var environment = takeIdle(key: key)
+        if environment == nil {
+            environment = try await startEnvironment(for: request, key: key)
+        }
+        guard let environment else { throw LambdaError.service("no environment") }
+        if case .failure(let result) = await waitReady(environment, requestID: requestID, config: config) {
+            return result
+        }
+
+        let invocation = Invocation(
+            requestID: requestID,
+            deadlineMs: clockMilliseconds() + UInt64(config.timeout) * 1000,
+            invokedFunctionARN: request.invokedFunctionARN,
+            traceID: Self.traceID(),
+            clientContext: request.clientContext,
+            cognitoIdentity: nil,
+            payload: request.payload)
+        let started = ContinuousClock.now
+        let (outcome, tailStart) = await environment.invoke(
+            invocation, timeout: .seconds(Int64(config.timeout)), collectTail: request.wantsLogTail)
+        let elapsed = ContinuousClock.now - started
+        let durationMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+
+        var payload: ByteBuffer
+        var functionError: String?
+        var maxMemoryKB: UInt64 = 0
+        switch outcome {
+        case .response(let body, let memory):
+            payload = body
+            maxMemoryKB = memory
+        case .functionError(_, let body, let memory):
+            payload = body
+            functionError = "Unhandled"
+            maxMemoryKB = memory
+        case .exited(let reason):
+            payload = Self.errorPayload(type: "Runtime.ExitError",
+                                        message: "RequestId: \(requestID) Error: Runtime exited with error: \(reason)")
+            functionError = "Unhandled"
+        case .timedOut:
+            payload = Self.errorPayload(type: "Sandbox.Timedout",
+                                        message: LogFormat.timeoutMessage(requestID: requestID, seconds: config.timeout))
+            functionError = "Unhandled"
+        }
+
+        var tail = tailStart
+        var platformLines: [String] = []
+        if case .timedOut = outcome {
+            platformLines.append("\(Self.isoTimestamp()) \(requestID) Task timed out after \(config.timeout).00 seconds")
+        }
+        let initMicros = environment.takeInitDuration()
+        platformLines.append(LogFormat.end(requestID: requestID))
+        platformLines.append(LogFormat.report(
+            requestID: requestID, durationMs: durationMs, memorySizeMB: config.memorySize,
+            maxMemoryUsedMB: Int((maxMemoryKB + 1023) / 1024),
+            initDurationMs: initMicros.map { Double($0) / 1000 }))
+        environment.emitPlatform(platformLines, tail: &tail)
+
+        release(environment)
+        return InvokeResult(
+            requestID: requestID, payload: payload, functionError: functionError,
+            logTail: request.wantsLogTail ? tail : nil, executedVersion: config.version)
+    }
+
+    private enum Readiness {
+        case ready
+        case failure(InvokeResult)
+    }
+
+    private func waitReady(_ environment: Environment, requestID: String, config: FunctionConfiguration) async -> Readiness {
+        let outcome = await environment.waitUntilReady(
+            limit: .nanoseconds(Int64(configuration.initLimit.components.seconds) * 1_000_000_000),
+            eventLoop: eventLoopGroup.any())
+        func failed(_ payload: ByteBuffer, lines: [String]) -> Readiness {
+            environment.emit(lines)
+            return .failure(InvokeResult(requestID: requestID, payload: payload, functionError: "Unhandled",
+                                         logTail: nil, executedVersion: config.version))
+        }
+        switch outcome {
+        case .ready:
+            return .ready
+        case .failed(let errorType, let body):
+            let type = errorType.isEmpty ? "Runtime.Unknown" : errorType
+            return failed(body, lines: ["INIT_REPORT Init Duration: n/a\tPhase: init\tStatus: error\tError Type: \(type)"])
+        case .exited(let reason):
+            return failed(Self.errorPayload(type: "Runtime.ExitError",
+                                            message: "RequestId: \(requestID) Error: Runtime exited with error: \(reason)"),
+                          lines: ["INIT_REPORT Init Duration: n/a\tPhase: init\tStatus: error\tError Type: Runtime.ExitError"])
+        case .timedOut:
+            let seconds = configuration.initLimit.components.seconds
+            return failed(Self.errorPayload(type: "Sandbox.Timedout",
+                                            message: "RequestId: \(requestID) Error: Task timed out after \(seconds).00 seconds"),
+                          lines: ["INIT_REPORT Init Duration: \(seconds * 1000).00 ms\tPhase: init\tStatus: timeout"])
+        }
+    }
+
+    // MARK: Pool
+
+    private func takeIdle(key: String) -> Environment? {
+        pools.withLock { pools in
+            while let environment = pools.idle[key]?.popLast() {
+                if !environment.isGone { return environment }
+            }
+            return nil
+        }
+    }
+
+    private func release(_ environment: Environment) {
+        guard !environment.isGone else { return }
+        let retire = pools.withLock { pools -> Bool in
+            if pools.isShuttingDown { return true }
+            pools.idle[environment.key, default: []].append(environment)
+            return false
+        }
+        if retire { environment.retire() }
+    }
+
+    private func forget(_ environment: Environment) {
+        pools.withLock { pools in
+            pools.all[environment.id] = nil
+            pools.idle[environment.key]?.removeAll { $0 === environment }
+            if pools.idle[environment.key]?.isEmpty == true { pools.idle[environment.key] = nil }
+        }
+        // Give the kernel a moment to finish the sandbox, then reap it; bwrap exits as soon as its
+        // namespace's init is gone.
+        let pid = environment.process.pid
+        Task.detached {
+            for _ in 0..<200 where !Syscalls.reap(pid) {
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+        }
+    }
+
+    /// Retires every environment of a function that does not serve `currentRevision`
+    /// (all of them when nil): idle ones now, busy ones when their invocation ends.
+    public func retire(functionName: String, keepingRevision currentRevision: String? = nil) {
+        let keep = currentRevision.map { "\(functionName)@\($0)" }
+        let victims = pools.withLock { pools in
+            pools.all.values.filter { $0.functionName == functionName && $0.key != keep }
+        }
+        for environment in victims { environment.retire() }
+    }
+
+    // MARK: Cold start
+
+    private func startEnvironment(for request: InvokeRequest, key: String) async throws(LambdaError) -> Environment {
+        let config = request.function.configuration
+        if pools.withLock({ $0.isShuttingDown }) {
+            throw LambdaError(status: 503, type: "ServiceException", message: "Lambent is shutting down", isUserError: false)
+        }
+        let runtime: PythonRuntime.Provisioned
+        do {
+            runtime = try await python.provision(config.runtime)
+        } catch {
+            throw LambdaError.service(error.message)
+        }
+        let environmentID = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let logStream = "\(Self.logDate())/[\(config.version)]\(environmentID)"
+        let names = ResourceNames(region: configuration.region, accountID: "")
+        var variables = request.function.configuration.environment.variables
+        let reserved: [String: String] = [
+            "AWS_LAMBDA_FUNCTION_NAME": config.functionName,
+            "AWS_LAMBDA_FUNCTION_VERSION": config.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": String(config.memorySize),
+            "AWS_LAMBDA_LOG_GROUP_NAME": names.logGroup(config.functionName),
+            "AWS_LAMBDA_LOG_STREAM_NAME": logStream,
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:9001",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "_HANDLER": config.handler,
+            "LAMBDA_TASK_ROOT": "/var/task",
+            "LAMBDA_RUNTIME_DIR": "/var/runtime",
+            "AWS_REGION": configuration.region,
+            "AWS_DEFAULT_REGION": configuration.region,
+            "AWS_EXECUTION_ENV": "AWS_Lambda_\(config.runtime)",
+            "TZ": ":UTC",
+            "PATH": "/var/lang/bin:/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+            "LANG": "en_US.UTF-8",
+            "LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
+            "PYTHONPATH": "/var/runtime",
+            "HOME": "/tmp",
+        ]
+        variables.merge(reserved) { _, platform in platform }
+
+        let spec = SandboxSpec(
+            environmentID: environmentID, codeDirectory: request.codeDirectory, runtimeDirectory: runtime.directory,
+            agentPath: configuration.agentPath,
+            runtimeCommand: [runtime.interpreter, "-m", "awslambdaric", config.handler],
+            environment: variables, memoryMB: config.memorySize, ephemeralStorageMB: config.ephemeralStorage.size,
+            diagnosticsPath: configuration.stateDirectory.appendingPathComponent("\(environmentID).stderr").path)
+        let process: SandboxProcess
+        do {
+            process = try driver.launch(spec)
+        } catch {
+            throw LambdaError.service("could not start an execution environment: \(error.message)")
+        }
+        let environment = Environment(
+            id: environmentID, key: key, functionName: config.functionName,
+            logGroup: names.logGroup(config.functionName), logStream: logStream, process: process,
+            driver: driver, logSink: logSink,
+            logger: logger, onGone: { [weak self] gone in self?.forget(gone) })
+        pools.withLock { $0.all[environmentID] = environment }
+        do {
+            let channel = try await ClientBootstrap(group: eventLoopGroup)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            ByteToMessageHandler(ControlMessageDecoder()),
+                            MessageToByteHandler(ControlMessageEncoder()),
+                            ControlChannelHandler(environment: environment),
+                        ])
+                    }
+                }
+                .withConnectedSocket(process.controlFD)
+                .get()
+            environment.attach(channel)
+        } catch {
+            driver.destroy(process)
+            Syscalls.close(process.controlFD)
+            forget(environment)
+            throw LambdaError.service("could not connect to the execution environment: \(error)")
+        }
+        logger.debug("environment started", metadata: [
+            "lambent.function": "\(config.functionName)", "lambent.environment": "\(environmentID)",
+        ])
+        return environment
+    }
+
+    // MARK: Lifecycle
+
+    public func run() async throws {
+        try await gracefulShutdown()
+        await shutdown()
+    }
+
+    /// Retires every environment; in-flight invocations finish first (up to their timeouts).
+    public func shutdown() async {
+        let all = pools.withLock { pools in
+            pools.isShuttingDown = true
+            return Array(pools.all.values)
+        }
+        for environment in all { environment.retire() }
+        // Wait until every environment is gone (busy ones end at their deadline at the latest).
+        while pools.withLock({ !$0.all.isEmpty }) {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    // MARK: Helpers
+
+    static func errorPayload(type: String, message: String) -> ByteBuffer {
+        let object = ["errorType": type, "errorMessage": message]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return ByteBuffer(bytes: data)
+    }
+
+    static func traceID() -> String {
+        let seconds = String(UInt64(Date().timeIntervalSince1970), radix: 16)
+        let random = (0..<24).map { _ in String(UInt8.random(in: 0..<16), radix: 16) }.joined()
+        return "Root=1-\(seconds)-\(random);Parent=\(String(UInt64.random(in: 0...UInt64.max), radix: 16));Sampled=0"
+    }
+
+    static func logDate() -> String {
+        let parts = LambdaTimestamp.format(Date()).prefix(10).split(separator: "-")
+        return parts.joined(separator: "/")
+    }
+
+    static func isoTimestamp() -> String {
+        let text = LambdaTimestamp.format(Date())
+        return String(text.prefix(23)) + "Z"
+    }
+}
+
+/// Feeds the agent's frames to its environment.
+final class ControlChannelHandler: ChannelInboundHandler, Sendable {
+    typealias InboundIn = ControlMessage
+    let environment: Environment
+
+    init(environment: Environment) { self.environment = environment }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        environment.received(unwrapInboundIn(data))
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        environment.channelClosed()
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import Logging
+
+/// Provisions the Python runtime: a host Python interpreter, and awslambdaric (the real AWS
+/// runtime interface client, from PyPI) installed once into `<runtimes>/python<X.Y>/` and
+/// mounted read-only at /var/runtime.
+///
+/// Lambda's `python3.N` identifiers map to the host's `python3.N` when it has one, and
+/// otherwise to the host's default `python3` (at least 3.9): Lambent runs the code with the
+/// interpreter it has rather than refusing a function that almost always works. The server
+/// logs which interpreter serves which runtime.
+public actor PythonRuntime {
+    /// A provisioned runtime: what the sandbox mounts and runs.
+    public struct Provisioned: Sendable {
+        /// The interpreter, a path that exists both on the host and in the sandbox.
+        public var interpreter: String
+        /// The interpreter's version, e.g. "3.11".
+        public var version: String
+        /// Host directory with awslambdaric, mounted at /var/runtime.
+        public var directory: String
+    }
+
+    private let runtimesDirectory: URL
+    private let logger: Logger
+    private var provisioned: [String: Provisioned] = [:]
+    private var interpreters: [String: (path: String, version: String)]?
+
+    public init(runtimesDirectory: URL, logger: Logger) {
+        self.runtimesDirectory = runtimesDirectory
+        self.logger = logger
+    }
+
+    /// The interpreter search path: system directories only, since they are what the
+    /// sandbox binds (never a home directory).
+    static let searchDirectories = ["/usr/bin", "/usr/local/bin"]
+
+    /// Whether some Python ≥ 3.9 exists to run functions with.
+    public nonisolated static func hostHasPython() -> Bool {
+        searchDirectories.contains { FileManager.default.isExecutableFile(atPath: "\($0)/python3") }
+    }
+
+    /// The runtime for a Lambda identifier such as "python3.12", installing awslambdaric if needed.
+    public func provision(_ runtime: String) async throws(SandboxError) -> Provisioned {
+        let interpreter = try resolveInterpreter(for: runtime)
+        if let ready = provisioned[interpreter.version] { return ready }
+        let directory = runtimesDirectory.appendingPathComponent("python\(interpreter.version)")
+        let marker = directory.appendingPathComponent("awslambdaric").path
+        if !FileManager.default.fileExists(atPath: marker) {
+            try await install(into: directory, pythonVersion: interpreter.version)
+        }
+        let result = Provisioned(interpreter: interpreter.path, version: interpreter.version, directory: directory.path)
+        provisioned[interpreter.version] = result
+        return result
+    }
+
+    private func resolveInterpreter(for runtime: String) throws(SandboxError) -> (path: String, version: String) {
+        if interpreters == nil { interpreters = Self.discoverInterpreters() }
+        let wanted = runtime.replacingOccurrences(of: "python", with: "")
+        if let exact = interpreters?[wanted] { return exact }
+        for directory in Self.searchDirectories {
+            let path = "\(directory)/python3"
+            if let version = Self.version(of: path), let minor = Int(version.split(separator: ".").last ?? ""), minor >= 9 {
+                logger.notice("runtime \(runtime) runs on the host's Python \(version)", metadata: ["lambent.runtime": "\(runtime)"])
+                return (path, version)
+            }
+        }
+        throw SandboxError(.runtimeUnavailable, "no Python 3.9 or later in /usr/bin or /usr/local/bin (apt-get install python3)")
+    }
+
+    static func discoverInterpreters() -> [String: (path: String, version: String)] {
+        var found: [String: (path: String, version: String)] = [:]
+        for directory in searchDirectories {
+            for minor in 9...14 {
+                let path = "\(directory)/python3.\(minor)"
+                if found["3.\(minor)"] == nil, FileManager.default.isExecutableFile(atPath: path) {
+                    found["3.\(minor)"] = (path, "3.\(minor)")
+                }
+            }
+        }
+        return found
+    }
+
+    static func version(of interpreter: String) -> String? {
+        let output = try? run([interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        return output?.status == 0 ? output?.text.trimmingCharacters(in: .whitespacesAndNewlines) : nil
+    }
+
+    /// Installs awslambdaric with whichever pip the host has, for the interpreter's version,
+    /// as binary wheels only, into a temporary directory renamed into place when complete.
+    private func install(into directory: URL, pythonVersion: String) async throws(SandboxError) {
+        let parent = directory.deletingLastPathComponent()
+        let temporary = parent.appendingPathComponent(".install-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        logger.notice("installing awslambdaric for Python \(pythonVersion) into \(directory.path) (first use; needs PyPI)")
+        let pips: [[String]] = [["python3", "-m", "pip"], ["/usr/bin/python3", "-m", "pip"], ["pip3"], ["pip"]]
+        var failure = "no pip found (apt-get install python3-pip)"
+        for pip in pips {
+            let command = ["/usr/bin/env"] + pip + [
+                "install", "--quiet", "--disable-pip-version-check", "--no-warn-script-location",
+                "--target", temporary.path, "--python-version", pythonVersion, "--only-binary=:all:",
+                "--implementation", "cp", "awslambdaric",
+            ]
+            guard let result = try? Self.run(command) else { continue }
+            if result.status == 0 {
+                try? FileManager.default.removeItem(at: directory)
+                do {
+                    try FileManager.default.moveItem(at: temporary, to: directory)
+                } catch {
+                    throw SandboxError(.runtimeUnavailable, "could not install the Python runtime: \(error)")
+                }
+                return
+            }
+            failure = "`\(pip.joined(separator: " ")) install awslambdaric` failed: \(result.text.suffix(600))"
+            try? FileManager.default.removeItem(at: temporary)
+            if result.text.contains("No module named pip") || result.status == 127 { continue }
+            break
+        }
+        throw SandboxError(.runtimeUnavailable, "could not install awslambdaric from PyPI: \(failure)")
+    }
+
+    static func run(_ argv: [String]) throws -> (status: Int32, text: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,85 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs each environment under bubblewrap with fresh mount, pid, ipc, uts and network
+/// namespaces. The root is an empty tmpfs holding read-only binds of the host's system
+/// directories, the code at /var/task, the runtime at /var/runtime, the agent, and a private,
+/// size-limited /tmp. The network namespace has only loopback, which is also what lets every
+/// agent listen on 127.0.0.1:9001.
+///
+/// Killing the outer bwrap process kills the namespace's init (`--die-with-parent`), and the
+/// kernel then kills every process in the pid namespace: nothing outlives `destroy`.
+public struct BubblewrapDriver: SandboxDriver {
+    public var name: String { "namespaces" }
+    /// Path of the bwrap executable.
+    public let bwrapPath: String
+
+    /// Finds bwrap on the usual paths; throws `.unavailable` with the install hint if absent.
+    public init(bwrapPath: String? = nil) throws(SandboxError) {
+        let candidates = bwrapPath.map { [$0] } ?? ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"]
+        guard let found = candidates.first(where: { access($0, X_OK) == 0 }) else {
+            throw SandboxError(.unavailable, "bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
+        }
+        self.bwrapPath = found
+    }
+
+    /// Host paths bound read-only when they exist: the system's programs and libraries and the
+    /// few files of /etc that language runtimes read.
+    static let systemBinds = ["/usr", "/etc/ld.so.cache", "/etc/ssl", "/etc/ca-certificates",
+                              "/etc/localtime", "/etc/nsswitch.conf", "/etc/mime.types"]
+    static let mergedUsrLinks = [("usr/lib", "/lib"), ("usr/lib64", "/lib64"), ("usr/bin", "/bin"), ("usr/sbin", "/sbin")]
+
+    /// The bwrap argument vector for a spec (pure; unit-tested).
+    public func arguments(for spec: SandboxSpec) -> [String] {
+        var args = [bwrapPath, "--die-with-parent", "--new-session",
+                    "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup-try",
+                    "--hostname", "localhost"]
+        for path in Self.systemBinds where access(path, F_OK) == 0 {
+            args += ["--ro-bind", path, path]
+        }
+        for (target, link) in Self.mergedUsrLinks {
+            if isSymlink(link) {
+                args += ["--symlink", target, link]
+            } else if access(link, F_OK) == 0 {
+                args += ["--ro-bind", link, link]
+            }
+        }
+        args += ["--proc", "/proc", "--dev", "/dev",
+                 "--perms", "1777", "--size", String(spec.ephemeralStorageMB * 1024 * 1024), "--tmpfs", "/tmp",
+                 "--ro-bind", spec.codeDirectory, "/var/task",
+                 "--ro-bind", spec.runtimeDirectory, "/var/runtime",
+                 "--ro-bind", spec.agentPath, "/var/lambent/agent",
+                 "--dir", "/opt",
+                 "--chdir", "/var/task",
+                 "--clearenv"]
+        for (key, value) in spec.environment.sorted(by: { $0.key < $1.key }) {
+            args += ["--setenv", key, value]
+        }
+        args += ["--", "/var/lambent/agent", "--control-fd", "3", "--"]
+        args += spec.runtimeCommand
+        return args
+    }
+
+    public func launch(_ spec: SandboxSpec) throws(SandboxError) -> SandboxProcess {
+        let sockets = try Syscalls.socketPair()
+        defer { Syscalls.close(sockets.child) }
+        do {
+            let pid = try Syscalls.spawn(arguments(for: spec), environment: [], inherit: sockets.child,
+                                         stderrPath: spec.diagnosticsPath)
+            return SandboxProcess(pid: pid, controlFD: sockets.server)
+        } catch {
+            Syscalls.close(sockets.server)
+            throw error
+        }
+    }
+
+    public func destroy(_ process: SandboxProcess) {
+        Syscalls.kill(process.pid)
+    }
+
+    private func isSymlink(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFLNK
+    }
+}

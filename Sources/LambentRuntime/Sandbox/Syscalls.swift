@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// The few process and descriptor system calls Lambent makes, in one place, so that what
+/// sits above them can be read (and faked) without libc in the way.
+public enum Syscalls {
+    /// glibc's POSIX_SPAWN_SETSID (2.26+), which Swift's Glibc module does not import.
+    static let spawnSetSID: Int32 = 0x80
+
+    /// A connected pair of Unix stream sockets, both close-on-exec.
+    public static func socketPair() throws(SandboxError) -> (server: Int32, child: Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw SandboxError(.spawnFailed, "socketpair failed: errno \(errno)")
+        }
+        return (fds[0], fds[1])
+    }
+
+    /// Spawns `argv` with `environment`, giving the child `inherit` as descriptor 3, /dev/null as
+    /// stdin and stdout, and `stderrPath` (created, truncated) as stderr. Every other descriptor
+    /// of the server is close-on-exec, so the child sees nothing else. The child leads a new
+    /// session, so no terminal signal of the server's reaches it.
+    public static func spawn(
+        _ argv: [String], environment: [String], inherit: Int32, stderrPath: String
+    ) throws(SandboxError) -> pid_t {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        posix_spawn_file_actions_adddup2(&actions, inherit, 3)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var defaultSignals = sigset_t()
+        sigfillset(&defaultSignals)
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigdefault(&attributes, &defaultSignals)
+        posix_spawnattr_setsigmask(&attributes, &noSignals)
+        posix_spawnattr_setflags(
+            &attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | Self.spawnSetSID))
+
+        let cArgv = argv.map { strdup($0) } + [nil]
+        let cEnv = environment.map { strdup($0) } + [nil]
+        defer {
+            cArgv.forEach { free($0) }
+            cEnv.forEach { free($0) }
+        }
+        var pid: pid_t = 0
+        let result = posix_spawn(&pid, argv[0], &actions, &attributes, cArgv, cEnv)
+        guard result == 0 else {
+            throw SandboxError(.spawnFailed, "could not start \(argv[0]): \(String(cString: strerror(result)))")
+        }
+        return pid
+    }
+
+    /// Sends SIGKILL to a process (ignoring a process that is already gone).
+    public static func kill(_ pid: pid_t) {
+        _ = Glibc.kill(pid, SIGKILL)
+    }
+
+    /// Reaps a child if it has exited; returns true once it is gone.
+    public static func reap(_ pid: pid_t) -> Bool {
+        var status: Int32 = 0
+        let result = waitpid(pid, &status, WNOHANG)
+        return result == pid || (result == -1 && errno == ECHILD)
+    }
+
+    /// Closes a descriptor.
+    public static func close(_ fd: Int32) {
+        _ = Glibc.close(fd)
+    }
+}

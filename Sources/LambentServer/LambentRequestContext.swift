@@ -1,0 +1,23 @@
+import Hummingbird
+import Logging
+
+/// The request context of Lambent's HTTP surface: Hummingbird's core storage plus who signed
+/// the request.
+public struct LambentRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// The access key that signed the request (set by `SigV4Middleware`).
+    public var accessKeyID: String?
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+    }
+
+    /// Bodies are size-checked per operation by `SigV4Middleware`, which collects them first.
+    public var maxUploadSize: Int { BodyLimits.maximum }
+}
+
+/// Request body limits by operation.
+enum BodyLimits {
+    /// The largest body read at all: a 50 MB zip, base64-encoded in JSON, with room to spare.
+    static let maximum = 80 * 1024 * 1024
+}

@@ -1,0 +1,108 @@
+import Foundation
+import Hummingbird
+import LambentAuth
+import LambentModel
+import LambentRuntime
+import LambentStore
+import Logging
+import ServiceLifecycle
+
+/// Settings of `lambent serve`.
+public struct ServerConfiguration: Sendable {
+    public var host = "127.0.0.1"
+    public var port = 9550
+    public var dataDirectory: URL
+    public var runtimesDirectory: URL?
+    public var region = "us-east-1"
+    public var accountID = "000000000000"
+    public var agentPath: String
+    public var concurrencyLimit = 1000
+
+    public init(dataDirectory: URL, agentPath: String) {
+        self.dataDirectory = dataDirectory
+        self.agentPath = agentPath
+    }
+}
+
+/// Builds and runs one Lambent node: store, log sink, invoker and HTTP API under one
+/// `ServiceGroup`, which shuts them down in reverse order on SIGTERM/SIGINT: the HTTP server
+/// stops accepting and finishes in-flight requests, then the invoker stops every
+/// environment, then the log sink writes what is left.
+///
+/// ```swift
+/// let server = try await LambentServer(configuration: config, logger: logger)
+/// try await server.run()
+/// ```
+public struct LambentServer: Sendable {
+    public let configuration: ServerConfiguration
+    public let credentials: RootCredentials
+    let logger: Logger
+    let store: SQLiteStore
+    let logSink: LogSink
+    let invoker: Invoker
+    let service: FunctionService
+    let blobs: BlobStore
+    let codeLinks: CodeLinks
+    let names: ResourceNames
+
+    public init(configuration: ServerConfiguration, logger: Logger) throws {
+        self.configuration = configuration
+        self.logger = logger
+        let manager = FileManager.default
+        let data = configuration.dataDirectory
+        try manager.createDirectory(at: data, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        credentials = try RootCredentials.load(dataDirectory: data, environment: ProcessInfo.processInfo.environment)
+        store = try SQLiteStore(path: data.appendingPathComponent("lambent.sqlite").path)
+        blobs = try BlobStore(root: data.appendingPathComponent("blobs"))
+        let codeRoot = data.appendingPathComponent("code")
+        try manager.createDirectory(at: codeRoot, withIntermediateDirectories: true)
+        names = ResourceNames(region: configuration.region, accountID: configuration.accountID)
+        logSink = LogSink(store: store, logger: logger)
+        let driver = try BubblewrapDriver()
+        let runtimes = configuration.runtimesDirectory ?? data.appendingPathComponent("runtimes")
+        invoker = Invoker(
+            configuration: .init(agentPath: configuration.agentPath,
+                                 stateDirectory: data.appendingPathComponent("environments"),
+                                 region: configuration.region),
+            driver: driver, python: PythonRuntime(runtimesDirectory: runtimes, logger: logger),
+            logSink: logSink, logger: logger)
+        let runnable = PythonRuntime.hostHasPython() ? LambdaRuntime.python : []
+        service = FunctionService(store: store, blobs: blobs, codeRoot: codeRoot, names: names, invoker: invoker,
+                                  runnableRuntimes: runnable, logger: logger)
+        codeLinks = CodeLinks(secret: credentials.key.secretAccessKey)
+    }
+
+    /// The HTTP router with every route and middleware.
+    public func router() -> Router<LambentRequestContext> {
+        let router = Router(context: LambentRequestContext.self)
+        router.add(middleware: AWSErrorMiddleware())
+        let key = credentials.key
+        router.add(middleware: SigV4Middleware(verifier: SigV4Verifier(
+            service: "lambda", lookup: { $0 == key.accessKeyID ? key : nil })))
+        FunctionRoutes(service: service, codeLinks: codeLinks,
+                       accountLimit: AccountLimit(concurrentExecutions: configuration.concurrencyLimit)).register(on: router)
+        InvokeRoutes(service: service, invoker: invoker, names: names).register(on: router)
+        LambentRoutes(store: store, blobs: blobs, codeLinks: codeLinks, names: names).register(on: router)
+        return router
+    }
+
+    /// Runs until SIGTERM or SIGINT.
+    public func run(onReady: @escaping @Sendable () -> Void = {}) async throws {
+        await service.collectUnusedCode()
+        let app = Application(
+            router: router(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Lambent"),
+            onServerRunning: { _ in onReady() },
+            logger: logger)
+        let group = ServiceGroup(
+            configuration: .init(
+                services: [
+                    .init(service: logSink),
+                    .init(service: invoker),
+                    .init(service: app),
+                ],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+    }
+}

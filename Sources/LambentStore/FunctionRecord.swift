@@ -1,0 +1,37 @@
+import LambentModel
+
+/// Everything Lambent keeps about a function: its configuration as the API returns it, its
+/// tags, and the key of its code blob.
+public struct FunctionRecord: Codable, Sendable, Equatable {
+    public var configuration: FunctionConfiguration
+    public var tags: [String: String]
+    /// Hex SHA-256 of the deployment package: the key of its blob and unpacked tree.
+    public var codeKey: String
+
+    public init(configuration: FunctionConfiguration, tags: [String: String], codeKey: String) {
+        self.configuration = configuration
+        self.tags = tags
+        self.codeKey = codeKey
+    }
+
+    public var name: String { configuration.functionName }
+}
+
+/// One line of a function's log, as CloudWatch Logs would hold it.
+public struct FunctionLogEvent: Codable, Sendable, Equatable {
+    /// Row id, increasing; used to follow a log.
+    public var id: Int64
+    public var group: String
+    public var stream: String
+    /// Unix epoch milliseconds.
+    public var timestamp: Int64
+    public var message: String
+
+    public init(id: Int64 = 0, group: String, stream: String, timestamp: Int64, message: String) {
+        self.id = id
+        self.group = group
+        self.stream = stream
+        self.timestamp = timestamp
+        self.message = message
+    }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+import LambentCLI
+
+@main
+struct Lambent {
+    static func main() async {
+        await LambentCommand.main(nil)
+    }
+}
