@@ -107,21 +107,19 @@ struct FunctionsCommand: AsyncParsableCommand {
     func run() async throws {
         let client = try LambdaClient(endpoint: options.endpointUrl)
         var marker: String?
-        print("NAME".padding(toLength: 32, withPad: " ", startingAt: 0) + "RUNTIME     MEMORY  TIMEOUT  LAST MODIFIED")
+        var rows: [[String]] = [["NAME", "RUNTIME", "MEMORY", "TIMEOUT", "LAST MODIFIED"]]
         repeat {
             let query = marker.map { "Marker=\(LambdaClient.escape($0))" } ?? ""
             let page = try await client.json("GET", "/2015-03-31/functions/", query: query)
             for function in page["Functions"] as? [[String: Any]] ?? [] {
-                let name = (function["FunctionName"] as? String ?? "")
-                let runtime = (function["Runtime"] as? String ?? "")
-                print(name.padding(toLength: 32, withPad: " ", startingAt: 0)
-                      + runtime.padding(toLength: 12, withPad: " ", startingAt: 0)
-                      + "\(function["MemorySize"] ?? "")".padding(toLength: 8, withPad: " ", startingAt: 0)
-                      + "\(function["Timeout"] ?? "")".padding(toLength: 9, withPad: " ", startingAt: 0)
-                      + "\(function["LastModified"] ?? "")")
+                rows.append(["FunctionName", "Runtime", "MemorySize", "Timeout", "LastModified"].map { "\(function[$0] ?? "")" })
             }
             marker = page["NextMarker"] as? String
         } while marker != nil
+        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            print(zip(row, widths).map { $0.padding(toLength: $1 + 2, withPad: " ", startingAt: 0) }.joined())
+        }
     }
 }
 

@@ -27,10 +27,8 @@ public enum LambdaRuntime {
                 "The runtime parameter of \(runtime) is no longer supported for creating or updating AWS Lambda functions. We recommend you use a supported runtime while creating or updating functions.")
         }
         guard known.contains(runtime) else {
-            throw LambdaError(
-                status: 400, type: "ValidationException",
-                message: "Value \(runtime) at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [\(known.joined(separator: ", "))] or be a valid ARN",
-                isUserError: false)
+            throw LambdaError.invalidParameter(
+                "Value \(runtime) at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [\(known.joined(separator: ", "))] or be a valid ARN")
         }
         guard runnable.contains(runtime) else {
             throw LambdaError.invalidParameter(

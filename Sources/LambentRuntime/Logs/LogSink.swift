@@ -40,11 +40,16 @@ public final class LogSink: Service, Sendable {
     public func run() async throws {
         // Flush on a timer until shutdown, then once more for what the last invocations wrote.
         await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: self.interval)
+            while true {
+                do {
+                    try await Task.sleep(for: self.interval)
+                } catch {
+                    return
+                }
                 await self.flush()
             }
         }
-        await flush()
+        // The final flush must not see the loop's cancellation (the store would refuse to write).
+        await Task { await self.flush() }.value
     }
 }

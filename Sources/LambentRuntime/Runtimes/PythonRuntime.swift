@@ -24,6 +24,7 @@ public actor PythonRuntime {
     private let logger: Logger
     private var provisioned: [String: Provisioned] = [:]
     private var interpreters: [String: (path: String, version: String)]?
+    private var fallback: (path: String, version: String)?
 
     public init(runtimesDirectory: URL, logger: Logger) {
         self.runtimesDirectory = runtimesDirectory
@@ -57,10 +58,13 @@ public actor PythonRuntime {
         if interpreters == nil { interpreters = Self.discoverInterpreters() }
         let wanted = runtime.replacingOccurrences(of: "python", with: "")
         if let exact = interpreters?[wanted] { return exact }
+        if let fallback { return fallback }
         for directory in Self.searchDirectories {
             let path = "\(directory)/python3"
             if let version = Self.version(of: path), let minor = Int(version.split(separator: ".").last ?? ""), minor >= 9 {
-                logger.notice("runtime \(runtime) runs on the host's Python \(version)", metadata: ["lambent.runtime": "\(runtime)"])
+                logger.notice("runtimes without a matching host interpreter run on the host's Python \(version)",
+                              metadata: ["lambent.runtime": "\(runtime)"])
+                fallback = (path, version)
                 return (path, version)
             }
         }

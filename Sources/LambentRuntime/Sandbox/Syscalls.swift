@@ -33,6 +33,11 @@ public enum Syscalls {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, inherit, 3)
+        // Descriptors other threads open without O_CLOEXEC (Foundation's pipes, for one) must
+        // not leak into the sandbox: close everything from 4 up in the child.
+        if let closeFrom = closeFromAction {
+            _ = closeFrom(&actions, 4)
+        }
 
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
@@ -59,6 +64,17 @@ public enum Syscalls {
         }
         return pid
     }
+
+    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34+), looked up at run time since
+    /// Swift's Glibc module does not import it.
+    private static let closeFromAction: CloseFrom? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np") else {
+            return nil
+        }
+        return unsafeBitCast(symbol, to: CloseFrom.self)
+    }()
 
     /// Sends SIGKILL to a process (ignoring a process that is already gone).
     public static func kill(_ pid: pid_t) {
