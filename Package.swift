@@ -69,6 +69,9 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lambent", dependencies: ["LambentCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Benchmark baseline (bench/run.sh): a hello-world Hummingbird server.
+        .executableTarget(name: "lambent-bench-hello", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
+                          path: "bench/HelloServer"),
         .testTarget(name: "LambentModelTests", dependencies: ["LambentModel"]),
         .testTarget(name: "LambentStoreTests", dependencies: ["LambentStore"]),
         .testTarget(name: "LambentRuntimeTests", dependencies: ["LambentRuntime"]),

@@ -58,8 +58,10 @@ final class AgentSupervisor: @unchecked Sendable {
         eventLoop.assertInEventLoop()
         switch stateMachine.nextRequested() {
         case .deliver(let invocation):
+            sendAfterLogs(.nextRequested)
             return .deliver(invocation)
         case .park:
+            sendAfterLogs(.nextRequested)
             parkedNext = handler
             return .parked
         case .reportReadyAndDeliver(let invocation):
@@ -139,7 +141,7 @@ final class AgentSupervisor: @unchecked Sendable {
             }
         case .shutdown:
             stop()
-        case .ready, .initError, .response, .invokeError, .log, .exited:
+        case .ready, .initError, .response, .invokeError, .log, .exited, .nextRequested:
             // Agent-to-server messages have no meaning here; ignore rather than die.
             break
         }

@@ -20,6 +20,7 @@
 //   6     invokeError    requestID:text errorType:text body:bytes maxMemoryKB:number
 //   7     log            bytes:bytes
 //   8     exited         reason:text
+//   9     nextRequested  -
 
 /// The kind byte of each frame (see the format at the top of this file).
 enum ControlFrameKind: UInt8 {
@@ -31,6 +32,7 @@ enum ControlFrameKind: UInt8 {
     case invokeError = 6
     case log = 7
     case exited = 8
+    case nextRequested = 9
 }
 
 /// The field size that marks an absent optional field.

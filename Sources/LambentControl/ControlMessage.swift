@@ -81,4 +81,8 @@ public enum ControlMessage: Sendable, Equatable {
     /// The runtime exited; `reason` is worded as Go words it and AWS prints it:
     /// `exit status 1`, `signal: killed`, `signal: segmentation fault`.
     case exited(reason: String)
+    /// The runtime asked for its next invocation again (every `/next` after the first, which
+    /// sends `ready`): the previous invocation is over for the runtime, and an invocation
+    /// sent from now on is delivered rather than lost if the runtime dies.
+    case nextRequested
 }

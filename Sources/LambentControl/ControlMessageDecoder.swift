@@ -88,6 +88,8 @@ public struct ControlMessageDecoder: NIOSingleStepByteToMessageDecoder {
             message = .log(try frame.readBytesField())
         case .exited:
             message = .exited(reason: try frame.readTextField())
+        case .nextRequested:
+            message = .nextRequested
         }
         guard frame.readableBytes == 0 else {
             throw ControlProtocolError(

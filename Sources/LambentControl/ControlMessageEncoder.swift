@@ -48,6 +48,8 @@ public struct ControlMessageEncoder: MessageToByteEncoder {
         case .exited(let reason):
             out.writeInteger(ControlFrameKind.exited.rawValue)
             out.writeTextField(reason)
+        case .nextRequested:
+            out.writeInteger(ControlFrameKind.nextRequested.rawValue)
         }
         let length = out.writerIndex - lengthIndex - frameLengthSize
         out.setInteger(UInt32(length), at: lengthIndex)

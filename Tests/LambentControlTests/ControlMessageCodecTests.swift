@@ -39,6 +39,7 @@ let everyMessage: [ControlMessage] = [
     .log(ByteBuffer(string: "START line\nEND line\n")),
     .log(ByteBuffer()),
     .exited(reason: "signal: segmentation fault (core dumped)"),
+    .nextRequested,
 ]
 
 func encode(_ messages: [ControlMessage]) throws -> ByteBuffer {

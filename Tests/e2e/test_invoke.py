@@ -171,6 +171,37 @@ def test_timeout_reports_sandbox_timedout_and_recovers(lambda_client, function):
     assert after.payload["env_id"] != before.payload["env_id"]
 
 
+def test_timeout_destroys_every_process_of_the_environment(lambda_client, function):
+    """After a timeout no process the handler started survives (the whole sandbox is destroyed)."""
+    import random
+    import subprocess
+    import time as _time
+
+    marker = "%d.%06d" % (random.randint(1000, 9999), random.randint(0, 999999))
+    name = function("probe", Timeout=1)["FunctionName"]
+    timed_out = invoke(lambda_client, name, {"action": "spawn_and_hang", "marker": marker, "seconds": 5})
+    assert timed_out.payload["errorType"] == "Sandbox.Timedout"
+    survivors = ""
+    for _ in range(50):
+        survivors = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True).stdout
+        if not survivors:
+            break
+        _time.sleep(0.1)
+    assert survivors == "", f"processes outlived the environment: {survivors}"
+
+
+def test_response_over_6mb_is_function_response_size_too_large(lambda_client, function):
+    """A handler returning more than 6 MB gets Function.ResponseSizeTooLarge, as on AWS."""
+    name = function("probe")["FunctionName"]
+    result = invoke(lambda_client, name, {"action": "big_response", "bytes": 7 * 1024 * 1024})
+    assert result.status == 200
+    assert result.function_error == "Unhandled"
+    assert result.payload["errorType"] == "Function.ResponseSizeTooLarge"
+    assert "6291556 bytes" in result.payload["errorMessage"]
+    after = invoke(lambda_client, name, {"action": "echo"})
+    assert after.status == 200 and after.function_error is None, after.payload
+
+
 def test_runtime_exit_reports_exit_error_and_recovers(lambda_client, function):
     """A handler calling os._exit(1) gets Runtime.ExitError; the next invoke still works."""
     name = function("probe")["FunctionName"]

@@ -13,6 +13,9 @@ final class Environment: Sendable {
         case response(ByteBuffer, maxMemoryKB: UInt64)
         case functionError(type: String, body: ByteBuffer, maxMemoryKB: UInt64)
         case exited(reason: String)
+        /// The runtime died before it took the invocation (it crashed after its previous
+        /// one): the invocation never started and can run elsewhere.
+        case notDelivered(reason: String)
         case timedOut
     }
 
@@ -49,6 +52,10 @@ final class Environment: Sendable {
         var partialLine: [UInt8] = []
         var invocationCount = 0
         var initDurationMicros: UInt64?
+        /// The runtime is blocked in `/next`: an invocation sent now reaches it at once.
+        var runtimeWaiting = false
+        /// An invocation was sent while the runtime was not (yet) asking for one.
+        var awaitingDelivery = false
     }
 
     init(
@@ -142,6 +149,8 @@ final class Environment: Sendable {
                 if action == .sendInvoke {
                     core.invokeWaiter = continuation
                     core.tail = collectTail ? [start] : nil
+                    core.awaitingDelivery = !core.runtimeWaiting
+                    core.runtimeWaiting = false
                 }
                 return (action, self.channel.withLock { $0 })
             }
@@ -191,12 +200,15 @@ final class Environment: Sendable {
     }
 
     private func finishInitAfterExit(_ outcome: Outcome) {
+        var reason = "exit status 1"
+        if case .exited(let exitReason) = outcome { reason = exitReason }
+        if case .notDelivered(let exitReason) = outcome { reason = exitReason }
         let waiter = core.withLock { core in
-            if case .exited(let reason) = outcome { core.initOutcome = .exited(reason: reason) }
+            core.initOutcome = .exited(reason: reason)
             defer { core.initWaiter = nil }
             return core.initWaiter
         }
-        if case .exited(let reason) = outcome { waiter?.resume(returning: .exited(reason: reason)) }
+        waiter?.resume(returning: .exited(reason: reason))
         destroy()
     }
 
@@ -214,7 +226,10 @@ final class Environment: Sendable {
         case .log(let bytes):
             appendOutput(bytes)
         case .ready(let micros):
+            runtimeAskedForNext()
             finishInit(.ready, outcome: .ready(initDurationMicros: micros))
+        case .nextRequested:
+            runtimeAskedForNext()
         case .initError(let errorType, let body):
             flushPartialLine()
             finishInit(.initFailed, outcome: .failed(errorType: errorType, body: body))
@@ -238,16 +253,22 @@ final class Environment: Sendable {
         destroy()
     }
 
-    private func runtimeExited(reason: String) {
-        let state = core.withLock { $0.machine.state }
-        switch state {
-        case .initializing:
-            complete(.exited, outcome: .exited(reason: reason))
-        case .busy, .idle:
-            complete(.exited, outcome: .exited(reason: reason))
-        case .gone:
-            break
+    private func runtimeAskedForNext() {
+        core.withLock { core in
+            if core.awaitingDelivery {
+                core.awaitingDelivery = false
+            } else {
+                core.runtimeWaiting = true
+            }
         }
+    }
+
+    private func runtimeExited(reason: String) {
+        let undelivered = core.withLock { core in
+            defer { core.runtimeWaiting = false }
+            return core.awaitingDelivery
+        }
+        complete(.exited, outcome: undelivered ? .notDelivered(reason: reason) : .exited(reason: reason))
     }
 
     /// Kills the sandbox and reports the environment gone (idempotent).

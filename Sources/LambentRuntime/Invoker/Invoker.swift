@@ -74,18 +74,27 @@ public final class Invoker: Service, Sendable {
     // MARK: Invoke
 
     public func invoke(_ request: InvokeRequest) async throws(LambdaError) -> InvokeResult {
-        let config = request.function.configuration
         let requestID = UUID().uuidString.lowercased()
-        let key = Self.key(for: request.function)
-
-        var environment = takeIdle(key: key)
-        if environment == nil {
-            environment = try await startEnvironment(for: request, key: key)
-        }
-        guard let environment else { throw LambdaError.service("no environment") }
-        if case .failure(let result) = await waitReady(environment, requestID: requestID, config: config) {
+        // A warm environment whose runtime died after its last invocation never starts this
+        // one; Lambda would have replaced it, so run the invocation in a fresh environment.
+        if let environment = takeIdle(key: Self.key(for: request.function)),
+           let result = await run(request, requestID: requestID, in: environment) {
             return result
         }
+        let environment = try await startEnvironment(for: request, key: Self.key(for: request.function))
+        if case .failure(let result) = await waitReady(environment, requestID: requestID, config: request.function.configuration) {
+            return result
+        }
+        return await run(request, requestID: requestID, in: environment)
+            ?? InvokeResult(requestID: requestID,
+                            payload: Self.errorPayload(type: "Runtime.ExitError",
+                                                       message: "RequestId: \(requestID) Error: Runtime exited without providing a reason"),
+                            functionError: "Unhandled", logTail: nil, executedVersion: request.function.configuration.version)
+    }
+
+    /// Runs one invocation in a ready environment; nil when the runtime died before it took it.
+    private func run(_ request: InvokeRequest, requestID: String, in environment: Environment) async -> InvokeResult? {
+        let config = request.function.configuration
 
         let invocation = Invocation(
             requestID: requestID,
@@ -116,6 +125,8 @@ public final class Invoker: Service, Sendable {
             payload = Self.errorPayload(type: "Runtime.ExitError",
                                         message: "RequestId: \(requestID) Error: Runtime exited with error: \(reason)")
             functionError = "Unhandled"
+        case .notDelivered:
+            return nil
         case .timedOut:
             payload = Self.errorPayload(type: "Sandbox.Timedout",
                                         message: LogFormat.timeoutMessage(requestID: requestID, seconds: config.timeout))

@@ -82,7 +82,21 @@ def filesystem(event, context):
     return outcome
 
 
+def big_response(event, context):
+    return "x" * int(event.get("bytes", 7 * 1024 * 1024))
+
+
+def spawn_and_hang(event, context):
+    # A child that would outlive the handler if the environment were not destroyed whole.
+    import subprocess
+    subprocess.Popen(["sleep", event.get("marker", "987.654")])
+    time.sleep(float(event.get("seconds", 5)))
+    return {"spawned": True}
+
+
 ACTIONS = {
+    "big_response": big_response,
+    "spawn_and_hang": spawn_and_hang,
     "echo": echo,
     "raise": fail,
     "exit": exit_runtime,

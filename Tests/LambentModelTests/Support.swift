@@ -1,0 +1,20 @@
+import LambentModel
+
+/// The `LambdaError` a throwing call produced, or nil when it returned normally.
+func lambdaError(_ body: () throws(LambdaError) -> Void) -> LambdaError? {
+    do {
+        try body()
+        return nil
+    } catch {
+        return error
+    }
+}
+
+/// Lambda's ARN/name pattern for functions that already exist (`NamespacedFunctionName`),
+/// as AWS printed it in November 2025.
+let namespacedFunctionNamePattern =
+    #"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"#
+
+/// Lambda's pattern for `CreateFunction`'s `FunctionName`, as AWS printed it in November 2025.
+let createFunctionNamePattern =
+    #"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"#
