@@ -34,34 +34,8 @@ step() { printf '\n==> %s\n' "$*"; }
 
 # --- 1. prerequisites -------------------------------------------------------
 step "checking prerequisites"
-if ! command -v swift >/dev/null 2>&1; then
-    echo "swift is not on PATH: install a Swift 6 toolchain (https://www.swift.org/install/linux/)" >&2
-    exit 1
-fi
-
-missing=()
-command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
-command -v zip >/dev/null 2>&1 || missing+=(zip)
-if command -v python3 >/dev/null 2>&1; then
-    python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
-else
-    missing+=(python3 python3-pip)
-fi
-dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
-dpkg -s python3-venv >/dev/null 2>&1 || missing+=(python3-venv)
-
-if ((${#missing[@]})); then
-    if [[ $(id -u) -eq 0 ]]; then
-        echo "installing: ${missing[*]}"
-        export DEBIAN_FRONTEND=noninteractive
-        apt-get update
-        apt-get install -y --no-install-recommends "${missing[@]}"
-    else
-        echo "missing packages: ${missing[*]}" >&2
-        echo "install them with:  sudo apt-get install -y ${missing[*]}" >&2
-        exit 1
-    fi
-fi
+source scripts/lib/prerequisites.sh
+lambent_prerequisites zip
 
 if ((run_e2e)); then
     PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Lambent's benchmarks in one command: builds the release binaries (in .build-release, apart
+# from the debug build), then runs bench/lambent_bench.py, which starts its own server with a
+# temporary data dir and fixed credentials on 127.0.0.1, measures warm latency, warm
+# throughput, memory and cold start against same-run baselines, stops everything, prints a
+# summary and writes bench/results/<stamp>.{json,md}.
+#
+#   bench/run.sh                      # everything, median of 3 runs of 10 s
+#   bench/run.sh --runs 5 --perf      # options go to lambent_bench.py (--help lists them)
+#
+# Needs: swift, bubblewrap, /usr/bin/python3 with pip (awslambdaric is installed from PyPI on
+# first use), python3 with boto3, wrk, curl; hyperfine and perf are optional. As root it
+# installs wrk and hyperfine with apt-get when they are missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v wrk >/dev/null || ! command -v hyperfine >/dev/null; then
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+        apt-get install -y wrk hyperfine >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk hyperfine >/dev/null; }
+    fi
+fi
+command -v wrk >/dev/null || { echo "bench: wrk is required (apt-get install wrk)" >&2; exit 1; }
+
+SCRATCH=${LAMBENT_BENCH_SCRATCH:-.build-release}
+echo "bench: building release binaries in $SCRATCH (several minutes the first time)" >&2
+swift build -c release --scratch-path "$SCRATCH" --product lambent >&2
+swift build -c release --scratch-path "$SCRATCH" --product lambent-agent >&2
+swift build -c release --scratch-path "$SCRATCH" --product lambent-bench-hello >&2
+BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
+
+exec python3 bench/lambent_bench.py --bin "$BIN" \
+    --runtimes-dir "${LAMBENT_BENCH_RUNTIMES_DIR:-$SCRATCH/bench-runtimes}" "$@"

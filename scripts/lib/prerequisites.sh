@@ -1,0 +1,32 @@
+# Shared by scripts/serve.sh and scripts/test.sh: checks what Lambent needs on a Debian
+# machine and, as root, installs what is missing; otherwise names exactly what to install.
+# Usage: lambent_prerequisites [extra Debian packages...]
+
+lambent_prerequisites() {
+    if ! command -v swift >/dev/null 2>&1; then
+        echo "swift is not on PATH: install a Swift 6 toolchain (https://www.swift.org/install/linux/)" >&2
+        exit 1
+    fi
+    local missing=()
+    command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+    [[ -x /usr/bin/python3 ]] || missing+=(python3)
+    dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
+    # Lambent installs awslambdaric with whichever pip is on PATH (python3 -m pip).
+    python3 -m pip --version >/dev/null 2>&1 || missing+=(python3-pip)
+    local extra
+    for extra in "$@"; do
+        dpkg -s "$extra" >/dev/null 2>&1 || command -v "$extra" >/dev/null 2>&1 || missing+=("$extra")
+    done
+    if ((${#missing[@]})); then
+        if [[ $(id -u) -eq 0 ]]; then
+            echo "installing: ${missing[*]}"
+            export DEBIAN_FRONTEND=noninteractive
+            apt-get update -qq
+            apt-get install -y -qq --no-install-recommends "${missing[@]}"
+        else
+            echo "missing packages: ${missing[*]}" >&2
+            echo "install them with:  sudo apt-get install -y ${missing[*]}" >&2
+            exit 1
+        fi
+    fi
+}
