@@ -41,10 +41,14 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
         ]),
+        // Fully static: it runs inside sandboxes and needs nothing of the host's libraries, and
+        // a static binary's idle RSS is smaller. glibc warns at link time that getaddrinfo and
+        // dlopen (which NIO and the Swift runtime reference, and the agent never calls with
+        // names) would need the shared libraries; lld's --no-warnings keeps the build clean.
         .executableTarget(
             name: "lambent-agent",
             dependencies: ["LambentAgentCore"],
-            linkerSettings: [.unsafeFlags(["-static-stdlib"])]
+            linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld", "-Xlinker", "--no-warnings"])]
         ),
         // Execution environments: sandbox drivers, lifecycle, invoker, logs.
         .target(name: "LambentRuntime", dependencies: [

@@ -2,29 +2,24 @@
 /// Messages follow AWS's ValidationException wording.
 public enum FunctionValidation {
     public static func memorySize(_ value: Int) throws(LambdaError) {
-        if value < Limits.memory.lowerBound {
-            throw .validation(value: "\(value)", field: "memorySize", constraint: "Member must have value greater than or equal to \(Limits.memory.lowerBound)")
-        }
-        if value > Limits.memory.upperBound {
-            throw .validation(value: "\(value)", field: "memorySize", constraint: "Member must have value less than or equal to \(Limits.memory.upperBound)")
-        }
+        try bounded(value, Limits.memory, field: "memorySize")
     }
 
     public static func timeout(_ value: Int) throws(LambdaError) {
-        if value < Limits.timeout.lowerBound {
-            throw .validation(value: "\(value)", field: "timeout", constraint: "Member must have value greater than or equal to 1")
-        }
-        if value > Limits.timeout.upperBound {
-            throw .validation(value: "\(value)", field: "timeout", constraint: "Member must have value less than or equal to 900")
-        }
+        try bounded(value, Limits.timeout, field: "timeout")
     }
 
     public static func ephemeralStorage(_ value: Int) throws(LambdaError) {
-        if value < Limits.ephemeralStorage.lowerBound {
-            throw .validation(value: "\(value)", field: "ephemeralStorage.size", constraint: "Member must have value greater than or equal to 512")
+        try bounded(value, Limits.ephemeralStorage, field: "ephemeralStorage.size")
+    }
+
+    /// AWS's wording for a number outside its range.
+    static func bounded(_ value: Int, _ range: ClosedRange<Int>, field: String) throws(LambdaError) {
+        if value < range.lowerBound {
+            throw .validation(value: "\(value)", field: field, constraint: "Member must have value greater than or equal to \(range.lowerBound)")
         }
-        if value > Limits.ephemeralStorage.upperBound {
-            throw .validation(value: "\(value)", field: "ephemeralStorage.size", constraint: "Member must have value less than or equal to 10240")
+        if value > range.upperBound {
+            throw .validation(value: "\(value)", field: field, constraint: "Member must have value less than or equal to \(range.upperBound)")
         }
     }
 

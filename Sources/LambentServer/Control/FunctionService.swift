@@ -17,6 +17,7 @@ public struct FunctionService: Sendable {
     let invoker: Invoker
     let runnableRuntimes: [String]
     let logger: Logger
+    let cache = FunctionCache()
 
     public init(store: any Store, blobs: BlobStore, codeRoot: URL, names: ResourceNames, invoker: Invoker,
                 runnableRuntimes: [String], logger: Logger) {
@@ -88,6 +89,7 @@ public struct FunctionService: Sendable {
         stored.lastUpdateStatus = .successful
         let record = FunctionRecord(configuration: stored, tags: request.tags ?? [:], codeKey: code.sha256Hex)
         guard try await store.insertFunction(record) else { throw LambdaError.functionExists(name: name) }
+        cache.changed(name, to: record)
         logger.info("function created", metadata: ["lambent.function": "\(name)"])
 
         // Lambda answers a create with the function still Pending; Lambent's code is already
@@ -108,12 +110,20 @@ public struct FunctionService: Sendable {
         if let account = parsed.accountID, account != names.accountID {
             throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
         }
-        guard let record = try await store.function(named: parsed.name) else {
+        guard let record = try await cachedFunction(parsed.name) else {
             throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
         }
         if let qualifier, qualifier != "$LATEST" {
             throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
         }
+        return record
+    }
+
+    private func cachedFunction(_ name: String) async throws -> FunctionRecord? {
+        let cached = cache.lookup(name)
+        if let record = cached.record { return record }
+        guard let record = try await store.function(named: name) else { return nil }
+        cache.fill(record, readAt: cached.generation)
         return record
     }
 
@@ -224,6 +234,7 @@ public struct FunctionService: Sendable {
             return new
         }
         guard let record else { throw LambdaError.functionNotFound(arn: names.functionARN(name)) }
+        cache.changed(name, to: record)
         invoker.retire(functionName: name, keepingRevision: revision)
         logger.info("function updated", metadata: ["lambent.function": "\(name)", "lambent.revision": "\(revision)"])
         return record.configuration
@@ -253,6 +264,7 @@ public struct FunctionService: Sendable {
         guard try await store.deleteFunction(named: parsed.name) != nil else {
             throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name))
         }
+        cache.changed(parsed.name, to: nil)
         invoker.retire(functionName: parsed.name)
         logger.info("function deleted", metadata: ["lambent.function": "\(parsed.name)"])
     }
