@@ -22,7 +22,7 @@ public struct FunctionReference: Sendable, Equatable {
         func invalid() -> LambdaError {
             LambdaError.validation(
                 value: text, field: field,
-                constraint: "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_\\.]+)(:(\\$LATEST(\\.PUBLISHED)?|[a-zA-Z0-9-_]+))?")
+                constraint: "Member must satisfy regular expression pattern: \(Self.namespacedPattern)")
         }
         guard !text.isEmpty else { throw invalid() }
         guard text.utf8.count <= 256 else {
@@ -52,7 +52,13 @@ public struct FunctionReference: Sendable, Equatable {
         if let qualifier, !Self.isQualifier(qualifier) { throw invalid() }
     }
 
-    static func isName(_ name: Substring) -> Bool { isName(String(name)) }
+    /// The service model's `NamespacedFunctionName` pattern, as AWS prints it.
+    static let namespacedPattern =
+        #"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_\.]+)(:(\$LATEST(\.PUBLISHED)?|[a-zA-Z0-9-_]+))?"#
+
+    /// CreateFunction's `FunctionName` pattern, as AWS prints it.
+    static let createPattern =
+        #"(arn:(aws[a-zA-Z-]*)?:lambda:)?((eusc-)?[a-z]{2}((-gov)|(-iso([a-z]?)))?-[a-z]+-\d{1}:)?(\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\$LATEST|[a-zA-Z0-9-_]+))?"#
 
     /// `[a-zA-Z0-9-_\.]+`.
     static func isName(_ name: String) -> Bool {
@@ -78,21 +84,23 @@ public struct FunctionReference: Sendable, Equatable {
 /// Validation of a name used to create a function (`FunctionName` in CreateFunction: 1–64
 /// characters of `[a-zA-Z0-9-_]`, or an ARN whose name part is).
 public enum FunctionNameRule {
-    /// Returns the bare name to create, or throws AWS's validation error.
+    /// Returns the bare name to create, or throws AWS's error: ValidationException for the
+    /// pattern and the 140-character limit of the whole value, InvalidParameterValueException
+    /// (worded as a validation error, as AWS does) for a name over 64 characters.
     public static func nameForCreate(_ text: String) throws(LambdaError) -> String {
-        let reference = try FunctionReference(parsing: text)
-        guard reference.qualifier == nil else {
-            throw LambdaError.validation(
-                value: text, field: "functionName",
-                constraint: "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?")
+        func badPattern() -> LambdaError {
+            .validation(value: text, field: "functionName",
+                        constraint: "Member must satisfy regular expression pattern: \(FunctionReference.createPattern)")
         }
+        guard text.utf8.count <= 140 else {
+            throw .validation(value: text, field: "functionName", constraint: "Member must have length less than or equal to 140")
+        }
+        guard let reference = try? FunctionReference(parsing: text), reference.qualifier == nil,
+              !reference.name.contains(".") else { throw badPattern() }
         guard reference.name.utf8.count <= 64 else {
-            throw LambdaError.validation(value: text, field: "functionName", constraint: "Member must have length less than or equal to 64")
-        }
-        guard !reference.name.contains(".") else {
-            throw LambdaError.validation(
-                value: text, field: "functionName",
-                constraint: "Member must satisfy regular expression pattern: (arn:(aws[a-zA-Z-]*)?:lambda:)?([a-z]{2}(-gov)?-[a-z]+-\\d{1}:)?(\\d{12}:)?(function:)?([a-zA-Z0-9-_]+)(:(\\$LATEST|[a-zA-Z0-9-_]+))?")
+            throw LambdaError(
+                status: 400, type: "InvalidParameterValueException",
+                message: "1 validation error detected: Value '\(text)' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 64")
         }
         return reference.name
     }

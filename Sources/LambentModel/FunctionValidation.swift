@@ -32,9 +32,15 @@ public enum FunctionValidation {
     /// `arn:(aws[a-zA-Z-]*)?:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+`.
     public static func role(_ value: String) throws(LambdaError) {
         let parts = value.split(separator: ":", maxSplits: 5, omittingEmptySubsequences: false)
-        let ok = parts.count == 6 && parts[0] == "arn" && (parts[1].isEmpty || parts[1].hasPrefix("aws"))
+        var ok = parts.count == 6 && parts[0] == "arn" && (parts[1].isEmpty || parts[1].hasPrefix("aws"))
             && parts[2] == "iam" && parts[3].isEmpty && FunctionReference.isAccount(String(parts[4]))
-            && parts[5].hasPrefix("role") && parts[5].count > 5
+            && parts[5].hasPrefix("role")
+        if ok {
+            // `role/?[…]+` where the class includes `/`: at least one allowed character after "role".
+            let afterRole = parts[5].dropFirst(4).utf8
+            let allowed = Set("_+=,.@-/".utf8)
+            ok = !afterRole.isEmpty && afterRole.allSatisfy { $0.isASCIIAlphanumeric || allowed.contains($0) }
+        }
         guard ok else {
             throw .validation(value: value, field: "role",
                               constraint: "Member must satisfy regular expression pattern: arn:(aws[a-zA-Z-]*)?:iam::\\d{12}:role/?[a-zA-Z_0-9+=,.@\\-_/]+")
@@ -53,9 +59,7 @@ public enum FunctionValidation {
 
     /// Keys `[a-zA-Z]([a-zA-Z0-9_])+`, total size ≤ 4 KB, and no reserved names.
     public static func environment(_ variables: [String: String]) throws(LambdaError) {
-        var size = 0
-        for (key, value) in variables {
-            size += key.utf8.count + value.utf8.count
+        for (key, _) in variables {
             let bytes = Array(key.utf8)
             let valid = bytes.count >= 2 && (bytes[0].isASCIIAlphanumeric && !(bytes[0] >= 0x30 && bytes[0] <= 0x39))
                 && bytes.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "_") }
@@ -67,8 +71,10 @@ public enum FunctionValidation {
                 throw .invalidParameter("Lambda was unable to configure your environment variables because the environment variables you have provided contains reserved keys that are currently not supported for modification. Reserved keys used in this request: \(key)")
             }
         }
-        if size > Limits.environmentBytes {
-            throw .invalidParameter("Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: \(size)")
+        // AWS measures the variables as compact JSON and quotes that JSON back.
+        let measured = compactJSON(variables)
+        if measured.utf8.count > Limits.environmentBytes {
+            throw .invalidParameter("Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: \(measured)")
         }
     }
 
@@ -80,4 +86,26 @@ public enum FunctionValidation {
         "AWS_ACCESS_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
         "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
     ]
+
+    /// `{"K":"V",...}` with JSON string escaping, keys in sorted order.
+    static func compactJSON(_ variables: [String: String]) -> String {
+        func quoted(_ text: String) -> String {
+            var out = "\""
+            for scalar in text.unicodeScalars {
+                switch scalar {
+                case "\"": out += "\\\""
+                case "\\": out += "\\\\"
+                case "\n": out += "\\n"
+                case "\r": out += "\\r"
+                case "\t": out += "\\t"
+                case _ where scalar.value < 0x20:
+                    let hex = String(scalar.value, radix: 16)
+                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+                default: out.unicodeScalars.append(scalar)
+                }
+            }
+            return out + "\""
+        }
+        return "{" + variables.sorted { $0.key < $1.key }.map { "\(quoted($0.key)):\(quoted($0.value))" }.joined(separator: ",") + "}"
+    }
 }

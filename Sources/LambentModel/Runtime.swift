@@ -5,7 +5,7 @@ public enum LambdaRuntime {
     public static let known: [String] = [
         "nodejs20.x", "nodejs22.x", "nodejs24.x", "python3.9", "python3.10", "python3.11", "python3.12",
         "python3.13", "python3.14", "java17", "java21", "java25", "ruby3.2", "ruby3.3", "ruby3.4",
-        "dotnet8", "provided.al2", "provided.al2023",
+        "dotnet8", "dotnet10", "provided.al2", "provided.al2023",
     ]
 
     /// Runtimes AWS no longer accepts for creating or updating functions.

@@ -107,6 +107,7 @@ final class AgentHarness {
     func nextEvent(timeout: Double = 20) throws -> ControlMessage? {
         while let message = try next(timeout: timeout) {
             if case .log = message { continue }
+            if case .nextRequested = message { continue }
             return message
         }
         return nil

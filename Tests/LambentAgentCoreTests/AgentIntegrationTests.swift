@@ -118,6 +118,9 @@ struct AgentIntegrationTests {
         #expect(!headers.contains("Cognito"))
         #expect(headers.contains("\"Content-Type\": \"application/json\""))
 
+        // Every /next after the first tells the server the runtime is ready again.
+        try agent.waitFor { $0 == .nextRequested }
+
         try agent.send(.invoke(makeInvocation("req-2", payload: "{}")))
         guard case .invokeError(let id2, let type2, let body2, _) = try agent.nextEvent() else { Issue.record("\(agent.received)"); return }
         #expect(id2 == "req-2")

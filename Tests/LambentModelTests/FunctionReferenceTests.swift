@@ -80,9 +80,7 @@ struct FunctionReferenceTests {
         // Recorded from AWS (Invoke, test_invalid_invoke): the region group gained `(eusc-)?`.
         let text = "arn:aws:lambda:us-east-1:123400000000@function:myfn"
         let error = lambdaError { _ = try FunctionReference(parsing: text) }
-        withKnownIssue("FunctionReference quotes an outdated pattern without (eusc-)?") {
-            #expect(error?.message == "1 validation error detected: Value '\(text)' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: \(namespacedFunctionNamePattern)")
-        }
+        #expect(error?.message == "1 validation error detected: Value '\(text)' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: \(namespacedFunctionNamePattern)")
     }
 
     @Test("refuses references longer than the service model allows")
@@ -114,10 +112,8 @@ struct FunctionNameRuleTests {
         #expect(error?.message == "1 validation error detected: Value '\(text)' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 64")
         // Recorded from AWS (CreateFunction, test_function_arns/long_function_name_exc): this one
         // error is an InvalidParameterValueException with "Type": "User", not a ValidationException.
-        withKnownIssue("nameForCreate throws ValidationException where AWS throws InvalidParameterValueException") {
-            #expect(error?.type == "InvalidParameterValueException")
-            #expect(error?.isUserError == true)
-        }
+        #expect(error?.type == "InvalidParameterValueException")
+        #expect(error?.isUserError == true)
     }
 
     @Test("refuses ARNs longer than 140 characters with AWS's length message")
@@ -127,9 +123,7 @@ struct FunctionNameRuleTests {
         let error = lambdaError { _ = try FunctionNameRule.nameForCreate(text) }
         #expect(error?.type == "ValidationException")
         // Recorded from AWS (CreateFunction, test_function_arns/long_function_arn_exc).
-        withKnownIssue("nameForCreate checks the name part against 64 before the whole value against 140") {
-            #expect(error?.message == "1 validation error detected: Value '\(text)' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 140")
-        }
+        #expect(error?.message == "1 validation error detected: Value '\(text)' at 'functionName' failed to satisfy constraint: Member must have length less than or equal to 140")
     }
 
     @Test("refuses what the create pattern refuses", arguments: ["my.function", "fn:v1", "invalid:function:name", "a b"])
@@ -145,8 +139,6 @@ struct FunctionNameRuleTests {
     func createPatternMessage(_ text: String) {
         // Recorded from AWS (CreateFunction, test_function_arns/invalid_function_name_exc).
         let error = lambdaError { _ = try FunctionNameRule.nameForCreate(text) }
-        withKnownIssue("nameForCreate quotes an outdated pattern, or the Namespaced one for unparsable names") {
-            #expect(error?.message == "1 validation error detected: Value '\(text)' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: \(createFunctionNamePattern)")
-        }
+        #expect(error?.message == "1 validation error detected: Value '\(text)' at 'functionName' failed to satisfy constraint: Member must satisfy regular expression pattern: \(createFunctionNamePattern)")
     }
 }

@@ -96,9 +96,7 @@ struct FunctionValidationTests {
         "arn:aws:iam::123456789012:role/semi;colon",
     ])
     func roleBadCharacters(_ role: String) {
-        withKnownIssue("FunctionValidation.role checks the prefix but not the role name's characters") {
-            #expect(lambdaError { try FunctionValidation.role(role) } == Self.validation(role, "role", Self.rolePattern))
-        }
+        #expect(lambdaError { try FunctionValidation.role(role) } == Self.validation(role, "role", Self.rolePattern))
     }
 
     // MARK: Handler
@@ -170,11 +168,9 @@ struct FunctionValidationTests {
     func environmentOverLimit() {
         let value = String(repeating: "x", count: 4081)
         let error = lambdaError { try FunctionValidation.environment(["LARGE_VAR": value]) }
-        withKnownIssue("FunctionValidation.environment measures key+value bytes, not the JSON AWS measures") {
-            #expect(error == LambdaError(
-                status: 400, type: "InvalidParameterValueException",
-                message: "Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: {\"LARGE_VAR\":\"\(value)\"}"))
-        }
+        #expect(error == LambdaError(
+            status: 400, type: "InvalidParameterValueException",
+            message: "Lambda was unable to configure your environment variables because the environment variables you have provided exceeded the 4KB limit. String measured: {\"LARGE_VAR\":\"\(value)\"}"))
     }
 
     @Test("refuses variables far over 4 KB")
@@ -191,8 +187,6 @@ struct FunctionValidationTests {
         // Recorded: {"SMALL_VAR":"ok","LARGE_VAR":<4064 x>} measures 4097 and is refused.
         let variables = ["SMALL_VAR": "ok", "LARGE_VAR": String(repeating: "x", count: 4064)]
         let error = lambdaError { try FunctionValidation.environment(variables) }
-        withKnownIssue("FunctionValidation.environment measures key+value bytes, not the JSON AWS measures") {
-            #expect(error?.type == "InvalidParameterValueException")
-        }
+        #expect(error?.type == "InvalidParameterValueException")
     }
 }

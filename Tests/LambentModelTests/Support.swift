@@ -1,12 +1,16 @@
 import LambentModel
+import Testing
 
 /// The `LambdaError` a throwing call produced, or nil when it returned normally.
-func lambdaError(_ body: () throws(LambdaError) -> Void) -> LambdaError? {
+func lambdaError(_ body: () throws -> Void) -> LambdaError? {
     do {
         try body()
         return nil
-    } catch {
+    } catch let error as LambdaError {
         return error
+    } catch {
+        Issue.record("expected a LambdaError, got \(error)")
+        return nil
     }
 }
 

@@ -351,8 +351,9 @@ public struct FunctionService: Sendable {
     }
 
     private func missing(_ field: String) -> LambdaError {
-        LambdaError.validation(value: "null", field: field.prefix(1).lowercased() + field.dropFirst(),
-                               constraint: "Member must not be null")
+        LambdaError(status: 400, type: "ValidationException",
+                    message: "1 validation error detected: Value null at '\(field.prefix(1).lowercased() + field.dropFirst())' failed to satisfy constraint: Member must not be null",
+                    isUserError: false)
     }
 
     static func newRevision() -> String { UUID().uuidString.lowercased() }
