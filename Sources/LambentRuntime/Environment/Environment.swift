@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import LambentControl
 import LambentStore
 import Logging
@@ -305,7 +308,7 @@ final class Environment: Sendable {
             core.tail?.append(contentsOf: lines)
             return lines
         }
-        emit(lines, alreadyInTail: true)
+        emit(lines)
     }
 
     private func flushPartialLine() {
@@ -316,11 +319,11 @@ final class Environment: Sendable {
             core.tail?.append(line)
             return line
         }
-        if let line { emit([line], alreadyInTail: true) }
+        if let line { emit([line]) }
     }
 
-    /// Writes platform or runtime lines to the environment's log stream (and the tail).
-    func emit(_ lines: [String], alreadyInTail: Bool = true) {
+    /// Writes lines to the environment's log stream.
+    func emit(_ lines: [String]) {
         guard !lines.isEmpty else { return }
         let now = Int64(clockMilliseconds())
         logSink.append(lines.map { FunctionLogEvent(group: logGroup, stream: logStream, timestamp: now, message: $0) })
@@ -340,6 +343,3 @@ func clockMilliseconds() -> UInt64 {
     return UInt64(spec.tv_sec) * 1000 + UInt64(spec.tv_nsec) / 1_000_000
 }
 
-#if canImport(Glibc)
-import Glibc
-#endif

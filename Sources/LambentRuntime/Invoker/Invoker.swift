@@ -158,9 +158,7 @@ public final class Invoker: Service, Sendable {
     }
 
     private func waitReady(_ environment: Environment, requestID: String, config: FunctionConfiguration) async -> Readiness {
-        let outcome = await environment.waitUntilReady(
-            limit: .nanoseconds(Int64(configuration.initLimit.components.seconds) * 1_000_000_000),
-            eventLoop: eventLoopGroup.any())
+        let outcome = await environment.waitUntilReady(limit: TimeAmount(configuration.initLimit), eventLoop: eventLoopGroup.any())
         func failed(_ payload: ByteBuffer, lines: [String]) -> Readiness {
             environment.emit(lines)
             return .failure(InvokeResult(requestID: requestID, payload: payload, functionError: "Unhandled",
@@ -357,6 +355,14 @@ public final class Invoker: Service, Sendable {
     static func isoTimestamp() -> String {
         let text = LambdaTimestamp.format(Date())
         return String(text.prefix(23)) + "Z"
+    }
+}
+
+extension TimeAmount {
+    /// The same span as a Swift `Duration`.
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
 

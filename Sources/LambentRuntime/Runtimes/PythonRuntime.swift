@@ -25,6 +25,7 @@ public actor PythonRuntime {
     private var provisioned: [String: Provisioned] = [:]
     private var interpreters: [String: (path: String, version: String)]?
     private var fallback: (path: String, version: String)?
+    private var installs: [String: Task<Void, any Error>] = [:]
 
     public init(runtimesDirectory: URL, logger: Logger) {
         self.runtimesDirectory = runtimesDirectory
@@ -47,7 +48,22 @@ public actor PythonRuntime {
         let directory = runtimesDirectory.appendingPathComponent("python\(interpreter.version)")
         let marker = directory.appendingPathComponent("awslambdaric").path
         if !FileManager.default.fileExists(atPath: marker) {
-            try await install(into: directory, pythonVersion: interpreter.version)
+            // The actor is reentrant across the install's await: cold starts that arrive
+            // meanwhile wait for the one install instead of starting their own.
+            let version = interpreter.version
+            let install = installs[version] ?? Task { [self] () async throws -> Void in
+                let failure: SandboxError? = await self.installReportingFailure(into: directory, pythonVersion: version)
+                if let failure { throw failure }
+            }
+            installs[interpreter.version] = install
+            defer { installs[interpreter.version] = nil }
+            do {
+                try await install.value
+            } catch let error as SandboxError {
+                throw error
+            } catch {
+                throw SandboxError(.runtimeUnavailable, "could not install the Python runtime: \(error)")
+            }
         }
         let result = Provisioned(interpreter: interpreter.path, version: interpreter.version, directory: directory.path)
         provisioned[interpreter.version] = result
@@ -89,6 +105,15 @@ public actor PythonRuntime {
         return output?.status == 0 ? output?.text.trimmingCharacters(in: .whitespacesAndNewlines) : nil
     }
 
+    private func installReportingFailure(into directory: URL, pythonVersion: String) async -> SandboxError? {
+        do {
+            try await install(into: directory, pythonVersion: pythonVersion)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
     /// Installs awslambdaric with whichever pip the host has, for the interpreter's version,
     /// as binary wheels only, into a temporary directory renamed into place when complete.
     private func install(into directory: URL, pythonVersion: String) async throws(SandboxError) {
@@ -104,7 +129,7 @@ public actor PythonRuntime {
                 "--target", temporary.path, "--python-version", pythonVersion, "--only-binary=:all:",
                 "--implementation", "cp", "awslambdaric",
             ]
-            guard let result = try? Self.run(command) else { continue }
+            guard let result = try? await Self.runOffPool(command) else { continue }
             if result.status == 0 {
                 try? FileManager.default.removeItem(at: directory)
                 do {
@@ -120,6 +145,16 @@ public actor PythonRuntime {
             break
         }
         throw SandboxError(.runtimeUnavailable, "could not install awslambdaric from PyPI: \(failure)")
+    }
+
+    /// Runs a command on a thread of its own: pip can take seconds, and the cooperative
+    /// pool (two threads on a 2-core machine) must keep serving invocations meanwhile.
+    static func runOffPool(_ argv: [String]) async throws -> (status: Int32, text: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try run(argv) })
+            }
+        }
     }
 
     static func run(_ argv: [String]) throws -> (status: Int32, text: String) {
