@@ -149,9 +149,12 @@ def sandbox_processes(server_pid: int) -> list[dict]:
             for child in tree.get(stack.pop(), []):
                 pids.append(child)
                 stack.append(child)
-        agent = next((p for p in pids if cmdline(p)[:1] == ["/var/lambent/agent"]), None)
-        python = next((p for p in pids if "awslambdaric" in cmdline(p) and cmdline(p)[:1] != ["/var/lambent/agent"]), None)
-        environments.append({"bwrap": [p for p in pids if p not in (agent, python)], "agent": agent, "python": python})
+        argvs = {p: cmdline(p) for p in pids}
+        agent = next((p for p in pids if argvs[p][:1] == ["/var/lambent/agent"]), None)
+        python = next((p for p in pids if argvs[p] and "awslambdaric" in argvs[p]
+                       and not argvs[p][0].endswith(("bwrap", "/var/lambent/agent"))), None)
+        environments.append({"bwrap": [p for p in pids if p not in (agent, python)], "agent": agent, "python": python,
+                             "argv0": {p: (argvs[p][:1] or ["?"])[0] for p in pids}})
     return environments
 
 
@@ -317,6 +320,11 @@ class Bench:
     def stop(self) -> None:
         stop(self.hello)
         stop(self.server)
+        if self.server is not None:
+            self.results["server_exit_status"] = self.server.returncode
+        for name in ("server.err", "server.out"):
+            if (self.work / name).exists():  # kept for diagnosis; the data dir is not
+                shutil.copy(self.work / name, Path(self.options.out) / f"last-{name}")
         shutil.rmtree(self.work, ignore_errors=True)
 
     def create(self, name: str) -> None:
@@ -420,7 +428,7 @@ class Bench:
     def profile(self, path: str, headers: dict) -> None:
         """A system-wide perf profile of one throughput run: where the CPU goes, by process and by symbol."""
         out = Path(self.options.out)
-        data = self.work / "perf.data"
+        data = out / "perf-throughput.data"
         script = wrk_script(self.work, "throughput-perf", "POST", EVENT, headers)
         duration = min(self.options.duration, 10)
         recorder = subprocess.Popen(["perf", "record", "-a", "-g", "-F", "499", "-o", str(data), "--", "sleep", str(duration)],
@@ -438,8 +446,29 @@ class Bench:
             by_symbol = subprocess.run([str(demangle), "--simplified"], input=by_symbol, capture_output=True, text=True, timeout=120).stdout
         except OSError:
             pass
+        # Inclusive time (self + callees) of the server's and the agent's own functions.
+        inclusive = {}
+        agents = ",".join(str(e["agent"]) for e in self.environments() if e["agent"] is not None)
+        for label, pid in (("server", str(self.server.pid)), ("agents (all environments)", agents), ("python (all environments)",
+                           ",".join(str(e["python"]) for e in self.environments() if e["python"] is not None))):
+            if not pid:
+                continue
+            report = subprocess.run(["perf", "report", "-i", str(data), "--stdio", "--children", "--pid", str(pid),
+                                     "--sort", "symbol", "-g", "none", "--percent-limit", "1.5"],
+                                    capture_output=True, text=True, timeout=300).stdout
+            try:
+                report = subprocess.run([str(demangle), "--simplified"], input=report, capture_output=True, text=True, timeout=120).stdout
+            except OSError:
+                pass
+            inclusive[label] = report
+        def tidy(text: str) -> str:
+            return "\n".join(re.sub(r"\s+-\s+-\s*$", "", line).rstrip() for line in text.splitlines()
+                             if line.strip() and not line.startswith("#"))
         (out / "perf-throughput.txt").write_text(
-            "# CPU by process\n" + by_comm + "\n# CPU by process and object\n" + by_dso + "\n# CPU by process and symbol\n" + by_symbol)
+            "# CPU by process\n" + tidy(by_comm) + "\n\n# CPU by process and object\n" + tidy(by_dso)
+            + "\n\n# CPU by process and symbol (self)\n" + tidy(by_symbol)
+            + "".join(f"\n\n# {label}: inclusive (children) percentages of all samples\n" + tidy(text)
+                      for label, text in inclusive.items()) + "\n")
         log(f"perf profile written to {out / 'perf-throughput.txt'}")
 
     def cold(self) -> None:
@@ -552,7 +581,11 @@ def machine() -> dict:
             return subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.strip().splitlines()[0]
         except (OSError, IndexError, subprocess.SubprocessError):
             return "unknown"
-    return {"nproc": os.cpu_count(), "cpu_model": model, "kernel": platform.release(), "memory_gb": round(memory_kb / 1024 / 1024, 1),
+    import hashlib
+    digest = hashlib.sha256()
+    for path in sorted((REPO / "Sources").rglob("*.swift")) + [REPO / "Package.swift"]:
+        digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
+    return {"sources_sha256": digest.hexdigest()[:16], "nproc": os.cpu_count(), "cpu_model": model, "kernel": platform.release(), "memory_gb": round(memory_kb / 1024 / 1024, 1),
             "python": version(["/usr/bin/python3", "--version"]), "swift": version(["swift", "--version"]),
             "wrk": version(["wrk", "-v"]) if shutil.which("wrk") else "missing"}
 

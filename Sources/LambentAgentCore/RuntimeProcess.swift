@@ -80,17 +80,52 @@ public struct RuntimeProcess: Sendable {
         Self.peakMemoryKB(pid: pid)
     }
 
-    /// `VmHWM` of `/proc/<pid>/status` in kB, or 0 when unreadable.
+    /// `VmHWM` of `/proc/<pid>/status` in kB, or 0 when unreadable. Runs on every
+    /// response, so it reads into a stack buffer and scans bytes, with no String work.
     public static func peakMemoryKB(pid: pid_t) -> UInt64 {
-        guard let status = readSmallFile("/proc/\(pid)/status") else { return 0 }
-        return procStatusValue(status, key: "VmHWM") ?? 0
+        let fd = open("/proc/\(pid)/status", O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return 0 }
+        defer { close(fd) }
+        return withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 4096) { buffer in
+            var filled = 0
+            while filled < buffer.count {
+                let count = read(fd, buffer.baseAddress! + filled, buffer.count - filled)
+                if count < 0 && errno == EINTR { continue }
+                guard count > 0 else { break }
+                filled += count
+            }
+            return procStatusValue(UnsafeBufferPointer(rebasing: buffer[0..<filled]), key: "VmHWM") ?? 0
+        }
     }
 
     /// The number in `key:   1234 kB` of a `/proc/<pid>/status` text.
     static func procStatusValue(_ status: String, key: String) -> UInt64? {
-        for line in status.split(separator: "\n") where line.hasPrefix(key + ":") {
-            let digits = line.dropFirst(key.count + 1).filter { $0.isNumber }
-            return UInt64(digits)
+        var bytes = Array(status.utf8)
+        return bytes.withUnsafeMutableBufferPointer { procStatusValue(UnsafeBufferPointer($0), key: key) }
+    }
+
+    /// The number in `key:   1234 kB` of `/proc/<pid>/status` bytes.
+    static func procStatusValue(_ status: UnsafeBufferPointer<UInt8>, key: String) -> UInt64? {
+        let prefix = Array(key.utf8) + [UInt8(ascii: ":")]
+        var lineStart = 0
+        while lineStart + prefix.count <= status.count {
+            if status[lineStart] == prefix[0], (0..<prefix.count).allSatisfy({ status[lineStart + $0] == prefix[$0] }) {
+                var index = lineStart + prefix.count
+                var value: UInt64 = 0
+                var sawDigit = false
+                while index < status.count, status[index] != UInt8(ascii: "\n") {
+                    let byte = status[index]
+                    if byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") {
+                        value = value &* 10 &+ UInt64(byte - UInt8(ascii: "0"))
+                        sawDigit = true
+                    }
+                    index += 1
+                }
+                return sawDigit ? value : nil
+            }
+            // Skip to the next line.
+            while lineStart < status.count, status[lineStart] != UInt8(ascii: "\n") { lineStart += 1 }
+            lineStart += 1
         }
         return nil
     }
@@ -106,22 +141,6 @@ public struct RuntimeProcess: Sendable {
         _ = fcntl(fds[0], F_SETFL, fcntl(fds[0], F_GETFL) | O_NONBLOCK)
         return (fds[0], fds[1])
     }
-}
-
-/// Reads a small file (such as one under `/proc`) whole.
-func readSmallFile(_ path: String) -> String? {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
-    guard fd >= 0 else { return nil }
-    defer { close(fd) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 4096)
-    while true {
-        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if count < 0 && errno == EINTR { continue }
-        guard count > 0 else { break }
-        bytes.append(contentsOf: chunk[0..<count])
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// `strerror` as Go prints errno texts: first letter lowercased.

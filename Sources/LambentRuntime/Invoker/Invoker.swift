@@ -341,10 +341,15 @@ public final class Invoker: Service, Sendable {
         return ByteBuffer(bytes: data)
     }
 
+    /// An X-Ray trace header: `Root=1-<8 hex seconds>-<24 hex random>;Parent=<16 hex>;Sampled=0`.
     static func traceID() -> String {
-        let seconds = String(UInt64(Date().timeIntervalSince1970), radix: 16)
-        let random = (0..<24).map { _ in String(UInt8.random(in: 0..<16), radix: 16) }.joined()
-        return "Root=1-\(seconds)-\(random);Parent=\(String(UInt64.random(in: 0...UInt64.max), radix: 16));Sampled=0"
+        func hex(_ value: UInt64, digits: Int) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        }
+        let seconds = UInt64(clockMilliseconds() / 1000)
+        let random = hex(UInt64.random(in: 0..<(1 << 32)), digits: 8) + hex(UInt64.random(in: 0...UInt64.max), digits: 16)
+        return "Root=1-\(hex(seconds, digits: 8))-\(random);Parent=\(hex(UInt64.random(in: 0...UInt64.max), digits: 16));Sampled=0"
     }
 
     static func logDate() -> String {
