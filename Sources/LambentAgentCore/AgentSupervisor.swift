@@ -184,7 +184,9 @@ final class AgentSupervisor: @unchecked Sendable {
     func runtimeFailed(reason: String) {
         guard !exiting else { return }
         exiting = true
-        sendAfterLogs(.exited(reason: reason)) {
+        // The environment is ending: give the last output more time to be read (a loaded
+        // machine can hold the event loop back longer than a response may wait).
+        sendAfterLogs(.exited(reason: reason), budget: Self.exitLogDrainBudget) {
             // Anything the runtime left behind in its group goes with it.
             self.process?.killGroup()
             self.exitPromise.succeed(0)
@@ -205,11 +207,13 @@ final class AgentSupervisor: @unchecked Sendable {
     /// The pipes belong to NIO channels, which must do the reading themselves (reading
     /// behind their back breaks their readiness bookkeeping); so while a pipe is readable
     /// the message waits for the next event-loop turn, up to ``logDrainBudget``.
-    private func sendAfterLogs(_ message: ControlMessage, then done: (@Sendable () -> Void)? = nil) {
+    private func sendAfterLogs(
+        _ message: ControlMessage, budget: TimeAmount = logDrainBudget, then done: (@Sendable () -> Void)? = nil
+    ) {
         outbox.append((message, done))
         guard !drainingLogs else { return }
         drainingLogs = true
-        waitForQuietPipes(deadline: .now() + Self.logDrainBudget)
+        waitForQuietPipes(deadline: .now() + budget)
     }
 
     private func waitForQuietPipes(deadline: NIODeadline) {
@@ -231,6 +235,8 @@ final class AgentSupervisor: @unchecked Sendable {
 
     /// How long an event frame may wait for the runtime's output to be read.
     static let logDrainBudget = TimeAmount.milliseconds(100)
+    /// How long the `exited` frame may wait for the runtime's last output.
+    static let exitLogDrainBudget = TimeAmount.seconds(1)
 
     private func isReadable(_ fd: CInt) -> Bool {
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)

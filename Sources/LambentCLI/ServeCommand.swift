@@ -16,6 +16,8 @@ struct ServeCommand: AsyncParsableCommand {
     var runtimesDir: String?
     @Option(help: "The AWS region the server presents.") var region = "us-east-1"
     @Option(help: "The AWS account id the server presents.") var accountId = "000000000000"
+    @Option(help: "The account's limit of concurrent executions (GetAccountSettings' ConcurrentExecutions).")
+    var concurrencyLimit = 1000
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -26,6 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
         config.port = port
         config.region = region
         config.accountID = accountId
+        guard concurrencyLimit >= 1 else { throw ValidationError("--concurrency-limit must be at least 1") }
+        config.concurrencyLimit = concurrencyLimit
         if let runtimes = runtimesDir ?? environment["LAMBENT_RUNTIMES_DIR"] {
             config.runtimesDirectory = URL(fileURLWithPath: runtimes)
         }

@@ -18,6 +18,8 @@ public struct LambdaError: Error, Sendable, Equatable {
     public var isUserError: Bool
     /// Extra fields some errors carry in their body (e.g. `Reason` for throttling).
     public var extraFields: [String: String]
+    /// Seconds for the `Retry-After` header (throttling).
+    public var retryAfterSeconds: Int?
 
     /// Creates an error; prefer the named constructors.
     public init(status: Int, type: String, message: String, isUserError: Bool = true, extraFields: [String: String] = [:]) {
@@ -111,6 +113,14 @@ extension LambdaError {
     public static func unknownOperation(method: String, path: String) -> LambdaError {
         LambdaError(status: 404, type: "UnknownOperationException", message: "Unknown operation \(method) \(path)",
                     isUserError: false)
+    }
+
+    /// 429 when an invocation would exceed a concurrency limit; `reason` is Lambda's
+    /// `ReservedFunctionConcurrentInvocationLimitExceeded` or `ConcurrentInvocationLimitExceeded`.
+    public static func throttled(reason: String) -> LambdaError {
+        var error = LambdaError(status: 429, type: "TooManyRequestsException", message: "Rate Exceeded.", extraFields: ["Reason": reason])
+        error.retryAfterSeconds = 1
+        return error
     }
 
     /// 500 for failures on Lambent's side.

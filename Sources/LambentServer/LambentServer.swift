@@ -65,7 +65,7 @@ public struct LambentServer: Sendable {
                                  stateDirectory: data.appendingPathComponent("environments"),
                                  region: configuration.region),
             driver: driver, python: PythonRuntime(runtimesDirectory: runtimes, logger: logger),
-            logSink: logSink, logger: logger)
+            logSink: logSink, logger: logger, limiter: ConcurrencyLimiter(accountLimit: configuration.concurrencyLimit))
         let runnable = PythonRuntime.hostHasPython() ? LambdaRuntime.python : []
         service = FunctionService(store: store, blobs: blobs, codeRoot: codeRoot, names: names, invoker: invoker,
                                   runnableRuntimes: runnable, logger: logger)
@@ -79,8 +79,7 @@ public struct LambentServer: Sendable {
         let key = credentials.key
         router.add(middleware: SigV4Middleware(verifier: SigV4Verifier(
             service: "lambda", lookup: { $0 == key.accessKeyID ? key : nil })))
-        FunctionRoutes(service: service, codeLinks: codeLinks,
-                       accountLimit: AccountLimit(concurrentExecutions: configuration.concurrencyLimit)).register(on: router)
+        FunctionRoutes(service: service, codeLinks: codeLinks).register(on: router)
         InvokeRoutes(service: service, invoker: invoker, names: names).register(on: router)
         LambentRoutes(store: store, blobs: blobs, codeLinks: codeLinks, names: names).register(on: router)
         return router
@@ -89,6 +88,7 @@ public struct LambentServer: Sendable {
     /// Runs until SIGTERM or SIGINT.
     public func run(onReady: @escaping @Sendable () -> Void = {}) async throws {
         await service.collectUnusedCode()
+        try await service.loadReservations()
         let app = Application(
             router: router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Lambent"),

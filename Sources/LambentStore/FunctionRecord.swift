@@ -7,11 +7,14 @@ public struct FunctionRecord: Codable, Sendable, Equatable {
     public var tags: [String: String]
     /// Hex SHA-256 of the deployment package: the key of its blob and unpacked tree.
     public var codeKey: String
+    /// `ReservedConcurrentExecutions`, when the function has a reservation.
+    public var reservedConcurrency: Int?
 
-    public init(configuration: FunctionConfiguration, tags: [String: String], codeKey: String) {
+    public init(configuration: FunctionConfiguration, tags: [String: String], codeKey: String, reservedConcurrency: Int? = nil) {
         self.configuration = configuration
         self.tags = tags
         self.codeKey = codeKey
+        self.reservedConcurrency = reservedConcurrency
     }
 
     public var name: String { configuration.functionName }

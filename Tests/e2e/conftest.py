@@ -159,6 +159,7 @@ class LambentServer:
     secret_key: str = field(default_factory=lambda: random_credentials()[1])
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
+    extra_args: list[str] = field(default_factory=list)
 
     @property
     def data_dir(self) -> Path:
@@ -193,6 +194,7 @@ class LambentServer:
             "--runtimes-dir", str(RUNTIMES_DIR),
             "--region", REGION,
             "--account-id", ACCOUNT_ID,
+            *self.extra_args,
         ]
         with open(self.stdout_path, "ab") as out, open(self.stderr_path, "ab") as err:
             self.process = subprocess.Popen(
@@ -345,8 +347,9 @@ def start_server(tmp_path_factory):
     binary = lambent_binary()
     started: list[LambentServer] = []
 
-    def start(workdir: Path | None = None) -> LambentServer:
-        server = LambentServer(binary=binary, workdir=workdir or tmp_path_factory.mktemp("lambent"))
+    def start(workdir: Path | None = None, extra_args: list[str] | None = None) -> LambentServer:
+        server = LambentServer(binary=binary, workdir=workdir or tmp_path_factory.mktemp("lambent"),
+                               extra_args=list(extra_args or []))
         started.append(server)
         _SERVERS.append(server)
         return server.start()

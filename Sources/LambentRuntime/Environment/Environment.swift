@@ -87,6 +87,9 @@ final class Environment: Sendable {
 
     var isGone: Bool { core.withLock { $0.machine.state == .gone } }
 
+    /// The lifecycle state right now.
+    var state: EnvironmentStateMachine.State { core.withLock { $0.machine.state } }
+
     /// Whether this is the environment's first invocation (so its REPORT carries Init Duration).
     func takeInitDuration() -> UInt64? {
         core.withLock { core in

@@ -42,6 +42,9 @@ public final class Invoker: Service, Sendable {
     private let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
     private let pools = Mutex(Pools())
+    /// Concurrency accounting (account limit, reservations).
+    public let limiter: ConcurrencyLimiter
+    private let observer: any InvocationObserver
 
     private struct Pools {
         /// Idle environments by key (function name + revision), most recently used last.
@@ -53,9 +56,13 @@ public final class Invoker: Service, Sendable {
 
     public init(
         configuration: Configuration, driver: any SandboxDriver, python: PythonRuntime, logSink: LogSink,
-        logger: Logger, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
+        logger: Logger, limiter: ConcurrencyLimiter = ConcurrencyLimiter(accountLimit: 1000),
+        observer: any InvocationObserver = NoInvocationObserver(),
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton
     ) {
         self.configuration = configuration
+        self.limiter = limiter
+        self.observer = observer
         self.driver = driver
         self.python = python
         self.logSink = logSink
@@ -67,6 +74,26 @@ public final class Invoker: Service, Sendable {
     /// Number of live environments (all states).
     public var environmentCount: Int { pools.withLock { $0.all.count } }
 
+    /// What every function with environments or invocations is doing now, by name.
+    public func activity() -> [FunctionActivity] {
+        var byFunction: [String: FunctionActivity] = [:]
+        let environments = pools.withLock { Array($0.all.values) }
+        for environment in environments {
+            var entry = byFunction[environment.functionName] ?? FunctionActivity(function: environment.functionName)
+            switch environment.state {
+            case .initializing: entry.initializing += 1
+            case .idle: entry.idle += 1
+            case .busy: entry.busy += 1
+            case .gone: break
+            }
+            byFunction[environment.functionName] = entry
+        }
+        for (function, count) in limiter.inFlight() {
+            byFunction[function, default: FunctionActivity(function: function)].concurrentExecutions = count
+        }
+        return byFunction.values.sorted { $0.function < $1.function }
+    }
+
     static func key(for function: FunctionRecord) -> String {
         "\(function.name)@\(function.configuration.revisionId)"
     }
@@ -74,6 +101,16 @@ public final class Invoker: Service, Sendable {
     // MARK: Invoke
 
     public func invoke(_ request: InvokeRequest) async throws(LambdaError) -> InvokeResult {
+        let name = request.function.name
+        let permit: ConcurrencyLimiter.Permit
+        switch limiter.acquire(function: name, reserved: request.function.reservedConcurrency) {
+        case .admitted(let admitted):
+            permit = admitted
+        case .throttled(let reason):
+            observer.throttled(function: name, reason: reason.rawValue)
+            throw LambdaError.throttled(reason: reason.rawValue)
+        }
+        defer { limiter.release(permit) }
         let requestID = UUID().uuidString.lowercased()
         // A warm environment whose runtime died after its last invocation never starts this
         // one; Lambda would have replaced it, so run the invocation in a fresh environment.
@@ -145,11 +182,22 @@ public final class Invoker: Service, Sendable {
             maxMemoryUsedMB: Int((maxMemoryKB + 1023) / 1024),
             initDurationMs: initMicros.map { Double($0) / 1000 }))
         environment.emitPlatform(platformLines, tail: &tail)
+        observer.invoked(function: config.functionName, coldStart: initMicros != nil, outcome: Self.metricsOutcome(outcome),
+                         durationSeconds: durationMs / 1000)
 
         release(environment)
         return InvokeResult(
             requestID: requestID, payload: payload, functionError: functionError,
             logTail: request.wantsLogTail ? tail : nil, executedVersion: config.version)
+    }
+
+    static func metricsOutcome(_ outcome: Environment.Outcome) -> InvocationOutcome {
+        switch outcome {
+        case .response: .success
+        case .functionError: .functionError
+        case .timedOut: .timeout
+        case .exited, .notDelivered: .runtimeError
+        }
     }
 
     private enum Readiness {
@@ -161,11 +209,14 @@ public final class Invoker: Service, Sendable {
         let outcome = await environment.waitUntilReady(limit: TimeAmount(configuration.initLimit), eventLoop: eventLoopGroup.any())
         func failed(_ payload: ByteBuffer, lines: [String]) -> Readiness {
             environment.emit(lines)
+            observer.initialized(function: config.functionName, durationSeconds: 0, succeeded: false)
+            observer.invoked(function: config.functionName, coldStart: true, outcome: .runtimeError, durationSeconds: 0)
             return .failure(InvokeResult(requestID: requestID, payload: payload, functionError: "Unhandled",
                                          logTail: nil, executedVersion: config.version))
         }
         switch outcome {
-        case .ready:
+        case .ready(let micros):
+            observer.initialized(function: config.functionName, durationSeconds: Double(micros) / 1_000_000, succeeded: true)
             return .ready
         case .failed(let errorType, let body):
             let type = errorType.isEmpty ? "Runtime.Unknown" : errorType

@@ -261,10 +261,13 @@ public struct FunctionService: Sendable {
         if let qualifier {
             throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
         }
-        guard try await store.deleteFunction(named: parsed.name) != nil else {
+        guard let deleted = try await store.deleteFunction(named: parsed.name) else {
             throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name))
         }
         cache.changed(parsed.name, to: nil)
+        if deleted.reservedConcurrency != nil {
+            invoker.limiter.setReservedTotal(try await reservedTotal())
+        }
         invoker.retire(functionName: parsed.name)
         logger.info("function deleted", metadata: ["lambent.function": "\(parsed.name)"])
     }

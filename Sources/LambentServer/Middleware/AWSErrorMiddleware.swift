@@ -31,6 +31,7 @@ struct AWSErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         let data = (try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])) ?? Data()
         var headers: HTTPFields = [.contentType: "application/json"]
         headers[.amznErrorType] = error.type
+        if let retryAfter = error.retryAfterSeconds { headers[.retryAfter] = String(retryAfter) }
         return Response(
             status: HTTPResponse.Status(code: error.status),
             headers: headers,
@@ -40,6 +41,7 @@ struct AWSErrorMiddleware<Context: RequestContext>: RouterMiddleware {
 
 extension HTTPField.Name {
     static let amznErrorType = HTTPField.Name("x-amzn-ErrorType")!
+    static let retryAfter = HTTPField.Name("Retry-After")!
     static let amznRequestID = HTTPField.Name("x-amzn-RequestId")!
     static let amzFunctionError = HTTPField.Name("X-Amz-Function-Error")!
     static let amzLogResult = HTTPField.Name("X-Amz-Log-Result")!

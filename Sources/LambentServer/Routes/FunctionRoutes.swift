@@ -8,7 +8,6 @@ import LambentStore
 struct FunctionRoutes {
     let service: FunctionService
     let codeLinks: CodeLinks
-    let accountLimit: AccountLimit
 
     func register(on router: Router<LambentRequestContext>) {
         // Hummingbird matches a path with or without its trailing slash (botocore sends both forms).
@@ -20,6 +19,9 @@ struct FunctionRoutes {
         router.put("/2015-03-31/functions/:name/configuration", use: updateConfiguration)
         router.put("/2015-03-31/functions/:name/code", use: updateCode)
         router.get("/2016-08-19/account-settings", use: accountSettings)
+        router.put("/2017-10-31/functions/:name/concurrency", use: putConcurrency)
+        router.get("/2019-09-30/functions/:name/concurrency", use: getConcurrency)
+        router.delete("/2017-10-31/functions/:name/concurrency", use: deleteConcurrency)
     }
 
     @Sendable func create(_ request: Request, context: LambentRequestContext) async throws -> Response {
@@ -33,7 +35,8 @@ struct FunctionRoutes {
         let response = GetFunctionResponse(
             configuration: record.configuration,
             code: .init(repositoryType: "S3", location: location),
-            tags: record.tags.isEmpty ? nil : record.tags)
+            tags: record.tags.isEmpty ? nil : record.tags,
+            concurrency: record.reservedConcurrency.map { ConcurrencyBody(reservedConcurrentExecutions: $0) })
         return try JSONBody.response(response)
     }
 
@@ -75,10 +78,28 @@ struct FunctionRoutes {
 
     @Sendable func accountSettings(_ request: Request, context: LambentRequestContext) async throws -> Response {
         let usage = try await service.accountUsage()
+        var limit = AccountLimit(concurrentExecutions: service.invoker.limiter.accountLimit)
+        limit.unreservedConcurrentExecutions = service.invoker.limiter.unreservedLimit
         let response = GetAccountSettingsResponse(
-            accountLimit: accountLimit,
+            accountLimit: limit,
             accountUsage: .init(totalCodeSize: usage.totalCodeSize, functionCount: usage.functionCount))
         return try JSONBody.response(response)
+    }
+
+    @Sendable func putConcurrency(_ request: Request, context: LambentRequestContext) async throws -> Response {
+        let body = try await JSONBody.decode(ConcurrencyBody.self, from: request)
+        let reserved = try await service.putConcurrency(try context.functionName(), reserved: body.reservedConcurrentExecutions)
+        return try JSONBody.response(ConcurrencyBody(reservedConcurrentExecutions: reserved))
+    }
+
+    @Sendable func getConcurrency(_ request: Request, context: LambentRequestContext) async throws -> Response {
+        let reserved = try await service.concurrency(try context.functionName())
+        return try JSONBody.response(ConcurrencyBody(reservedConcurrentExecutions: reserved))
+    }
+
+    @Sendable func deleteConcurrency(_ request: Request, context: LambentRequestContext) async throws -> Response {
+        try await service.deleteConcurrency(try context.functionName())
+        return Response(status: .noContent)
     }
 }
 
@@ -95,6 +116,7 @@ struct GetFunctionResponse: Encodable {
     var configuration: FunctionConfiguration
     var code: Code
     var tags: [String: String]?
+    var concurrency: ConcurrencyBody?
 
     struct Code: Encodable {
         var repositoryType: String
@@ -102,7 +124,15 @@ struct GetFunctionResponse: Encodable {
         enum CodingKeys: String, CodingKey { case repositoryType = "RepositoryType", location = "Location" }
     }
 
-    enum CodingKeys: String, CodingKey { case configuration = "Configuration", code = "Code", tags = "Tags" }
+    enum CodingKeys: String, CodingKey {
+        case configuration = "Configuration", code = "Code", tags = "Tags", concurrency = "Concurrency"
+    }
+}
+
+/// `Concurrency`: the body of Put/GetFunctionConcurrency and part of GetFunction.
+struct ConcurrencyBody: Codable {
+    var reservedConcurrentExecutions: Int?
+    enum CodingKeys: String, CodingKey { case reservedConcurrentExecutions = "ReservedConcurrentExecutions" }
 }
 
 /// `ListFunctions`' response.
