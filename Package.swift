@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Lambda's data model, limits and AWS error catalogue. No I/O.
@@ -66,10 +68,12 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         // The `lambent` command line: serve, deploy, invoke, functions, logs.
         .target(name: "LambentCLI", dependencies: [
-            "LambentServer", "LambentAuth", "LambentModel", "ZIPFoundation",
+            "LambentServer", "LambentRuntime", "LambentAuth", "LambentModel", "ZIPFoundation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lambent", dependencies: ["LambentCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

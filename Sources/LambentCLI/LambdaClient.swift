@@ -19,8 +19,7 @@ struct LambdaClient {
 
     init(endpoint: String?) throws {
         let environment = ProcessInfo.processInfo.environment
-        let url = endpoint ?? environment["LAMBENT_ENDPOINT"] ?? "http://127.0.0.1:9550"
-        guard let parsed = URL(string: url), parsed.host != nil else { throw ValidationError("invalid endpoint URL: \(url)") }
+        let parsed = try Self.endpointURL(endpoint)
         guard let id = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"] else {
             throw ValidationError("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to the credentials `lambent serve` printed")
         }
@@ -72,6 +71,13 @@ struct LambdaClient {
         let result = try await send(method, path, query: query, body: body)
         if result.body.isEmpty { return [:] }
         return (try JSONSerialization.jsonObject(with: result.body) as? [String: Any]) ?? [:]
+    }
+
+    /// `--endpoint-url`, else `$LAMBENT_ENDPOINT`, else the default local server.
+    static func endpointURL(_ endpoint: String?) throws -> URL {
+        let url = endpoint ?? ProcessInfo.processInfo.environment["LAMBENT_ENDPOINT"] ?? "http://127.0.0.1:9550"
+        guard let parsed = URL(string: url), parsed.host != nil else { throw ValidationError("invalid endpoint URL: \(url)") }
+        return parsed
     }
 
     static func escape(_ name: String) -> String {

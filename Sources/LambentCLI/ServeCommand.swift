@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LambentRuntime
 import LambentServer
 import Logging
 
@@ -18,6 +19,10 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "The AWS account id the server presents.") var accountId = "000000000000"
     @Option(help: "The account's limit of concurrent executions (GetAccountSettings' ConcurrentExecutions).")
     var concurrencyLimit = 1000
+    @Option(help: "How long an environment stays warm without invocations, e.g. 30s, 10m, 1h.")
+    var idleTimeout = "10m"
+    @Option(help: "How long an environment lives at most before it is replaced between invocations.")
+    var maxLifetime = "2h"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -30,6 +35,14 @@ struct ServeCommand: AsyncParsableCommand {
         config.accountID = accountId
         guard concurrencyLimit >= 1 else { throw ValidationError("--concurrency-limit must be at least 1") }
         config.concurrencyLimit = concurrencyLimit
+        guard let idle = DurationText.parse(idleTimeout) else {
+            throw ValidationError("--idle-timeout takes a duration such as 30s, 10m or 1h, not '\(idleTimeout)'")
+        }
+        guard let lifetime = DurationText.parse(maxLifetime) else {
+            throw ValidationError("--max-lifetime takes a duration such as 30m or 2h, not '\(maxLifetime)'")
+        }
+        config.idleTimeout = idle
+        config.maxLifetime = lifetime
         if let runtimes = runtimesDir ?? environment["LAMBENT_RUNTIMES_DIR"] {
             config.runtimesDirectory = URL(fileURLWithPath: runtimes)
         }

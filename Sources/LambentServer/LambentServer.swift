@@ -17,6 +17,10 @@ public struct ServerConfiguration: Sendable {
     public var accountID = "000000000000"
     public var agentPath: String
     public var concurrencyLimit = 1000
+    /// How long an idle environment stays warm.
+    public var idleTimeout: Duration = .seconds(600)
+    /// How long an environment lives at most.
+    public var maxLifetime: Duration = .seconds(7200)
 
     public init(dataDirectory: URL, agentPath: String) {
         self.dataDirectory = dataDirectory
@@ -40,6 +44,7 @@ public struct LambentServer: Sendable {
     let store: SQLiteStore
     let logSink: LogSink
     let invoker: Invoker
+    let metrics = PrometheusMetrics()
     let service: FunctionService
     let blobs: BlobStore
     let codeLinks: CodeLinks
@@ -63,9 +68,11 @@ public struct LambentServer: Sendable {
         invoker = Invoker(
             configuration: .init(agentPath: configuration.agentPath,
                                  stateDirectory: data.appendingPathComponent("environments"),
-                                 region: configuration.region),
+                                 region: configuration.region, idleTimeout: configuration.idleTimeout,
+                                 maxLifetime: configuration.maxLifetime),
             driver: driver, python: PythonRuntime(runtimesDirectory: runtimes, logger: logger),
-            logSink: logSink, logger: logger, limiter: ConcurrencyLimiter(accountLimit: configuration.concurrencyLimit))
+            logSink: logSink, logger: logger, limiter: ConcurrencyLimiter(accountLimit: configuration.concurrencyLimit),
+            observer: metrics.observer)
         let runnable = PythonRuntime.hostHasPython() ? LambdaRuntime.python : []
         service = FunctionService(store: store, blobs: blobs, codeRoot: codeRoot, names: names, invoker: invoker,
                                   runnableRuntimes: runnable, logger: logger)
@@ -82,6 +89,7 @@ public struct LambentServer: Sendable {
         FunctionRoutes(service: service, codeLinks: codeLinks).register(on: router)
         InvokeRoutes(service: service, invoker: invoker, names: names).register(on: router)
         LambentRoutes(store: store, blobs: blobs, codeLinks: codeLinks, names: names).register(on: router)
+        MetricsRoutes(metrics: metrics, invoker: invoker).register(on: router)
         return router
     }
 

@@ -13,32 +13,39 @@ struct EnvironmentStateMachineTests {
 
     /// A state the machine can be in, with how to get there from a fresh machine.
     enum Start: String, CaseIterable, Sendable {
-        case initializing, initializingRetiring, idle, busy, busyRetiring, gone, goneRetiring
+        case starting, startingRetiring, initializing, initializingRetiring, idle, idleRetiring
+        case busy, draining, drainingFromRetiredInit, gone, goneRetiring
 
         var path: [Event] {
             switch self {
-            case .initializing: []
-            case .initializingRetiring: [.retire]
-            case .idle: [.ready]
-            case .busy: [.ready, .invoke(requestID: "a")]
-            case .busyRetiring: [.ready, .invoke(requestID: "a"), .retire]
-            case .gone: [.initFailed]
-            case .goneRetiring: [.retire, .ready]
+            case .starting: []
+            case .startingRetiring: [.retire]
+            case .initializing: [.attached]
+            case .initializingRetiring: [.attached, .retire]
+            case .idle: [.attached, .ready]
+            case .idleRetiring: [.attached, .retire, .ready]
+            case .busy: [.attached, .ready, .invoke(requestID: "a")]
+            case .draining: [.attached, .ready, .invoke(requestID: "a"), .retire]
+            case .drainingFromRetiredInit: [.attached, .retire, .ready, .invoke(requestID: "a")]
+            case .gone: [.attached, .initFailed]
+            case .goneRetiring: [.attached, .retire, .exited]
             }
         }
 
         var state: State {
             switch self {
+            case .starting, .startingRetiring: .starting
             case .initializing, .initializingRetiring: .initializing
-            case .idle: .idle
-            case .busy, .busyRetiring: .busy(requestID: "a")
+            case .idle, .idleRetiring: .idle
+            case .busy: .busy(requestID: "a")
+            case .draining, .drainingFromRetiredInit: .draining(requestID: "a")
             case .gone, .goneRetiring: .gone
             }
         }
 
         var isRetiring: Bool {
             switch self {
-            case .initializingRetiring, .busyRetiring, .goneRetiring: true
+            case .startingRetiring, .initializingRetiring, .idleRetiring, .drainingFromRetiredInit, .goneRetiring: true
             default: false
             }
         }
@@ -52,7 +59,7 @@ struct EnvironmentStateMachineTests {
 
     /// Every event, with request ids that match ("a") and do not match ("b") the busy one.
     static let events: [Event] = [
-        .ready, .initFailed,
+        .attached, .ready, .initFailed,
         .invoke(requestID: "a"), .invoke(requestID: "b"),
         .completed(requestID: "a"), .completed(requestID: "b"),
         .timedOut(requestID: "a"), .timedOut(requestID: "b"),
@@ -78,70 +85,80 @@ struct EnvironmentStateMachineTests {
     static let busyA = State.busy(requestID: "a")
     static let busyB = State.busy(requestID: "b")
 
-    static let table: [Row] = [
-        // initializing
-        row(.initializing, .ready, .transition(.idle, retiring: false, .initSucceeded)),
-        row(.initializing, .initFailed, .transition(.gone, retiring: false, .failInitAndDestroy)),
-        row(.initializing, .invoke(requestID: "a"), .illegal),
-        row(.initializing, .invoke(requestID: "b"), .illegal),
-        row(.initializing, .completed(requestID: "a"), .illegal),
-        row(.initializing, .completed(requestID: "b"), .illegal),
-        row(.initializing, .timedOut(requestID: "a"), .illegal),
-        row(.initializing, .timedOut(requestID: "b"), .illegal),
-        row(.initializing, .exited, .transition(.gone, retiring: false, .failInitAndDestroy)),
-        row(.initializing, .retire, .transition(.initializing, retiring: true, .none)),
+    static let drainingA = State.draining(requestID: "a")
+    static let drainingB = State.draining(requestID: "b")
 
-        // initializing, retired meanwhile
-        row(.initializingRetiring, .ready, .transition(.gone, retiring: true, .initSucceededThenDestroy)),
-        row(.initializingRetiring, .initFailed, .transition(.gone, retiring: true, .failInitAndDestroy)),
-        row(.initializingRetiring, .invoke(requestID: "a"), .illegal),
-        row(.initializingRetiring, .invoke(requestID: "b"), .illegal),
-        row(.initializingRetiring, .completed(requestID: "a"), .illegal),
-        row(.initializingRetiring, .completed(requestID: "b"), .illegal),
-        row(.initializingRetiring, .timedOut(requestID: "a"), .illegal),
-        row(.initializingRetiring, .timedOut(requestID: "b"), .illegal),
-        row(.initializingRetiring, .exited, .transition(.gone, retiring: true, .failInitAndDestroy)),
-        row(.initializingRetiring, .retire, .transition(.initializing, retiring: true, .none)),
+    /// Rows for a state from which only some events are legal; every other event is illegal.
+    static func rows(_ start: Start, _ legal: [Event: Outcome]) -> [Row] {
+        events.map { row(start, $0, legal[$0] ?? .illegal) }
+    }
 
-        // idle
-        row(.idle, .ready, .illegal),
-        row(.idle, .initFailed, .illegal),
-        row(.idle, .invoke(requestID: "a"), .transition(busyA, retiring: false, .sendInvoke)),
-        row(.idle, .invoke(requestID: "b"), .transition(busyB, retiring: false, .sendInvoke)),
-        row(.idle, .completed(requestID: "a"), .illegal),
-        row(.idle, .completed(requestID: "b"), .illegal),
-        row(.idle, .timedOut(requestID: "a"), .illegal),
-        row(.idle, .timedOut(requestID: "b"), .illegal),
-        row(.idle, .exited, .transition(.gone, retiring: false, .destroy)),
-        row(.idle, .retire, .transition(.gone, retiring: false, .destroy)),
-
-        // busy with "a"
-        row(.busy, .ready, .illegal),
-        row(.busy, .initFailed, .illegal),
-        row(.busy, .invoke(requestID: "a"), .illegal),
-        row(.busy, .invoke(requestID: "b"), .illegal),
-        row(.busy, .completed(requestID: "a"), .transition(.idle, retiring: false, .finishInvoke)),
-        row(.busy, .completed(requestID: "b"), .illegal),
-        row(.busy, .timedOut(requestID: "a"), .transition(.gone, retiring: false, .failInvokeAndDestroy)),
-        row(.busy, .timedOut(requestID: "b"), .transition(busyA, retiring: false, .none)),
-        row(.busy, .exited, .transition(.gone, retiring: false, .failInvokeAndDestroy)),
-        row(.busy, .retire, .transition(busyA, retiring: true, .none)),
-
-        // busy with "a", retired meanwhile
-        row(.busyRetiring, .ready, .illegal),
-        row(.busyRetiring, .initFailed, .illegal),
-        row(.busyRetiring, .invoke(requestID: "a"), .illegal),
-        row(.busyRetiring, .invoke(requestID: "b"), .illegal),
-        row(.busyRetiring, .completed(requestID: "a"), .transition(.gone, retiring: true, .finishInvokeThenDestroy)),
-        row(.busyRetiring, .completed(requestID: "b"), .illegal),
-        row(.busyRetiring, .timedOut(requestID: "a"), .transition(.gone, retiring: true, .failInvokeAndDestroy)),
-        row(.busyRetiring, .timedOut(requestID: "b"), .transition(busyA, retiring: true, .none)),
-        row(.busyRetiring, .exited, .transition(.gone, retiring: true, .failInvokeAndDestroy)),
-        row(.busyRetiring, .retire, .transition(busyA, retiring: true, .none)),
-    ]
-    // gone absorbs every event (late frames, timers and retires after destruction).
-    + events.map { row(.gone, $0, .transition(.gone, retiring: false, .none)) }
-    + events.map { row(.goneRetiring, $0, .transition(.gone, retiring: true, .none)) }
+    static let table: [Row] =
+        rows(.starting, [
+            .attached: .transition(.initializing, retiring: false, .none),
+            .initFailed: .transition(.gone, retiring: false, .failInitAndDestroy),
+            .exited: .transition(.gone, retiring: false, .failInitAndDestroy),
+            .retire: .transition(.starting, retiring: true, .none),
+        ])
+        + rows(.startingRetiring, [
+            .attached: .transition(.initializing, retiring: true, .none),
+            .initFailed: .transition(.gone, retiring: true, .failInitAndDestroy),
+            .exited: .transition(.gone, retiring: true, .failInitAndDestroy),
+            .retire: .transition(.starting, retiring: true, .none),
+        ])
+        + rows(.initializing, [
+            .ready: .transition(.idle, retiring: false, .initSucceeded),
+            .initFailed: .transition(.gone, retiring: false, .failInitAndDestroy),
+            .exited: .transition(.gone, retiring: false, .failInitAndDestroy),
+            .retire: .transition(.initializing, retiring: true, .none),
+        ])
+        + rows(.initializingRetiring, [
+            // The invocation that started it still runs there.
+            .ready: .transition(.idle, retiring: true, .initSucceeded),
+            .initFailed: .transition(.gone, retiring: true, .failInitAndDestroy),
+            .exited: .transition(.gone, retiring: true, .failInitAndDestroy),
+            .retire: .transition(.initializing, retiring: true, .none),
+        ])
+        + rows(.idle, [
+            .invoke(requestID: "a"): .transition(busyA, retiring: false, .sendInvoke),
+            .invoke(requestID: "b"): .transition(busyB, retiring: false, .sendInvoke),
+            .timedOut(requestID: "a"): .transition(.idle, retiring: false, .none),
+            .timedOut(requestID: "b"): .transition(.idle, retiring: false, .none),
+            .exited: .transition(.gone, retiring: false, .destroy),
+            .retire: .transition(.gone, retiring: false, .destroy),
+        ])
+        + rows(.idleRetiring, [
+            .invoke(requestID: "a"): .transition(drainingA, retiring: true, .sendInvoke),
+            .invoke(requestID: "b"): .transition(drainingB, retiring: true, .sendInvoke),
+            .timedOut(requestID: "a"): .transition(.idle, retiring: true, .none),
+            .timedOut(requestID: "b"): .transition(.idle, retiring: true, .none),
+            .exited: .transition(.gone, retiring: true, .destroy),
+            .retire: .transition(.gone, retiring: true, .destroy),
+        ])
+        + rows(.busy, [
+            .completed(requestID: "a"): .transition(.idle, retiring: false, .finishInvoke),
+            .timedOut(requestID: "a"): .transition(.gone, retiring: false, .failInvokeAndDestroy),
+            .timedOut(requestID: "b"): .transition(busyA, retiring: false, .none),
+            .exited: .transition(.gone, retiring: false, .failInvokeAndDestroy),
+            .retire: .transition(drainingA, retiring: false, .none),
+        ])
+        + rows(.draining, [
+            .completed(requestID: "a"): .transition(.gone, retiring: false, .finishInvokeThenDestroy),
+            .timedOut(requestID: "a"): .transition(.gone, retiring: false, .failInvokeAndDestroy),
+            .timedOut(requestID: "b"): .transition(drainingA, retiring: false, .none),
+            .exited: .transition(.gone, retiring: false, .failInvokeAndDestroy),
+            .retire: .transition(drainingA, retiring: false, .none),
+        ])
+        + rows(.drainingFromRetiredInit, [
+            .completed(requestID: "a"): .transition(.gone, retiring: true, .finishInvokeThenDestroy),
+            .timedOut(requestID: "a"): .transition(.gone, retiring: true, .failInvokeAndDestroy),
+            .timedOut(requestID: "b"): .transition(drainingA, retiring: true, .none),
+            .exited: .transition(.gone, retiring: true, .failInvokeAndDestroy),
+            .retire: .transition(drainingA, retiring: true, .none),
+        ])
+        // gone absorbs every event (late frames, timers and retires after destruction).
+        + events.map { row(.gone, $0, .transition(.gone, retiring: false, .none)) }
+        + events.map { row(.goneRetiring, $0, .transition(.gone, retiring: true, .none)) }
 
     @Test("state × event", arguments: table)
     func transition(_ row: Row) throws {
@@ -173,16 +190,17 @@ struct EnvironmentStateMachineTests {
         }
     }
 
-    @Test("a fresh machine is initializing and not retiring")
+    @Test("a fresh machine is starting and not retiring")
     func fresh() {
         let machine = Machine()
-        #expect(machine.state == .initializing)
+        #expect(machine.state == .starting)
         #expect(!machine.isRetiring)
     }
 
     @Test("serves invocations one after another")
     func warmReuse() throws {
         var machine = Machine()
+        #expect(try machine.handle(.attached) == .none)
         #expect(try machine.handle(.ready) == .initSucceeded)
         for id in ["r1", "r2", "r3"] {
             #expect(try machine.handle(.invoke(requestID: id)) == .sendInvoke)
@@ -194,6 +212,7 @@ struct EnvironmentStateMachineTests {
     @Test("a timer of an earlier invocation does not fail the current one")
     func staleTimer() throws {
         var machine = Machine()
+        _ = try machine.handle(.attached)
         _ = try machine.handle(.ready)
         _ = try machine.handle(.invoke(requestID: "r1"))
         _ = try machine.handle(.completed(requestID: "r1"))

@@ -59,6 +59,7 @@ final class Environment: Sendable {
         var runtimeWaiting = false
         /// An invocation was sent while the runtime was not (yet) asking for one.
         var awaitingDelivery = false
+        var lastUsed: ContinuousClock.Instant?
     }
 
     init(
@@ -80,9 +81,21 @@ final class Environment: Sendable {
         self.onGone = onGone
     }
 
-    /// Attaches the control channel once NIO has registered it.
+    /// When the environment was started.
+    let createdAt = ContinuousClock.now
+
+    /// Attaches the control channel; called in the channel's initializer, before it reads.
     func attach(_ channel: Channel) {
         self.channel.withLock { $0 = channel }
+        _ = core.withLock { try? $0.machine.handle(.attached) }
+    }
+
+    /// When the environment last finished an invocation (its start, before the first).
+    var lastUsed: ContinuousClock.Instant { core.withLock { $0.lastUsed ?? createdAt } }
+
+    /// Records the end of an invocation, for idle reaping.
+    func markUsed(at instant: ContinuousClock.Instant = .now) {
+        core.withLock { $0.lastUsed = instant }
     }
 
     var isGone: Bool { core.withLock { $0.machine.state == .gone } }
@@ -133,9 +146,6 @@ final class Environment: Sendable {
         switch action {
         case .initSucceeded:
             waiter?.resume(returning: outcome)
-        case .initSucceededThenDestroy:
-            waiter?.resume(returning: outcome)
-            destroy()
         case .failInitAndDestroy:
             waiter?.resume(returning: outcome)
             destroy()
@@ -161,7 +171,8 @@ final class Environment: Sendable {
                 return (action, self.channel.withLock { $0 })
             }
             guard action == .sendInvoke, let channel else {
-                continuation.resume(returning: .exited(reason: "environment unavailable"))
+                // Retired or gone between the pool and here: the invocation never started.
+                continuation.resume(returning: .notDelivered(reason: "environment retired"))
                 return
             }
             emit([start])

@@ -2,27 +2,39 @@
 /// an `Action` for the owner to perform comes out.
 ///
 /// ```
-/// initializing ──ready──▶ idle ──invoke──▶ busy ──completed──▶ idle
-///      │                   │                 │
-///      │ initFailed/exited │ exited/retire   │ exited/timedOut
-///      ▼                   ▼                 ▼
-///     gone ◀───────────────┴─────────────────┘
+/// starting ─attached─▶ initializing ─ready─▶ idle ─invoke─▶ busy ─completed─▶ idle
+///    │                      │                 │               │ retire
+///    │ exited               │ initFailed,     │ exited,       ▼
+///    │                      │ exited          │ retire     draining ─completed─▶ gone
+///    ▼                      ▼                 ▼               │ exited, timedOut
+///   gone ◀──────────────────┴─────────────────┴── busy: exited, timedOut ──┘
 /// ```
-/// `retire` on a busy or initializing environment marks it, and it goes to `gone` instead of
-/// `idle` when its work is done (code updates, shutdown, maximum lifetime).
+/// `retire` (a code update, shutdown, idle reaping, maximum lifetime) destroys an idle
+/// environment at once and lets a busy one finish first (`draining`). Retiring one that is
+/// still starting or initializing sets `isRetiring`: the invocation that started it still
+/// runs there, and then it goes.
 public struct EnvironmentStateMachine: Sendable, Equatable {
     public enum State: Sendable, Equatable {
-        /// The runtime is starting; next: `idle` (ready) or `gone` (init failure or exit).
+        /// The sandbox is launched; its control channel is not connected yet.
+        /// Next: `initializing` (attached) or `gone` (exited).
+        case starting
+        /// The runtime is initializing. Next: `idle` (ready) or `gone` (init failure, exit).
         case initializing
-        /// Warm and waiting; next: `busy` (invoke) or `gone` (exit, retire).
+        /// Warm and waiting. Next: `busy` or `draining` (invoke), or `gone` (exit, retire).
         case idle
-        /// Running one invocation; next: `idle` (completed) or `gone` (exit, timeout, retire once done).
+        /// Running one invocation. Next: `idle` (completed), `draining` (retire), or `gone`
+        /// (exit, timeout).
         case busy(requestID: String)
-        /// Destroyed; no next state.
+        /// Running its last invocation. Next: `gone`.
+        case draining(requestID: String)
+        /// Destroyed. No next state.
         case gone
     }
 
-    public enum Event: Sendable, Equatable {
+    public enum Event: Sendable, Hashable {
+        /// The control channel is connected.
+        case attached
+        /// The runtime asked for its first invocation.
         case ready
         case initFailed
         case invoke(requestID: String)
@@ -37,15 +49,13 @@ public struct EnvironmentStateMachine: Sendable, Equatable {
         case none
         /// Init finished: hand the environment to whoever waits for it.
         case initSucceeded
-        /// Init finished and the environment was retired meanwhile: destroy it.
-        case initSucceededThenDestroy
-        /// Init failed or the runtime exited during init: fail the waiter, destroy.
+        /// Init failed or the runtime exited before it was ready: fail the waiter, destroy.
         case failInitAndDestroy
         /// Send the invocation to the agent.
         case sendInvoke
         /// Deliver the result; the environment is idle again.
         case finishInvoke
-        /// Deliver the result, then destroy (it was retired while busy).
+        /// Deliver the result, then destroy (it was draining).
         case finishInvokeThenDestroy
         /// The invocation failed with the environment (exit, timeout): fail it, destroy.
         case failInvokeAndDestroy
@@ -59,53 +69,61 @@ public struct EnvironmentStateMachine: Sendable, Equatable {
         public var event: Event
     }
 
-    public private(set) var state: State = .initializing
-    /// Set by `retire`: the environment will not go back to `idle`.
+    public private(set) var state: State = .starting
+    /// Set by `retire` before the environment was idle: it serves one invocation, then goes.
     public private(set) var isRetiring = false
 
     public init() {}
 
+    /// Applies an event; throws (changing nothing) when the state does not allow it.
     public mutating func handle(_ event: Event) throws(IllegalTransition) -> Action {
         switch (state, event) {
         case (.gone, _):
             return .none
 
-        case (.initializing, .ready):
-            if isRetiring {
-                state = .gone
-                return .initSucceededThenDestroy
-            }
-            state = .idle
-            return .initSucceeded
-        case (.initializing, .initFailed), (.initializing, .exited):
+        case (.starting, .attached):
+            state = .initializing
+            return .none
+        case (.starting, .exited), (.starting, .initFailed),
+             (.initializing, .initFailed), (.initializing, .exited):
             state = .gone
             return .failInitAndDestroy
-        case (.initializing, .retire), (.busy, .retire):
+        case (.starting, .retire), (.initializing, .retire):
             isRetiring = true
             return .none
 
+        case (.initializing, .ready):
+            state = .idle
+            return .initSucceeded
+
         case (.idle, .invoke(let requestID)):
-            state = .busy(requestID: requestID)
+            state = isRetiring ? .draining(requestID: requestID) : .busy(requestID: requestID)
             return .sendInvoke
         case (.idle, .exited), (.idle, .retire):
             state = .gone
             return .destroy
+        case (.idle, .timedOut):
+            // A timer for an invocation that already finished.
+            return .none
 
         case (.busy(let current), .completed(let requestID)) where current == requestID:
-            if isRetiring {
-                state = .gone
-                return .finishInvokeThenDestroy
-            }
             state = .idle
             return .finishInvoke
-        case (.busy(let current), .timedOut(let requestID)) where current == requestID:
+        case (.draining(let current), .completed(let requestID)) where current == requestID:
+            state = .gone
+            return .finishInvokeThenDestroy
+        case (.busy(let current), .timedOut(let requestID)) where current == requestID,
+             (.draining(let current), .timedOut(let requestID)) where current == requestID:
             state = .gone
             return .failInvokeAndDestroy
-        case (.busy, .exited):
+        case (.busy, .exited), (.draining, .exited):
             state = .gone
             return .failInvokeAndDestroy
-        case (.busy, .timedOut):
-            // A timer for an invocation that already finished.
+        case (.busy(let requestID), .retire):
+            state = .draining(requestID: requestID)
+            return .none
+        case (.draining, .retire), (.busy, .timedOut), (.draining, .timedOut):
+            // Already going; or a timer for an earlier invocation.
             return .none
 
         default:

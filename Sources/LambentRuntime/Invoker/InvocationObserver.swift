@@ -31,9 +31,11 @@ public struct NoInvocationObserver: InvocationObserver {
 public struct FunctionActivity: Sendable, Equatable {
     public var function: String
     /// Environments by lifecycle state.
+    public var starting = 0
     public var initializing = 0
     public var idle = 0
     public var busy = 0
+    public var draining = 0
     /// Invocations in flight (cold starts included), as concurrency limits count them.
     public var concurrentExecutions = 0
 

@@ -26,13 +26,25 @@ public final class Invoker: Service, Sendable {
         public var region: String
         /// How long a runtime may take to initialize (Lambda: 10 s).
         public var initLimit: Duration
+        /// How long an environment stays warm without invocations before it is reclaimed.
+        public var idleTimeout: Duration
+        /// How long an environment lives at most; it is retired between invocations after that.
+        public var maxLifetime: Duration
 
-        public init(agentPath: String, stateDirectory: URL, region: String, initLimit: Duration = .seconds(10)) {
+        public init(
+            agentPath: String, stateDirectory: URL, region: String, initLimit: Duration = .seconds(10),
+            idleTimeout: Duration = .seconds(600), maxLifetime: Duration = .seconds(7200)
+        ) {
             self.agentPath = agentPath
             self.stateDirectory = stateDirectory
             self.region = region
             self.initLimit = initLimit
+            self.idleTimeout = idleTimeout
+            self.maxLifetime = maxLifetime
         }
+
+        /// How often idle environments are checked against the two limits.
+        var reapInterval: Duration { min(idleTimeout / 4, maxLifetime / 4, .seconds(1)) }
     }
 
     private let configuration: Configuration
@@ -81,9 +93,11 @@ public final class Invoker: Service, Sendable {
         for environment in environments {
             var entry = byFunction[environment.functionName] ?? FunctionActivity(function: environment.functionName)
             switch environment.state {
+            case .starting: entry.starting += 1
             case .initializing: entry.initializing += 1
             case .idle: entry.idle += 1
             case .busy: entry.busy += 1
+            case .draining: entry.draining += 1
             case .gone: break
             }
             byFunction[environment.functionName] = entry
@@ -246,12 +260,40 @@ public final class Invoker: Service, Sendable {
 
     private func release(_ environment: Environment) {
         guard !environment.isGone else { return }
+        let now = ContinuousClock.now
+        environment.markUsed(at: now)
+        let tooOld = now - environment.createdAt >= configuration.maxLifetime
         let retire = pools.withLock { pools -> Bool in
-            if pools.isShuttingDown { return true }
+            if pools.isShuttingDown || tooOld { return true }
             pools.idle[environment.key, default: []].append(environment)
             return false
         }
         if retire { environment.retire() }
+    }
+
+    /// Retires idle environments unused for `idleTimeout` or older than `maxLifetime`
+    /// (scale to zero). Returns how many it retired.
+    @discardableResult
+    func reapIdle(now: ContinuousClock.Instant) -> Int {
+        let idleTimeout = configuration.idleTimeout
+        let maxLifetime = configuration.maxLifetime
+        let victims = pools.withLock { pools -> [Environment] in
+            var victims: [Environment] = []
+            for (key, environments) in pools.idle {
+                var keep: [Environment] = []
+                for environment in environments {
+                    if now - environment.lastUsed >= idleTimeout || now - environment.createdAt >= maxLifetime {
+                        victims.append(environment)
+                    } else {
+                        keep.append(environment)
+                    }
+                }
+                pools.idle[key] = keep.isEmpty ? nil : keep
+            }
+            return victims
+        }
+        for environment in victims { environment.retire() }
+        return victims.count
     }
 
     private func forget(_ environment: Environment) {
@@ -339,9 +381,10 @@ public final class Invoker: Service, Sendable {
             logger: logger, onGone: { [weak self] gone in self?.forget(gone) })
         pools.withLock { $0.all[environmentID] = environment }
         do {
-            let channel = try await ClientBootstrap(group: eventLoopGroup)
+            _ = try await ClientBootstrap(group: eventLoopGroup)
                 .channelInitializer { channel in
-                    channel.eventLoop.makeCompletedFuture {
+                    environment.attach(channel)
+                    return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandlers([
                             ByteToMessageHandler(ControlMessageDecoder()),
                             MessageToByteHandler(ControlMessageEncoder()),
@@ -351,7 +394,6 @@ public final class Invoker: Service, Sendable {
                 }
                 .withConnectedSocket(process.controlFD)
                 .get()
-            environment.attach(channel)
         } catch {
             driver.destroy(process)
             Syscalls.close(process.controlFD)
@@ -367,7 +409,17 @@ public final class Invoker: Service, Sendable {
     // MARK: Lifecycle
 
     public func run() async throws {
-        try await gracefulShutdown()
+        let interval = configuration.reapInterval
+        await cancelWhenGracefulShutdown {
+            while true {
+                do {
+                    try await Task.sleep(for: interval)
+                } catch {
+                    return
+                }
+                self.reapIdle(now: .now)
+            }
+        }
         await shutdown()
     }
 

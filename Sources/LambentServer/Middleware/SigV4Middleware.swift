@@ -4,13 +4,14 @@ import LambentAuth
 import LambentModel
 
 /// Verifies the SigV4 signature of every request except Lambent's own unauthenticated
-/// endpoints (health, pre-signed code downloads). Collects the body first, since the
-/// signature covers its hash; handlers then read the collected body without copying.
+/// endpoints (health, pre-signed code downloads, Prometheus metrics). Collects the body
+/// first, since the signature covers its hash; handlers then read the collected body without
+/// copying.
 struct SigV4Middleware: RouterMiddleware {
     typealias Context = LambentRequestContext
     let verifier: SigV4Verifier
 
-    static let unauthenticatedPrefixes = ["/lambent/v1/health", "/lambent/v1/code/"]
+    static let unauthenticatedPrefixes = ["/lambent/v1/health", "/lambent/v1/code/", "/metrics"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let path = request.uri.path

@@ -1,0 +1,43 @@
+import LambentRuntime
+import NIOCore
+import class Prometheus.PrometheusCollectorRegistry
+import struct Prometheus.PrometheusMetricsFactory
+
+/// One server's metrics in Prometheus's text format: a registry of its own (never the global
+/// `MetricsSystem`, so servers in one process do not share counters) and the
+/// ``InvocationMetrics`` observer recording into it.
+///
+/// ```swift
+/// let metrics = PrometheusMetrics()
+/// let invoker = Invoker(..., observer: metrics.observer)
+/// let text = metrics.exposition(activity: invoker.activity())
+/// ```
+public struct PrometheusMetrics: Sendable {
+    /// `Content-Type` of ``exposition(activity:)``.
+    public static let contentType = "text/plain; version=0.0.4; charset=utf-8"
+
+    /// The registry every metric of this server lives in.
+    public let registry: PrometheusCollectorRegistry
+    /// The invoker's observer; pass it as `Invoker(observer:)`.
+    public let observer: InvocationMetrics
+
+    /// A fresh registry with the duration histograms' buckets set up.
+    public init() {
+        registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.durationHistogramBuckets = [
+            InvocationMetrics.Name.invocationDuration: InvocationMetrics.invocationBuckets,
+            InvocationMetrics.Name.initDuration: InvocationMetrics.initBuckets,
+        ]
+        observer = InvocationMetrics(factory: factory)
+    }
+
+    /// Every metric as Prometheus text, after setting the gauges from `activity`
+    /// (`Invoker.activity()` read at scrape time).
+    public func exposition(activity: [FunctionActivity]) -> ByteBuffer {
+        observer.update(activity: activity)
+        var bytes: [UInt8] = []
+        registry.emit(into: &bytes)
+        return ByteBuffer(bytes: bytes)
+    }
+}

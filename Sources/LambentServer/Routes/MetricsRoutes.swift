@@ -1,0 +1,16 @@
+import Hummingbird
+import LambentRuntime
+
+/// `GET /metrics`: Prometheus's text format. Unsigned, like health, because scrapers cannot
+/// sign SigV4; it shows function names and counts, never configuration, code or payloads.
+struct MetricsRoutes {
+    let metrics: PrometheusMetrics
+    let invoker: Invoker
+
+    func register(on router: Router<LambentRequestContext>) {
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: PrometheusMetrics.contentType],
+                     body: ResponseBody(byteBuffer: metrics.exposition(activity: invoker.activity())))
+        }
+    }
+}
