@@ -25,14 +25,17 @@ NOT_YET = "not yet"
 
 # Operation name -> (status, notes). Operations not listed here are "not yet".
 COVERAGE: dict[str, tuple[str, str]] = {
-    "CreateFunction": (SUPPORTED, "Zip packages (`ZipFile`); python3.9–python3.14."),
+    "CreateFunction": (PARTIAL, "Zip packages (`ZipFile`); python3.9–python3.14; no `Publish`, `Layers`, S3 or image code yet."),
     "GetFunction": (SUPPORTED, "`Code.Location` is a URL on this server (plain GET)."),
     "GetFunctionConfiguration": (SUPPORTED, ""),
     "ListFunctions": (SUPPORTED, "`Marker` / `MaxItems` pagination."),
-    "UpdateFunctionCode": (SUPPORTED, ""),
+    "UpdateFunctionCode": (PARTIAL, "`ZipFile` and `DryRun`; no `Publish`, S3 or image code yet."),
     "UpdateFunctionConfiguration": (SUPPORTED, ""),
     "DeleteFunction": (SUPPORTED, ""),
-    "GetAccountSettings": (SUPPORTED, ""),
+    "GetAccountSettings": (SUPPORTED, "`ConcurrentExecutions` from `--concurrency-limit`; `UnreservedConcurrentExecutions` less reservations."),
+    "PutFunctionConcurrency": (SUPPORTED, "At least 100 (or the whole limit, if smaller) stays unreserved."),
+    "GetFunctionConcurrency": (SUPPORTED, ""),
+    "DeleteFunctionConcurrency": (SUPPORTED, ""),
     "Invoke": (PARTIAL, "`RequestResponse` and `DryRun`; `Event` (async) not yet."),
 }
 
