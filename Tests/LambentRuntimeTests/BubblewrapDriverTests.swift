@@ -64,16 +64,25 @@ struct BubblewrapDriverTests {
         }
     }
 
-    @Test("starts with bwrap and isolates every namespace but the user's")
+    @Test("starts with bwrap and isolates every namespace, the user's included")
     func namespaces() throws {
         let args = try Self.arguments()
         #expect(args.first == "/usr/bin/bwrap")
         let options = Self.options(args)
-        for flag in ["--die-with-parent", "--new-session", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-                     "--unshare-net", "--unshare-cgroup-try"] {
+        for flag in ["--die-with-parent", "--new-session", "--unshare-user", "--disable-userns", "--unshare-pid",
+                     "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup"] {
             #expect(options.contains(flag), "\(flag)")
         }
         #expect(!options.contains("--share-net"))
+    }
+
+    @Test("runs as uid and gid 993 with no capabilities and the seccomp filter on descriptor 4")
+    func privileges() throws {
+        let args = try Self.arguments()
+        #expect(Self.contains(args, ["--uid", "993", "--gid", "993"]))
+        #expect(Self.contains(args, ["--cap-drop", "ALL"]))
+        #expect(Self.contains(args, ["--seccomp", "4"]))
+        #expect(!args.contains("--cap-add"))
     }
 
     @Test("binds code at /var/task, the runtime at /var/runtime and the agent, read-only")

@@ -2,11 +2,13 @@
 import Glibc
 #endif
 
-/// Runs each environment under bubblewrap with fresh mount, pid, ipc, uts and network
-/// namespaces. The root is an empty tmpfs holding read-only binds of the host's system
-/// directories, the code at /var/task, the runtime at /var/runtime, the agent, and a private,
-/// size-limited /tmp. The network namespace has only loopback, which is also what lets every
-/// agent listen on 127.0.0.1:9001.
+/// Runs each environment under bubblewrap with fresh user, mount, pid, ipc, uts, cgroup and
+/// network namespaces, as an unprivileged user (uid/gid 993, Lambda's `sbx_user1051`) with no
+/// capabilities, `no_new_privs`, no further user namespaces, and the `SeccompFilter`. The
+/// root is an empty tmpfs holding read-only binds of the host's system directories, the code
+/// at /var/task, the runtime at /var/runtime, the agent, and a private, size-limited /tmp.
+/// The network namespace has only loopback, which is also what lets every agent listen on
+/// 127.0.0.1:9001.
 ///
 /// Killing the outer bwrap process kills the namespace's init (`--die-with-parent`), and the
 /// kernel then kills every process in the pid namespace: nothing outlives `destroy`.
@@ -33,8 +35,10 @@ public struct BubblewrapDriver: SandboxDriver {
     /// The bwrap argument vector for a spec (pure; unit-tested).
     public func arguments(for spec: SandboxSpec) -> [String] {
         var args = [bwrapPath, "--die-with-parent", "--new-session",
-                    "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup-try",
-                    "--hostname", "localhost"]
+                    "--unshare-user", "--uid", String(Self.sandboxUser), "--gid", String(Self.sandboxUser),
+                    "--disable-userns", "--cap-drop", "ALL",
+                    "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup",
+                    "--hostname", "localhost", "--seccomp", "4"]
         for path in Self.systemBinds where access(path, F_OK) == 0 {
             args += ["--ro-bind", path, path]
         }
@@ -61,12 +65,20 @@ public struct BubblewrapDriver: SandboxDriver {
         return args
     }
 
+    /// The uid and gid functions run as (Lambda's `sbx_user1051` is 993).
+    public static let sandboxUser = 993
+
+    /// The seccomp program, compiled once.
+    static let seccompProgram = SeccompFilter().bytes
+
     public func launch(_ spec: SandboxSpec) throws(SandboxError) -> SandboxProcess {
         let sockets = try Syscalls.socketPair()
         defer { Syscalls.close(sockets.child) }
         do {
+            let seccomp = try Syscalls.pipe(holding: Self.seccompProgram)
+            defer { Syscalls.close(seccomp) }
             let pid = try Syscalls.spawn(arguments(for: spec), environment: [], inherit: sockets.child,
-                                         stderrPath: spec.diagnosticsPath)
+                                         extra: [seccomp], stderrPath: spec.diagnosticsPath)
             return SandboxProcess(pid: pid, controlFD: sockets.server)
         } catch {
             Syscalls.close(sockets.server)

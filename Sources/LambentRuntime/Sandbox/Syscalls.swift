@@ -19,12 +19,14 @@ public enum Syscalls {
         return (fds[0], fds[1])
     }
 
-    /// Spawns `argv` with `environment`, giving the child `inherit` as descriptor 3, /dev/null as
-    /// stdin and stdout, and `stderrPath` (created, truncated) as stderr. Every other descriptor
-    /// of the server is close-on-exec, so the child sees nothing else. The child leads a new
-    /// session, so no terminal signal of the server's reaches it.
+    /// Spawns `argv` with `environment`, giving the child `inherit` as descriptor 3 (and
+    /// `extra` as 4, 5, …), /dev/null as stdin and stdout, and `stderrPath` (created,
+    /// truncated) as stderr. Every other descriptor is closed in the child, so it sees nothing
+    /// else of the server. The child leads a new session, so no terminal signal of the
+    /// server's reaches it.
     public static func spawn(
-        _ argv: [String], environment: [String], inherit: Int32, stderrPath: String
+        _ argv: [String], environment: [String], inherit: Int32, extra: [Int32] = [], stderrPath: String,
+        workingDirectory: String? = nil
     ) throws(SandboxError) -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -33,10 +35,16 @@ public enum Syscalls {
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         posix_spawn_file_actions_adddup2(&actions, inherit, 3)
+        for (offset, descriptor) in extra.enumerated() {
+            posix_spawn_file_actions_adddup2(&actions, descriptor, Int32(4 + offset))
+        }
         // Descriptors other threads open without O_CLOEXEC (Foundation's pipes, for one) must
-        // not leak into the sandbox: close everything from 4 up in the child.
+        // not leak into the sandbox: close everything above the ones handed over.
         if let closeFrom = closeFromAction {
-            _ = closeFrom(&actions, 4)
+            _ = closeFrom(&actions, Int32(4 + extra.count))
+        }
+        if let workingDirectory, let addChdir = chdirAction {
+            _ = addChdir(&actions, workingDirectory)
         }
 
         var attributes = posix_spawnattr_t()
@@ -75,6 +83,56 @@ public enum Syscalls {
         }
         return unsafeBitCast(symbol, to: CloseFrom.self)
     }()
+
+    private typealias AddChdir = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, UnsafePointer<CChar>) -> Int32
+
+    /// glibc's `posix_spawn_file_actions_addchdir_np` (2.29+), looked up at run time.
+    private static let chdirAction: AddChdir? = {
+        guard let symbol = dlsym(nil, "posix_spawn_file_actions_addchdir_np") else { return nil }
+        return unsafeBitCast(symbol, to: AddChdir.self)
+    }()
+
+    /// A pipe whose read end yields `bytes` and then end-of-file (for data a child reads
+    /// from an inherited descriptor, such as bwrap's `--seccomp`). Both ends close on exec;
+    /// the caller closes the read end after handing it over. `bytes` must fit the pipe buffer.
+    public static func pipe(holding bytes: [UInt8]) throws(SandboxError) -> Int32 {
+        var fds: [Int32] = [-1, -1]
+        // pipe2 is not imported by Swift's Glibc; set close-on-exec right after. Only
+        // posix_spawn with closefrom starts children, so the gap cannot leak the pipe.
+        guard Glibc.pipe(&fds) == 0 else {
+            throw SandboxError(.spawnFailed, "pipe failed: errno \(errno)")
+        }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        defer { Glibc.close(fds[1]) }
+        let written = bytes.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
+        guard written == bytes.count else {
+            Glibc.close(fds[0])
+            throw SandboxError(.spawnFailed, "could not fill the pipe: errno \(errno)")
+        }
+        return fds[0]
+    }
+
+    /// A free TCP port on 127.0.0.1 (for sandboxes that share the host's network).
+    public static func freeLoopbackPort() -> UInt16? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard bound == 0 else { return nil }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let named = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        guard named == 0 else { return nil }
+        return UInt16(bigEndian: address.sin_port)
+    }
 
     /// Sends SIGKILL to a process (ignoring a process that is already gone).
     public static func kill(_ pid: pid_t) {

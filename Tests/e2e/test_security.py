@@ -1,0 +1,88 @@
+"""Security scenarios: hostile functions try to leave their sandbox; every attempt must fail,
+and the server and other functions must stay healthy. See docs/threat-model.md."""
+
+from __future__ import annotations
+
+import pytest
+
+from conftest import invoke
+
+
+def attack(client, name, event):
+    result = invoke(client, name, event)
+    assert result.status == 200 and result.function_error is None, result.payload
+    return result.payload
+
+
+@pytest.fixture
+def hostile(lambda_client, function):
+    return function("hostile", Timeout=30)["FunctionName"]
+
+
+def test_runs_as_an_unprivileged_user_without_capabilities(lambda_client, hostile):
+    """uid/gid 993, no capabilities, no_new_privs, a seccomp filter; setuid(0) fails."""
+    seen = attack(lambda_client, hostile, {"action": "identity"})
+    assert (seen["uid"], seen["euid"], seen["gid"]) == (993, 993, 993)
+    assert seen["cap_eff"] == seen["cap_prm"] == seen["cap_bnd"] == "0000000000000000"
+    assert seen["no_new_privs"] == "1"
+    assert seen["seccomp"] == "2"
+    # uid 0 is not even mapped in the sandbox's user namespace.
+    assert seen["setuid0"] in ("EPERM", "EINVAL")
+
+
+def test_cannot_read_the_servers_database_credentials_or_other_code(lambda_client, hostile, server):
+    """The data directory (database, credentials, blobs, other functions' code) is not in the sandbox."""
+    data = server.data_dir
+    paths = [f"{data}/lambent.sqlite", f"{data}/credentials.json", "/etc/shadow", "/root/.bash_history",
+             "/proc/1/root/etc/shadow"]
+    seen = attack(lambda_client, hostile, {"action": "host_files", "paths": paths})
+    assert all(outcome != "ok" for outcome in seen.values()), seen
+    directories = [str(data), f"{data}/code", f"{data}/blobs", "/root", "/home"]
+    seen = attack(lambda_client, hostile, {"action": "host_directories", "paths": directories})
+    assert all(outcome != "ok" for outcome in seen.values()), seen
+
+
+def test_cannot_see_or_signal_host_processes(lambda_client, hostile, server):
+    """Only the sandbox's own processes are visible; the server's pid does not exist inside."""
+    seen = attack(lambda_client, hostile, {"action": "processes", "server_pid": server.process.pid})
+    assert len(seen["pids"]) <= 6, seen["pids"]  # bwrap init, agent, runtime (and their threads' tasks are not listed)
+    assert server.process.pid not in seen["pids"] or seen["kill_server"] != "ok"
+    assert seen["kill_server"] in ("ESRCH", "EPERM"), seen
+
+
+def test_cannot_reach_the_control_plane_or_the_network(lambda_client, hostile, server):
+    """The server's port on the host's loopback is unreachable, and so is any other address."""
+    seen = attack(lambda_client, hostile, {"action": "network", "port": server.port})
+    assert seen["host_port"] == "ECONNREFUSED", seen
+    assert seen["outside"] in ("ENETUNREACH", "EHOSTUNREACH", "timeout", "TimeoutError"), seen
+
+
+def test_denied_system_calls_fail_with_the_filters_errno(lambda_client, hostile):
+    """The seccomp probe: each denied call returns EPERM (clone3: ENOSYS); no namespaces, no TIOCSTI."""
+    seen = attack(lambda_client, hostile, {"action": "syscalls"})
+    expected = {name: "EPERM" for name in seen}
+    expected["clone3"] = "ENOSYS"
+    assert seen == expected
+
+
+def test_cannot_write_its_code(lambda_client, hostile):
+    """/var/task is read-only."""
+    assert attack(lambda_client, hostile, {"action": "write_task"})["var_task"] in ("EROFS", "EACCES")
+
+
+def test_filling_tmp_gives_enospc_and_the_function_recovers(lambda_client, function):
+    """/tmp holds EphemeralStorage (512 MB) and no more: the function gets ENOSPC."""
+    name = function("hostile", Timeout=60, MemorySize=1024)["FunctionName"]
+    seen = attack(lambda_client, name, {"action": "fill_tmp", "limit_mb": 2048})
+    assert seen["fill"] == "ENOSPC", seen
+    assert 500 <= seen["written_mb"] <= 512, seen
+    assert attack(lambda_client, name, {"action": "identity"})["uid"] == 993
+
+
+def test_another_functions_tmp_is_invisible(lambda_client, function):
+    """Each environment has a /tmp of its own."""
+    first = function("hostile")["FunctionName"]
+    second = function("hostile")["FunctionName"]
+    attack(lambda_client, first, {"action": "tmp_marker", "write": True, "marker": "from-first"})
+    seen = attack(lambda_client, second, {"action": "tmp_marker"})
+    assert "marker-from-first" not in seen["seen"], seen
