@@ -49,6 +49,7 @@ public struct LambentServer: Sendable {
     let blobs: BlobStore
     let codeLinks: CodeLinks
     let names: ResourceNames
+    let cgroups: Cgroups?
 
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -63,7 +64,16 @@ public struct LambentServer: Sendable {
         try manager.createDirectory(at: codeRoot, withIntermediateDirectories: true)
         names = ResourceNames(region: configuration.region, accountID: configuration.accountID)
         logSink = LogSink(store: store, logger: logger)
-        let driver = try BubblewrapDriver()
+        switch Cgroups.detect() {
+        case .success(let found):
+            let stale = found.removeStale()
+            if stale > 0 { logger.notice("removed \(stale) environment cgroups left by a previous run") }
+            cgroups = found
+        case .failure(let error):
+            logger.warning("resource limits are NOT enforced (memory, CPU, processes): \(error.message)")
+            cgroups = nil
+        }
+        let driver = try BubblewrapDriver(cgroups: cgroups)
         let runtimes = configuration.runtimesDirectory ?? data.appendingPathComponent("runtimes")
         invoker = Invoker(
             configuration: .init(agentPath: configuration.agentPath,
@@ -112,5 +122,6 @@ public struct LambentServer: Sendable {
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
+        cgroups?.removeServerGroup()
     }
 }

@@ -86,3 +86,32 @@ def test_another_functions_tmp_is_invisible(lambda_client, function):
     attack(lambda_client, first, {"action": "tmp_marker", "write": True, "marker": "from-first"})
     seen = attack(lambda_client, second, {"action": "tmp_marker"})
     assert "marker-from-first" not in seen["seen"], seen
+
+
+def test_allocating_past_memory_size_is_killed_and_the_next_invoke_recovers(lambda_client, function):
+    """A handler allocating past MemorySize is killed (Runtime.ExitError, signal: killed); the next invoke works."""
+    name = function("hostile", MemorySize=128)["FunctionName"]
+    result = invoke(lambda_client, name, {"action": "allocate", "mb": 400}, tail=True)
+    assert result.function_error == "Unhandled", result.payload
+    assert result.payload["errorType"] == "Runtime.ExitError"
+    assert result.payload["errorMessage"].endswith("Error: Runtime exited with error: signal: killed"), result.payload
+    assert "REPORT RequestId" in result.log
+    assert attack(lambda_client, name, {"action": "allocate", "mb": 16})["allocated_mb"] == 16
+
+
+def test_max_memory_used_comes_from_the_environment(lambda_client, function):
+    """REPORT's Max Memory Used counts what the function allocated."""
+    name = function("hostile", MemorySize=512)["FunctionName"]
+    result = invoke(lambda_client, name, {"action": "allocate", "mb": 200}, tail=True)
+    assert result.function_error is None, result.payload
+    used = int(result.log.split("Max Memory Used: ")[1].split(" MB")[0])
+    assert 200 <= used <= 512, result.log
+
+
+def test_fork_bomb_stops_at_the_process_limit(lambda_client, function):
+    """Forking without end stops at Lambda's 1,024 processes/threads; the function and server stay healthy."""
+    name = function("hostile", MemorySize=1024, Timeout=60)["FunctionName"]
+    seen = attack(lambda_client, name, {"action": "fork_bomb", "max": 5000})
+    assert seen["refused"] == "EAGAIN", seen
+    assert seen["forked"] < 1024, seen
+    assert attack(lambda_client, name, {"action": "identity"})["uid"] == 993

@@ -6,6 +6,7 @@ import signal
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from botocore.config import Config
 
 from test_lifecycle import _assert_no_leftover_processes, _create_active
@@ -94,14 +95,44 @@ def test_restart_after_kill_9_leaves_nothing_behind(start_server, tmp_path_facto
     _create_active(client, "crasher", zip_function("counter"))
     assert invoke(client, "crasher", {}).status == 200
     assert _environment_processes(first), "the warm environment should be running"
+    first_pid = first.process.pid
     first.process.send_signal(signal.SIGKILL)
     first.process.wait(timeout=10)
     _assert_no_leftover_processes(first)
 
     second = start_server(workdir)
+    import glob
+    stale = glob.glob(f"/sys/fs/cgroup/*/lambent/s{first_pid}") + glob.glob(f"/sys/fs/cgroup/lambent/s{first_pid}")
+    assert not stale, f"the crashed server's cgroups were not cleaned up: {stale}"
     try:
         result = invoke(second.client(), "crasher", {})
         assert result.status == 200 and result.payload["count"] == 1
     finally:
         assert second.terminate() == 0, second.log_tail()
     _assert_no_leftover_processes(second)
+
+
+def _lambent_cgroups(server) -> list[str]:
+    """Cgroup directories of this server's environments (cgroup v1 or v2)."""
+    import glob
+    import os
+    pid = server.process.pid
+    patterns = [f"/sys/fs/cgroup/{c}/lambent/s{pid}/*" for c in ("memory", "cpu", "pids")]
+    patterns.append(f"/sys/fs/cgroup/lambent/s{pid}/*")
+    return [path for pattern in patterns for path in glob.glob(pattern) if os.path.isdir(path)]
+
+
+def test_environments_get_cgroups_that_are_removed_with_them(start_server):
+    """Each environment has its cgroup(s) while it lives; none is left after SIGTERM."""
+    server = start_server()
+    client = server.client()
+    _create_active(client, "grouped", zip_function("counter"))
+    assert invoke(client, "grouped", {}).status == 200
+    groups = _lambent_cgroups(server)
+    if not groups:
+        pytest.skip("cgroups are not available on this machine (the server runs without resource limits)")
+    pid = server.process.pid
+    assert server.terminate() == 0, server.log_tail()
+    import glob
+    leftovers = glob.glob(f"/sys/fs/cgroup/*/lambent/s{pid}") + glob.glob(f"/sys/fs/cgroup/lambent/s{pid}")
+    assert not leftovers, leftovers

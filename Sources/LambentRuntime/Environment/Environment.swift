@@ -145,6 +145,7 @@ final class Environment: Sendable {
         }
         switch action {
         case .initSucceeded:
+            process.cgroup?.applyCPULimit()
             waiter?.resume(returning: outcome)
         case .failInitAndDestroy:
             waiter?.resume(returning: outcome)

@@ -64,6 +64,8 @@ public final class Invoker: Service, Sendable {
         /// Every live environment by id.
         var all: [String: Environment] = [:]
         var isShuttingDown = false
+        /// Destroyed environments whose processes and cgroups are still being cleaned up.
+        var cleaningUp = 0
     }
 
     public init(
@@ -193,7 +195,7 @@ public final class Invoker: Service, Sendable {
         platformLines.append(LogFormat.end(requestID: requestID))
         platformLines.append(LogFormat.report(
             requestID: requestID, durationMs: durationMs, memorySizeMB: config.memorySize,
-            maxMemoryUsedMB: Int((maxMemoryKB + 1023) / 1024),
+            maxMemoryUsedMB: Self.megabytes(peakBytes: environment.process.cgroup?.peakMemoryBytes(), agentKB: maxMemoryKB),
             initDurationMs: initMicros.map { Double($0) / 1000 }))
         environment.emitPlatform(platformLines, tail: &tail)
         observer.invoked(function: config.functionName, coldStart: initMicros != nil, outcome: Self.metricsOutcome(outcome),
@@ -203,6 +205,12 @@ public final class Invoker: Service, Sendable {
         return InvokeResult(
             requestID: requestID, payload: payload, functionError: functionError,
             logTail: request.wantsLogTail ? tail : nil, executedVersion: config.version)
+    }
+
+    /// Max Memory Used: the cgroup's peak when there is one, else the runtime's own peak RSS.
+    static func megabytes(peakBytes: UInt64?, agentKB: UInt64) -> Int {
+        if let peakBytes, peakBytes > 0 { return Int((peakBytes + (1 << 20) - 1) >> 20) }
+        return Int((agentKB + 1023) / 1024)
     }
 
     static func metricsOutcome(_ outcome: Environment.Outcome) -> InvocationOutcome {
@@ -301,14 +309,24 @@ public final class Invoker: Service, Sendable {
             pools.all[environment.id] = nil
             pools.idle[environment.key]?.removeAll { $0 === environment }
             if pools.idle[environment.key]?.isEmpty == true { pools.idle[environment.key] = nil }
+            pools.cleaningUp += 1
         }
         // Give the kernel a moment to finish the sandbox, then reap it; bwrap exits as soon as its
         // namespace's init is gone.
-        let pid = environment.process.pid
+        let process = environment.process
+        let driver = self.driver
         Task.detached {
-            for _ in 0..<200 where !Syscalls.reap(pid) {
+            for _ in 0..<200 where !Syscalls.reap(process.pid) {
                 try? await Task.sleep(for: .milliseconds(50))
             }
+            // The cgroup empties once the kernel has finished the namespace's processes.
+            for _ in 0..<100 {
+                if process.cgroup?.remove() ?? true { break }
+                process.cgroup?.killAll()
+                try? await Task.sleep(for: .milliseconds(50))
+            }
+            driver.release(process)
+            self.pools.withLock { $0.cleaningUp -= 1 }
         }
     }
 
@@ -430,8 +448,9 @@ public final class Invoker: Service, Sendable {
             return Array(pools.all.values)
         }
         for environment in all { environment.retire() }
-        // Wait until every environment is gone (busy ones end at their deadline at the latest).
-        while pools.withLock({ !$0.all.isEmpty }) {
+        // Wait until every environment is gone (busy ones end at their deadline at the latest)
+        // and cleaned up (processes reaped, cgroups removed).
+        while pools.withLock({ !$0.all.isEmpty || $0.cleaningUp > 0 }) {
             try? await Task.sleep(for: .milliseconds(20))
         }
     }

@@ -16,9 +16,12 @@ public struct BubblewrapDriver: SandboxDriver {
     public var name: String { "namespaces" }
     /// Path of the bwrap executable.
     public let bwrapPath: String
+    /// Where environments get their memory, CPU and process limits; nil runs them unlimited.
+    public let cgroups: Cgroups?
 
     /// Finds bwrap on the usual paths; throws `.unavailable` with the install hint if absent.
-    public init(bwrapPath: String? = nil) throws(SandboxError) {
+    public init(bwrapPath: String? = nil, cgroups: Cgroups? = nil) throws(SandboxError) {
+        self.cgroups = cgroups
         let candidates = bwrapPath.map { [$0] } ?? ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"]
         guard let found = candidates.first(where: { access($0, X_OK) == 0 }) else {
             throw SandboxError(.unavailable, "bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
@@ -71,23 +74,40 @@ public struct BubblewrapDriver: SandboxDriver {
     /// The seccomp program, compiled once.
     static let seccompProgram = SeccompFilter().bytes
 
+    /// Enters every cgroup given before `--`, then becomes the command after it: the sandbox
+    /// is inside its cgroups before any of its processes exists.
+    static let enterCgroups = #"while [ "$1" != "--" ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@""#
+
     public func launch(_ spec: SandboxSpec) throws(SandboxError) -> SandboxProcess {
         let sockets = try Syscalls.socketPair()
         defer { Syscalls.close(sockets.child) }
+        var cgroup: CgroupHandle?
         do {
+            var argv = arguments(for: spec)
+            if let cgroups {
+                let handle = try cgroups.create(environmentID: spec.environmentID, limits: ResourceLimits(memoryMB: spec.memoryMB))
+                cgroup = handle
+                argv = ["/bin/sh", "-c", Self.enterCgroups, "lambent-enter-cgroup"] + handle.procsFiles + ["--"] + argv
+            }
             let seccomp = try Syscalls.pipe(holding: Self.seccompProgram)
             defer { Syscalls.close(seccomp) }
-            let pid = try Syscalls.spawn(arguments(for: spec), environment: [], inherit: sockets.child,
+            let pid = try Syscalls.spawn(argv, environment: [], inherit: sockets.child,
                                          extra: [seccomp], stderrPath: spec.diagnosticsPath)
-            return SandboxProcess(pid: pid, controlFD: sockets.server)
+            return SandboxProcess(pid: pid, controlFD: sockets.server, cgroup: cgroup)
         } catch {
             Syscalls.close(sockets.server)
+            cgroup?.remove()
             throw error
         }
     }
 
     public func destroy(_ process: SandboxProcess) {
         Syscalls.kill(process.pid)
+        process.cgroup?.killAll()
+    }
+
+    public func release(_ process: SandboxProcess) {
+        process.cgroup?.remove()
     }
 
     private func isSymlink(_ path: String) -> Bool {

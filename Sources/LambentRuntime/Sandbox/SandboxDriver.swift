@@ -42,6 +42,14 @@ public struct SandboxProcess: Sendable {
     public var pid: Int32
     /// The server's end of the control channel (a connected Unix socket).
     public var controlFD: Int32
+    /// The environment's cgroup(s), when the driver enforces resource limits.
+    public var cgroup: CgroupHandle?
+
+    public init(pid: Int32, controlFD: Int32, cgroup: CgroupHandle? = nil) {
+        self.pid = pid
+        self.controlFD = controlFD
+        self.cgroup = cgroup
+    }
 }
 
 /// A way to run execution environments. Drivers differ in isolation, not in protocol: each
@@ -53,4 +61,10 @@ public protocol SandboxDriver: Sendable {
     func launch(_ spec: SandboxSpec) throws(SandboxError) -> SandboxProcess
     /// Destroys an environment: every process in it, whatever state it is in.
     func destroy(_ process: SandboxProcess)
+    /// Frees what is left once the environment's processes are gone (its cgroups).
+    func release(_ process: SandboxProcess)
+}
+
+extension SandboxDriver {
+    public func release(_ process: SandboxProcess) {}
 }

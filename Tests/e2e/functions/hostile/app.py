@@ -125,7 +125,36 @@ def tmp_marker(event):
     return {"seen": sorted(os.listdir("/tmp"))}
 
 
+def allocate(event):
+    size = event["mb"] << 20
+    block = bytearray(size)
+    for offset in range(0, size, 4096):  # touch every page
+        block[offset] = 1
+    return {"allocated_mb": event["mb"]}
+
+
+def fork_bomb(event):
+    children = []
+    refused = None
+    for _ in range(event.get("max", 5000)):
+        try:
+            pid = os.fork()
+        except OSError as error:
+            refused = errno.errorcode.get(error.errno, str(error.errno))
+            break
+        if pid == 0:
+            signal.pause()
+            os._exit(0)
+        children.append(pid)
+    for pid in children:
+        os.kill(pid, signal.SIGKILL)
+    for pid in children:
+        os.waitpid(pid, 0)
+    return {"forked": len(children), "refused": refused}
+
+
 ACTIONS = {
+    "allocate": allocate, "fork_bomb": fork_bomb,
     "identity": identity, "host_files": host_files, "host_directories": host_directories,
     "processes": processes, "network": network, "syscalls": syscalls, "write_task": write_task,
     "fill_tmp": fill_tmp, "tmp_marker": tmp_marker,
