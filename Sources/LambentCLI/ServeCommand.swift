@@ -23,6 +23,8 @@ struct ServeCommand: AsyncParsableCommand {
     var idleTimeout = "10m"
     @Option(help: "How long an environment lives at most before it is replaced between invocations.")
     var maxLifetime = "2h"
+    @Option(help: "How functions are isolated: auto (namespaces if bubblewrap is installed), namespaces, or process (no isolation; development only).")
+    var sandbox = "auto"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -41,6 +43,10 @@ struct ServeCommand: AsyncParsableCommand {
         guard let lifetime = DurationText.parse(maxLifetime) else {
             throw ValidationError("--max-lifetime takes a duration such as 30m or 2h, not '\(maxLifetime)'")
         }
+        guard let choice = SandboxChoice(rawValue: sandbox) else {
+            throw ValidationError("--sandbox takes auto, namespaces or process, not '\(sandbox)'")
+        }
+        config.sandbox = choice
         config.idleTimeout = idle
         config.maxLifetime = lifetime
         if let runtimes = runtimesDir ?? environment["LAMBENT_RUNTIMES_DIR"] {

@@ -21,11 +21,23 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeout: Duration = .seconds(600)
     /// How long an environment lives at most.
     public var maxLifetime: Duration = .seconds(7200)
+    /// Which sandbox runs environments.
+    public var sandbox: SandboxChoice = .auto
 
     public init(dataDirectory: URL, agentPath: String) {
         self.dataDirectory = dataDirectory
         self.agentPath = agentPath
     }
+}
+
+/// `--sandbox`: how environments are isolated.
+public enum SandboxChoice: String, Sendable, CaseIterable {
+    /// `namespaces` when bubblewrap is installed, else `process` with a loud warning.
+    case auto
+    /// bubblewrap: namespaces, an unprivileged user, seccomp, cgroups.
+    case namespaces
+    /// No isolation (development only).
+    case process
 }
 
 /// Builds and runs one Lambent node: store, log sink, invoker and HTTP API under one
@@ -64,16 +76,36 @@ public struct LambentServer: Sendable {
         try manager.createDirectory(at: codeRoot, withIntermediateDirectories: true)
         names = ResourceNames(region: configuration.region, accountID: configuration.accountID)
         logSink = LogSink(store: store, logger: logger)
-        switch Cgroups.detect() {
-        case .success(let found):
-            let stale = found.removeStale()
-            if stale > 0 { logger.notice("removed \(stale) environment cgroups left by a previous run") }
-            cgroups = found
-        case .failure(let error):
-            logger.warning("resource limits are NOT enforced (memory, CPU, processes): \(error.message)")
-            cgroups = nil
+        let driver: any SandboxDriver
+        var bubblewrapError: SandboxError?
+        if configuration.sandbox != .process {
+            do throws(SandboxError) {
+                _ = try BubblewrapDriver()
+            } catch {
+                bubblewrapError = error
+            }
         }
-        let driver = try BubblewrapDriver(cgroups: cgroups)
+        if configuration.sandbox == .process || (configuration.sandbox == .auto && bubblewrapError != nil) {
+            logger.warning("""
+                SANDBOX DISABLED: functions run as plain processes of this user, with no isolation and no \
+                resource limits (--sandbox process\(bubblewrapError.map { "; \($0.message)" } ?? ""))). \
+                Never run untrusted code this way.
+                """)
+            cgroups = nil
+            driver = ProcessDriver()
+        } else {
+            if let bubblewrapError { throw bubblewrapError }
+            switch Cgroups.detect() {
+            case .success(let found):
+                let stale = found.removeStale()
+                if stale > 0 { logger.notice("removed \(stale) environment cgroups left by a previous run") }
+                cgroups = found
+            case .failure(let error):
+                logger.warning("resource limits are NOT enforced (memory, CPU, processes): \(error.message)")
+                cgroups = nil
+            }
+            driver = try BubblewrapDriver(cgroups: cgroups)
+        }
         let runtimes = configuration.runtimesDirectory ?? data.appendingPathComponent("runtimes")
         invoker = Invoker(
             configuration: .init(agentPath: configuration.agentPath,
