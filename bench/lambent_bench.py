@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Lambent's benchmarks: warm invoke latency, warm throughput, cold start, memory.
+"""Lambent's benchmarks: warm invoke latency, warm throughput, cold start, memory, and the
+concurrency benchmarks: throughput with 1/4/16 environments, bursts of cold invocations, density.
 
 Run through bench/run.sh, which builds the release binaries first. This script starts
 its own `lambent serve` (temporary data dir, fixed credentials, loopback only) and the
@@ -31,6 +32,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 import zipfile
@@ -50,6 +52,21 @@ ROLE = "arn:aws:iam::000000000000:role/lambent-bench"
 RUNTIME = "python3.12"  # served by the host's python (3.11 on Debian 12)
 EVENT = b'{"hello":"world","n":1}'
 ECHO_SOURCE = "def handler(event, context):\n    return event\n"
+# The burst, density and scaling benchmarks' handler: echoes the event, unless the event asks it to
+# sleep; then it returns its environment's id (drawn once per environment, at import), the wall
+# time the handler module was imported (the environment's init) and the time the invocation
+# reached the handler (bwrap does not unshare time, so these compare with the client's clock).
+SLEEP_SOURCE = """import time, uuid
+ENV_ID = uuid.uuid4().hex
+LOADED = time.time()
+
+def handler(event, context):
+    start = time.time()
+    if isinstance(event, dict) and event.get("sleep") is not None:
+        time.sleep(float(event["sleep"]))
+        return {"env": ENV_ID, "loaded": LOADED, "start": start}
+    return event
+"""
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 
 
@@ -88,7 +105,7 @@ def stop(process: subprocess.Popen | None) -> None:
         return
     process.send_signal(signal.SIGTERM)
     try:
-        process.wait(timeout=20)
+        process.wait(timeout=120)  # the server retires every environment first (up to 1,000 in the density run)
     except subprocess.TimeoutExpired:
         os.killpg(process.pid, signal.SIGKILL)
         process.wait(timeout=10)
@@ -294,7 +311,8 @@ class Bench:
         self.hello_port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.results: dict = {"machine": machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-                              "settings": {"runs": options.runs, "duration_s": options.duration, "cold_n": options.cold}}
+                              "settings": {"runs": options.runs, "duration_s": options.duration, "cold_n": options.cold,
+                                           "concurrency_limit": options.concurrency_limit, "idle_timeout": options.idle_timeout}}
 
     # -- setup ----------------------------------------------------------------
 
@@ -302,9 +320,16 @@ class Bench:
         self.runtimes.mkdir(parents=True, exist_ok=True)
         env = dict(os.environ, LAMBENT_ACCESS_KEY_ID=ACCESS_KEY, LAMBENT_SECRET_ACCESS_KEY=SECRET_KEY)
         log(f"starting lambent serve on {self.endpoint} (data {self.work / 'data'})")
+        # Started through a symlink so that its name (comm, argv[0]) is not "lambent": during the
+        # 2026-11-23 runs something else on the machine ran `pkill` on processes named lambent
+        # (every `lambent serve` on the machine got its SIGTERM, ours included). /proc/self/exe
+        # still resolves to the real binary, so lambent-agent is found next to it.
+        server_link = self.work / "bench-server"
+        server_link.symlink_to((self.bin / "lambent").resolve())
         self.server = subprocess.Popen(
-            [str(self.bin / "lambent"), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", str(self.work / "data"), "--runtimes-dir", str(self.runtimes), "--log-level", "warning"],
+            [str(server_link), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--data-dir", str(self.work / "data"), "--runtimes-dir", str(self.runtimes), "--log-level", "warning",
+             "--concurrency-limit", str(self.options.concurrency_limit), "--idle-timeout", self.options.idle_timeout],
             stdin=subprocess.DEVNULL, stdout=open(self.work / "server.out", "wb"), stderr=open(self.work / "server.err", "wb"),
             env=env, start_new_session=True)
         wait_http(self.endpoint + "/lambent/v1/health", self.server)
@@ -316,6 +341,8 @@ class Bench:
             "lambda", endpoint_url=self.endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
             aws_secret_access_key=SECRET_KEY, config=Config(retries={"max_attempts": 0}, read_timeout=600))
         self.zip = make_zip({"app.py": ECHO_SOURCE})
+        self.sleep_zip = make_zip({"app.py": SLEEP_SOURCE})
+        self.server_at_start = server_snapshot(self.server.pid, 5.0)  # 0 environments
 
     def stop(self) -> None:
         stop(self.hello)
@@ -327,9 +354,11 @@ class Bench:
                 shutil.copy(self.work / name, Path(self.options.out) / f"last-{name}")
         shutil.rmtree(self.work, ignore_errors=True)
 
-    def create(self, name: str) -> None:
+    def create(self, name: str, code: bytes | None = None, timeout: int = 30) -> None:
+        if self.server.poll() is not None:
+            raise SystemExit(f"the server exited ({self.server.returncode}); see bench/results/last-server.err")
         self.client.create_function(FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler="app.handler",
-                                    Code={"ZipFile": self.zip}, MemorySize=1024, Timeout=30)
+                                    Code={"ZipFile": code or self.zip}, MemorySize=1024, Timeout=timeout)
         self.client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
 
     def invoke_raw(self, function: str, log_tail: bool = False) -> tuple[float, int, bytes, dict]:
@@ -554,6 +583,411 @@ class Bench:
             "environments": environments,
         }
 
+    # -- concurrency: scaling, burst, density -----------------------------------
+
+    def environment_count(self) -> int:
+        """Live sandboxes (outer bwrap processes) under the server, in any state."""
+        return len(self.environments())
+
+    def delete_and_wait(self, names: list[str], target: int, timeout: float = 120) -> dict:
+        """Deletes the functions (which retires their environments) and waits until only `target`
+        environments are left and every process of the others is gone (no zombies either);
+        returns how long that took (scale down after a delete)."""
+        started = time.monotonic()
+        for name in names:
+            self.client.delete_function(FunctionName=name)
+        while True:
+            count = self.environment_count()
+            processes = len(descendants(self.server.pid))
+            elapsed = time.monotonic() - started
+            if (count <= target and processes <= 4 * target) or elapsed > timeout:
+                return {"environments_left": count, "processes_left": processes, "seconds": elapsed}
+            time.sleep(0.05)
+
+    def signed(self, function: str, body: bytes) -> tuple[str, dict]:
+        return signed_invoke(self.endpoint, function, body)
+
+    def scaling(self) -> None:
+        """Warm throughput with 1, 4 and 16 connections, each after warming exactly that many environments."""
+        options = self.options
+        hello_url = f"http://127.0.0.1:{self.hello_port}/"
+        hello_script = wrk_script(self.work, "hello")
+        levels = [int(x) for x in options.scaling.split(",")]
+        base = self.environment_count()
+        out: dict = {}
+        for n in levels:
+            name = f"bench-scale-{n}"
+            self.create(name, self.sleep_zip)
+            # n simultaneous first invokes that sleep 2 s: each needs its own environment.
+            warm_body = b'{"sleep": 2}'
+            path, headers = self.signed(name, warm_body)
+            warm = burst_figures(concurrent_invokes(self.port, path, headers, warm_body, n, 60), 2.0)
+            environments = self.environment_count() - base
+            runs, runs_hello, server_cpu = [], [], []
+            for run in range(options.runs):
+                runs_hello.append(run_wrk(hello_url, hello_script, n, options.duration, [self.hello.pid]))
+                path, headers = self.signed(name, EVENT)
+                script = wrk_script(self.work, f"scale-{n}-{run}", "POST", EVENT, headers)
+                before = cpu_seconds([self.server.pid])
+                runs.append(run_wrk(self.endpoint + path, script, n, options.duration, self.server_tree()))
+                server_cpu.append(100 * (cpu_seconds([self.server.pid]) - before) / (runs[-1]["duration_us"] / 1e6))
+                log(f"scaling c{n} run {run + 1}: {runs[-1]['rps']:.0f} invokes/s (hello c{n}: {runs_hello[-1]['rps']:.0f}/s), "
+                    f"p50 {runs[-1]['latency_us']['p50']} us p99 {runs[-1]['latency_us']['p99']} us, "
+                    f"errors {runs[-1]['non_2xx_or_socket_errors']}, cpu server {server_cpu[-1]:.0f}% "
+                    f"tree {runs[-1]['cpu_percent']['server_tree']:.0f}%")
+            after = self.environment_count() - base
+            out[str(n)] = {"invoke": summarize(runs), "hello": summarize(runs_hello),
+                           "server_cpu_percent": statistics.median(server_cpu),
+                           "warm_distinct_environments": warm["distinct_environments"], "warm_failed": warm["failed"],
+                           "environments_before": environments, "environments_after": after,
+                           "server_threads": proc_status(self.server.pid, "Threads"),
+                           "runs": {"invoke": runs, "hello": runs_hello, "server_cpu_percent": server_cpu}}
+            self.delete_and_wait([name], base)
+        one = out[str(levels[0])]["invoke"]["rps"]
+        for n in levels:
+            entry = out[str(n)]
+            entry["speedup_vs_first"] = entry["invoke"]["rps"] / one
+        self.results["scaling"] = out
+
+    def burst_sleep(self, n: int) -> float:
+        for item in self.options.burst_sleep.split(","):
+            size, _, seconds = item.partition("=")
+            if int(size) == n:
+                return float(seconds)
+        return float(self.options.burst_sleep.split(",")[-1].partition("=")[2])
+
+    def burst(self) -> None:
+        """N simultaneous invocations of a new (cold) function whose handler sleeps: N environments."""
+        options = self.options
+        sizes = [int(x) for x in options.burst.split(",")]
+        base = self.environment_count()
+        singles: list[dict] = []
+        rounds: dict[str, list[dict]] = {str(n): [] for n in sizes}
+        for run in range(options.runs):
+            # Baseline, same run: the cold start of a single environment of the same code.
+            for i in range(3):
+                name = f"bench-single-{run}-{i}"
+                self.create(name, self.sleep_zip)
+                body = b'{"sleep": 0}'
+                path, headers = self.signed(name, body)
+                single = burst_figures(concurrent_invokes(self.port, path, headers, body, 1, 60), 0.0)
+                singles.append(single)
+                self.delete_and_wait([name], base)
+            for n in sizes:
+                sleep = self.burst_sleep(n)
+                available_gb = meminfo()["MemAvailable"] / 1024 / 1024
+                if available_gb < 3 + n * 0.012:  # 8 MB per idle environment measured (density), with margin
+                    log(f"burst {n}: skipped, only {available_gb:.1f} GB available")
+                    rounds[str(n)].append({"skipped": f"MemAvailable {available_gb:.1f} GB"})
+                    continue
+                name = f"bench-burst-{n}-{run}"
+                self.create(name, self.sleep_zip, timeout=int(sleep) + 120)
+                body = json.dumps({"sleep": sleep}).encode()
+                path, headers = self.signed(name, body)
+                metrics_before = metric_totals(self.endpoint)
+                sampler = Sampler(self.server.pid)
+                outcome = concurrent_invokes(self.port, path, headers, body, n, sleep + 180)
+                sampler.stop()
+                metrics_after = metric_totals(self.endpoint)
+                figures = burst_figures(outcome, sleep)
+                figures["sleep_s"] = sleep
+                figures["metrics_delta"] = {key.replace("lambent_", ""): metrics_after.get(key, 0) - metrics_before.get(key, 0)
+                                            for key in ("lambent_cold_starts_total", "lambent_throttles_total",
+                                                        "lambent_init_errors_total", "lambent_errors_total",
+                                                        "lambent_invocations_total")}
+                figures["peak"] = sampler.figures()
+                figures["teardown"] = self.delete_and_wait([name], base)
+                rounds[str(n)].append(figures)
+                log(f"burst {n} run {run + 1}: ok {figures['ok']}/{n}, environments {figures['distinct_environments']}, "
+                    f"all started {figures['all_started_s']:.2f} s (first {figures['first_started_s']:.2f} s, "
+                    f"send spread {figures['send_spread_s']:.2f} s), all returned {figures['all_returned_s']:.2f} s "
+                    f"(− sleep {sleep:.0f} s = {figures['all_returned_minus_sleep_s']:.2f} s), "
+                    f"{(figures['cold_starts_per_s'] or 0):.0f} cold starts/s; single cold start "
+                    f"{statistics.median(x['all_returned_s'] for x in singles[-3:]) * 1000:.0f} ms; "
+                    f"metrics {figures['metrics_delta']}; peak server threads {figures['peak']['max_threads']}, "
+                    f"min MemAvailable {figures['peak']['min_mem_available_gb']:.1f} GB; teardown "
+                    f"{figures['teardown']['seconds']:.1f} s; failures {figures['failure_statuses']}")
+        single_ms = statistics.median(x["all_returned_s"] for x in singles) * 1000
+        single_to_handler_ms = statistics.median(x["all_started_s"] for x in singles) * 1000
+        summary = {"single_cold_start_ms": single_to_handler_ms, "single_first_invoke_ms": single_ms}
+        for n in sizes:
+            done = [r for r in rounds[str(n)] if "skipped" not in r]
+            if not done:
+                continue
+            def med(key):
+                values = [r[key] for r in done if r.get(key) is not None]
+                return statistics.median(values) if values else None
+            all_started = med("all_started_s")
+            summary[str(n)] = {
+                "rounds": len(done), "all_started_s": all_started, "all_returned_s": med("all_returned_s"),
+                "all_returned_minus_sleep_s": med("all_returned_minus_sleep_s"), "first_started_s": med("first_started_s"),
+                "started_p50_s": med("started_p50_s"), "send_spread_s": med("send_spread_s"),
+                "cold_starts_per_s": med("cold_starts_per_s"),
+                "all_started_vs_single": (all_started * 1000 / single_to_handler_ms) if all_started else None,
+                "serial_estimate_s": n * single_to_handler_ms / 1000,
+                "distinct_environments": [r["distinct_environments"] for r in done],
+                "failed": [r["failed"] for r in done],
+                "cold_starts_metric": [r["metrics_delta"]["cold_starts_total"] for r in done],
+                "throttles_metric": [r["metrics_delta"]["throttles_total"] for r in done],
+                "max_server_threads": max(r["peak"]["max_threads"] or 0 for r in done),
+                "teardown_s": med_of([r["teardown"]["seconds"] for r in done]),
+                "sleep_s": done[0]["sleep_s"],
+            }
+        self.results["burst"] = {"summary": summary, "singles": singles, "rounds": rounds}
+
+    def sandbox_pids(self) -> list[int]:
+        pids = []
+        for env in self.environments():
+            pids += env["bwrap"] + [p for p in (env["agent"], env["python"]) if p is not None]
+        return pids
+
+    def density(self) -> None:
+        """Fills the server with idle warm environments in batches, up to --density (or until memory
+        gets tight), and measures their memory and the idle server's threads, RSS and CPU."""
+        options = self.options
+        target, batch, reserve_kb = options.density, options.density_batch, options.density_reserve_gb * 1024 * 1024
+        sleep = self.burst_sleep(batch)
+        base = self.environment_count()
+        mem0 = meminfo()
+        server0 = server_snapshot(self.server.pid, 5.0)
+        names, steps, stopped = [], [], None
+        count = 0
+        started = time.monotonic()
+        while count < target:
+            info = meminfo()
+            per_env_kb = (mem0["MemAvailable"] - info["MemAvailable"]) / count if count else 40 * 1024
+            want = min(batch, target - count)
+            if info["MemAvailable"] - want * per_env_kb * 1.25 < reserve_kb:
+                stopped = f"memory: MemAvailable {info['MemAvailable'] / 1048576:.1f} GB, next batch ≈ {want * per_env_kb / 1048576:.1f} GB"
+                log(f"density: stopping at {count} environments ({stopped})")
+                break
+            name = f"bench-density-{len(names)}"
+            self.create(name, self.sleep_zip, timeout=int(sleep) + 120)
+            names.append(name)
+            body = json.dumps({"sleep": sleep}).encode()
+            path, headers = self.signed(name, body)
+            figures = burst_figures(concurrent_invokes(self.port, path, headers, body, want, sleep + 180), sleep)
+            time.sleep(1.0)
+            count = self.environment_count() - base
+            info = meminfo()
+            steps.append({"environments": count, "mem_available_kb": info["MemAvailable"], "ok": figures["ok"],
+                          "failed": figures["failed"], "distinct_environments": figures["distinct_environments"],
+                          "all_started_s": figures["all_started_s"], "server_threads": proc_status(self.server.pid, "Threads"),
+                          "server_rss_kb": proc_status(self.server.pid, "VmRSS")})
+            log(f"density: {count} environments (batch ok {figures['ok']}/{want}, started in {(figures['all_started_s'] or 0):.1f} s), "
+                f"MemAvailable {info['MemAvailable'] / 1048576:.1f} GB, server threads {steps[-1]['server_threads']}")
+        fill_s = time.monotonic() - started
+        time.sleep(5.0)  # let every environment settle back to idle
+        mem1 = meminfo()
+        totals = {"rss_kb": 0, "pss_kb": 0, "uss_kb": 0}
+        agents = pythons = 0
+        environments = [e for e in self.environments() if e["agent"] is not None]
+        per_env_pss = []
+        for env in environments:
+            pids = env["bwrap"] + [p for p in (env["agent"], env["python"]) if p is not None]
+            env_total = {"rss_kb": 0, "pss_kb": 0, "uss_kb": 0}
+            for pid in pids:
+                memory = memory_of(pid)
+                for key in totals:
+                    totals[key] += memory[key]
+                    env_total[key] += memory[key]
+            per_env_pss.append(env_total["pss_kb"])
+            agents += 1
+            pythons += env["python"] is not None
+        sandbox_pids = self.sandbox_pids()
+        sandbox_cpu_before = cpu_seconds(sandbox_pids)
+        server1 = server_snapshot(self.server.pid, options.idle_window)
+        sandbox_cpu = cpu_seconds(sandbox_pids) - sandbox_cpu_before
+        n = len(environments)
+        delta = {key: mem0[key] - mem1[key] if key == "MemAvailable" else mem1[key] - mem0[key]
+                 for key in ("MemAvailable", "Shmem", "Slab", "SUnreclaim", "KernelStack", "PageTables", "AnonPages")}
+        gib8 = 8 * 1024 * 1024
+        teardown = self.delete_and_wait(names, base, timeout=300)
+        server2 = server_snapshot(self.server.pid, 5.0)
+        result = {
+            "target": target, "reached": count, "stopped": stopped, "fill_seconds": fill_s, "batch": batch, "sleep_s": sleep,
+            "environments_measured": n, "with_python": pythons,
+            "sandbox_total_mb": {key: value / 1024 for key, value in totals.items()},
+            "per_environment_mb": {key: value / 1024 / n for key, value in totals.items()} if n else None,
+            "per_environment_pss_median_mb": statistics.median(per_env_pss) / 1024 if per_env_pss else None,
+            "meminfo_delta_mb": {key: value / 1024 for key, value in delta.items()},
+            "mem_available_per_environment_mb": delta["MemAvailable"] / 1024 / count if count else None,
+            "fit_in_8gib_by_pss": int(gib8 / (totals["pss_kb"] / n)) if n else None,
+            "fit_in_8gib_by_mem_available": int(gib8 / (delta["MemAvailable"] / count)) if count else None,
+            "server_before": server0, "server_full": server1, "server_after_teardown": server2,
+            "server_at_start": self.server_at_start,
+            "sandbox_cpu_percent_idle": 100 * sandbox_cpu / server1["window_s"],
+            "teardown": teardown, "steps": steps,
+        }
+        self.results["density"] = result
+        log(f"density: {n} environments, PSS {result['per_environment_mb']['pss_kb'] if n else 0:.1f} MB each, "
+            f"MemAvailable −{result['mem_available_per_environment_mb'] or 0:.1f} MB each; server threads "
+            f"{server0['threads']} → {server1['threads']}, RSS {server0['rss_mb']:.0f} → {server1['rss_mb']:.0f} MB, "
+            f"idle CPU {server1['cpu_percent']:.2f}%, sandboxes idle CPU {result['sandbox_cpu_percent_idle']:.2f}%; "
+            f"teardown {teardown['seconds']:.1f} s")
+
+
+def meminfo() -> dict:
+    """/proc/meminfo in KiB."""
+    values = {}
+    for line in Path("/proc/meminfo").read_text().splitlines():
+        key, rest = line.split(":", 1)
+        values[key] = int(rest.split()[0])
+    return values
+
+
+def proc_status(pid: int, key: str) -> int | None:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return None
+
+
+def server_snapshot(pid: int, seconds: float) -> dict:
+    """The server process alone: threads, RSS/PSS, open fds, and its CPU over `seconds` of idling."""
+    before, started = cpu_seconds([pid]), time.monotonic()
+    time.sleep(seconds)
+    cpu = cpu_seconds([pid]) - before
+    wall = time.monotonic() - started
+    try:
+        fds = len(os.listdir(f"/proc/{pid}/fd"))
+    except OSError:
+        fds = None
+    memory = memory_of(pid)
+    return {"threads": proc_status(pid, "Threads"), "rss_mb": memory["rss_kb"] / 1024, "pss_mb": memory["pss_kb"] / 1024,
+            "fds": fds, "cpu_percent": 100 * cpu / wall, "cpu_seconds": cpu, "window_s": wall}
+
+
+def metric_totals(endpoint: str) -> dict:
+    """Sums over all label sets of the server's counters and gauges (GET /metrics, unsigned)."""
+    with urllib.request.urlopen(endpoint + "/metrics", timeout=30) as response:
+        text = response.read().decode()
+    totals: dict[str, float] = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        name = re.split(r"[{ ]", line, 1)[0]
+        try:
+            totals[name] = totals.get(name, 0.0) + float(line.rsplit(" ", 1)[1])
+        except ValueError:
+            pass
+    return totals
+
+
+def med_of(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
+
+
+class Sampler:
+    """Polls the server's thread count and RSS and the machine's MemAvailable every 0.2 s."""
+
+    def __init__(self, pid: int):
+        self.pid, self.samples, self._stop = pid, [], threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((proc_status(self.pid, "Threads"), proc_status(self.pid, "VmRSS"), meminfo()["MemAvailable"]))
+            self._stop.wait(0.2)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(5)
+
+    def figures(self) -> dict:
+        threads = [t for t, _, _ in self.samples if t is not None]
+        rss = [r for _, r, _ in self.samples if r is not None]
+        return {"max_threads": max(threads) if threads else None, "max_server_rss_mb": max(rss) / 1024 if rss else None,
+                "min_mem_available_gb": min(m for _, _, m in self.samples) / 1048576 if self.samples else float("nan")}
+
+
+def concurrent_invokes(port: int, path: str, headers: dict, body: bytes, count: int, timeout: float) -> dict:
+    """`count` simultaneous invocations, one thread and one pre-opened loopback connection each
+    (the same signed request for all: AWS accepts replays). All threads start sending at once
+    (a barrier); wall-clock times, so they compare with the handler's time.time()."""
+    threading.stack_size(256 * 1024)
+    connections = []
+    for _ in range(count):
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        connection.connect()
+        connections.append(connection)
+    barrier = threading.Barrier(count + 1)
+    results: list[dict | None] = [None] * count
+
+    def worker(index: int) -> None:
+        connection = connections[index]
+        barrier.wait()
+        sent = time.time()
+        try:
+            connection.request("POST", path, body=body, headers=headers)
+            response = connection.getresponse()
+            first = time.time()
+            data = response.read()
+            done = time.time()
+            results[index] = {"status": response.status, "sent": sent, "first_byte": first, "done": done, "body": data,
+                              "function_error": response.getheader("X-Amz-Function-Error")}
+        except Exception as error:  # noqa: BLE001 - recorded, counted as a failure
+            results[index] = {"status": None, "sent": sent, "first_byte": None, "done": time.time(), "body": b"",
+                              "error": f"{type(error).__name__}: {error}"}
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    for thread in threads:
+        thread.join(timeout + 30)
+    threading.stack_size(0)
+    return {"results": [r for r in results if r is not None], "unfinished": sum(1 for r in results if r is None)}
+
+
+def burst_figures(outcome: dict, sleep: float) -> dict:
+    """What one burst measured: when the environments started, how many, and the failures."""
+    results = outcome["results"]
+    t0 = min(r["sent"] for r in results)
+    ok, failures, envs, starts, loads = [], [], set(), [], []
+    for r in results:
+        payload = None
+        if r["status"] == 200 and not r.get("function_error"):
+            try:
+                payload = json.loads(r["body"])
+            except ValueError:
+                payload = None
+        if isinstance(payload, dict) and "env" in payload:
+            ok.append(r)
+            envs.add(payload["env"])
+            starts.append(payload["start"] - t0)
+            loads.append(payload["loaded"] - t0)
+            r["handler_start"] = payload["start"] - t0
+        else:
+            failures.append({"status": r["status"], "error": r.get("error"), "function_error": r.get("function_error"),
+                             "body": r["body"][:200].decode(errors="replace")})
+    done = [r["done"] - t0 for r in results]
+    first_bytes = [r["first_byte"] - t0 for r in ok if r["first_byte"] is not None]
+    per_invocation = [r["handler_start"] - (r["sent"] - t0) for r in ok]
+    return {
+        "count": len(results) + outcome["unfinished"], "ok": len(ok), "failed": len(failures) + outcome["unfinished"],
+        "failures": failures[:10], "failure_statuses": sorted({str(f["status"]) for f in failures}),
+        "distinct_environments": len(envs),
+        "send_spread_s": max(r["sent"] for r in results) - t0,
+        "first_started_s": min(starts) if starts else None,
+        "all_started_s": max(starts) if starts else None,
+        "all_loaded_s": max(loads) if loads else None,
+        "all_returned_s": max(done),
+        "all_returned_minus_sleep_s": max(done) - sleep,
+        "all_first_byte_minus_sleep_s": (max(first_bytes) - sleep) if first_bytes else None,
+        "started_p50_s": percentile(starts, 50) if starts else None,
+        "started_p90_s": percentile(starts, 90) if starts else None,
+        "per_invocation_to_handler_p50_s": percentile(per_invocation, 50) if per_invocation else None,
+        "cold_starts_per_s": (len(envs) / max(starts)) if starts else None,
+        "last_started_before_first_returned": bool(starts) and max(starts) < min(done),
+    }
+
 
 def percentile(values: list[float], q: float) -> float:
     """Nearest-rank percentile (for N = 20, p99 is the maximum)."""
@@ -645,6 +1079,50 @@ def markdown(results: dict) -> str:
                   f"| all sandbox processes (incl. bwrap) | {f(mem['sandbox_rss_mb'])} | {f(mem['sandbox_pss_mb'])} | {f(mem['sandbox_uss_mb'])} |",
                   "", f"Idle agent RSS target ≤ 8 MB: {verdict((mem['agent_rss_mb'] or 99) <= 8)} "
                   f"({mem['environments_measured']} environments measured; server RSS {mem['server_rss_mb']:.1f} MB).", ""]
+    if "scaling" in results:
+        sc = results["scaling"]
+        lines += ["### Warm throughput with 1, 4 and 16 environments (c connections after warming exactly c environments)", "",
+                  "| connections = environments | invokes/s | × c1 | p50 | p99 | CPU server / server tree (of 200%) | hello req/s (same c) | environments before/after | errors |",
+                  "|---|---|---|---|---|---|---|---|---|"]
+        for n, e in sc.items():
+            i = e["invoke"]
+            lines.append(f"| {n} | {i['rps']:.0f} | {e['speedup_vs_first']:.2f}× | {i['p50_ms']:.2f} ms | {i['p99_ms']:.2f} ms | "
+                         f"{e['server_cpu_percent']:.0f}% / {i['server_tree_cpu_percent']:.0f}% | {e['hello']['rps']:.0f} | "
+                         f"{e['environments_before']} / {e['environments_after']} | {i['errors']} |")
+        lines.append("")
+    if "burst" in results:
+        b = results["burst"]["summary"]
+        lines += ["### Burst (N simultaneous invocations of a new function; the handler sleeps, so each needs its own environment)", "",
+                  f"Single cold start in the same run (send → handler start): {b['single_cold_start_ms']:.1f} ms "
+                  f"(first invoke {b['single_first_invoke_ms']:.1f} ms).", "",
+                  "| N | sleep | all started | all returned − sleep | first started | p50 started | cold starts/s | all started ÷ single | environments | failed | cold starts (metric) | throttles | max server threads | teardown |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        for n, e in b.items():
+            if not isinstance(e, dict):
+                continue
+            lines.append(f"| {n} | {e['sleep_s']:.0f} s | {e['all_started_s']:.2f} s | {e['all_returned_minus_sleep_s']:.2f} s | "
+                         f"{e['first_started_s'] * 1000:.0f} ms | {e['started_p50_s']:.2f} s | {e['cold_starts_per_s']:.0f} | "
+                         f"{e['all_started_vs_single']:.0f}× | {e['distinct_environments']} | {e['failed']} | {e['cold_starts_metric']} | "
+                         f"{e['throttles_metric']} | {e['max_server_threads']} | {e['teardown_s']:.2f} s |")
+        lines.append("")
+    if "density" in results:
+        d = results["density"]
+        pe = d["per_environment_mb"] or {}
+        lines += ["### Density (idle warm environments)", "",
+                  f"Reached {d['reached']} of {d['target']} environments in {d['fill_seconds']:.0f} s"
+                  + (f" (stopped: {d['stopped']})" if d["stopped"] else "") + ".", "",
+                  "| per environment: RSS | PSS | USS | MemAvailable drop | fit in 8 GiB (PSS) | fit in 8 GiB (MemAvailable) |",
+                  "|---|---|---|---|---|---|",
+                  f"| {pe.get('rss_kb', 0):.1f} MB | {pe.get('pss_kb', 0):.1f} MB | {pe.get('uss_kb', 0):.1f} MB | "
+                  f"{d['mem_available_per_environment_mb'] or 0:.1f} MB | {d['fit_in_8gib_by_pss']} | {d['fit_in_8gib_by_mem_available']} |", "",
+                  "| server | threads | RSS | fds | idle CPU |", "|---|---|---|---|---|"]
+        for label, key in (("at start (0 environments)", "server_at_start"), ("before filling", "server_before"),
+                           (f"with {d['environments_measured']} idle environments", "server_full"),
+                           ("after deleting them", "server_after_teardown")):
+            x = d[key]
+            lines.append(f"| {label} | {x['threads']} | {x['rss_mb']:.1f} MB | {x['fds']} | {x['cpu_percent']:.2f}% over {x['window_s']:.0f} s |")
+        lines += ["", f"Idle sandboxes' CPU (all {d['environments_measured']}): {d['sandbox_cpu_percent_idle']:.2f}%; "
+                  f"teardown after DeleteFunction: {d['teardown']['seconds']:.1f} s.", ""]
     return "\n".join(lines)
 
 
@@ -658,7 +1136,18 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "bench" / "results"))
     parser.add_argument("--no-pinned", action="store_true", help="skip the CPU-pinned latency variant")
     parser.add_argument("--perf", action="store_true", help="record a perf profile of one extra throughput run")
-    parser.add_argument("--only", default="warm,throughput,cold,memory")
+    parser.add_argument("--only", default="warm,throughput,memory,cold,scaling,burst,density",
+                        help="comma-separated benchmarks (default: all)")
+    parser.add_argument("--concurrency-limit", type=int, default=2000, help="the server's --concurrency-limit")
+    parser.add_argument("--idle-timeout", default="1h", help="the server's --idle-timeout")
+    parser.add_argument("--scaling", default="1,4,16", help="connections = warm environments of the scaling benchmark")
+    parser.add_argument("--burst", default="100,500", help="simultaneous cold invocations of the burst benchmark")
+    parser.add_argument("--burst-sleep", default="1=0,16=2,100=8,500=25",
+                        help="size=seconds the handler sleeps in a burst of that size (longer than the ramp)")
+    parser.add_argument("--density", type=int, default=1000, help="idle environments to fill the server with")
+    parser.add_argument("--density-batch", type=int, default=100)
+    parser.add_argument("--density-reserve-gb", type=float, default=3.0, help="stop filling before MemAvailable drops below this")
+    parser.add_argument("--idle-window", type=float, default=10.0, help="seconds of idle CPU sampling with the server full")
     options = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
@@ -675,6 +1164,12 @@ def main() -> None:
             bench.memory()
         if "cold" in only:
             bench.cold()
+        if "scaling" in only:
+            bench.scaling()
+        if "burst" in only:
+            bench.burst()
+        if "density" in only:
+            bench.density()
     finally:
         bench.stop()
     stamp = time.strftime("%Y%m%d-%H%M%S")

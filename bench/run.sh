@@ -2,11 +2,17 @@
 # Lambent's benchmarks in one command: builds the release binaries (in .build-release, apart
 # from the debug build), then runs bench/lambent_bench.py, which starts its own server with a
 # temporary data dir and fixed credentials on 127.0.0.1, measures warm latency, warm
-# throughput, memory and cold start against same-run baselines, stops everything, prints a
-# summary and writes bench/results/<stamp>.{json,md}.
+# throughput, memory and cold start against same-run baselines, then the concurrency benchmarks
+# (throughput with 1/4/16 environments, bursts of 100 and 500 cold invocations, density of up to
+# 1,000 idle environments), stops everything, prints a summary and writes
+# bench/results/<stamp>.{json,md}.
 #
-#   bench/run.sh                      # everything, median of 3 runs of 10 s
-#   bench/run.sh --runs 5 --perf      # options go to lambent_bench.py (--help lists them)
+#   bench/run.sh                                # everything, median of 3 runs of 10 s (~14 min)
+#   bench/run.sh --only burst,density,scaling   # only the concurrency benchmarks (~10 min)
+#   bench/run.sh --runs 5 --perf                # options go to lambent_bench.py (--help lists them)
+#
+# The density benchmark needs ~14 GB of free memory for 1,000 Python environments; it stops
+# filling (and reports how far it got) before MemAvailable drops below 3 GB.
 #
 # Needs: swift, bubblewrap, /usr/bin/python3 with pip (awslambdaric is installed from PyPI on
 # first use), python3 with boto3, wrk, curl; hyperfine and perf are optional. As root it

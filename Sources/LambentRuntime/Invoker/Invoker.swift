@@ -57,6 +57,7 @@ public final class Invoker: Service, Sendable {
     /// Concurrency accounting (account limit, reservations).
     public let limiter: ConcurrencyLimiter
     private let observer: any InvocationObserver
+    private let startGate = StartGate(limit: StartGate.defaultLimit(cores: System.coreCount))
 
     private struct Pools {
         /// Idle environments by key (function name + revision), most recently used last.
@@ -134,8 +135,17 @@ public final class Invoker: Service, Sendable {
            let result = await run(request, requestID: requestID, in: environment) {
             return result
         }
-        let environment = try await startEnvironment(for: request, key: Self.key(for: request.function))
-        if case .failure(let result) = await waitReady(environment, requestID: requestID, config: request.function.configuration) {
+        await startGate.acquire()
+        let environment: Environment
+        do {
+            environment = try await startEnvironment(for: request, key: Self.key(for: request.function))
+        } catch {
+            startGate.release()
+            throw error
+        }
+        let readiness = await waitReady(environment, requestID: requestID, config: request.function.configuration)
+        startGate.release()
+        if case .failure(let result) = readiness {
             return result
         }
         return await run(request, requestID: requestID, in: environment)
