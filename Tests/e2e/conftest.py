@@ -20,6 +20,7 @@ import hashlib
 import io
 import json
 import os
+import random
 import re
 import secrets
 import signal
@@ -134,6 +135,21 @@ def lambent_binary() -> Path:
             returncode=2,
         )
     return binary
+
+
+def assert_timeout_kills_spawned_processes(client, name: str) -> None:
+    """Invokes the probe's `spawn_and_hang` past the function's timeout and checks that the
+    child it started does not outlive the environment."""
+    marker = "%d.%06d" % (random.randint(1000, 9999), random.randint(0, 999999))
+    timed_out = invoke(client, name, {"action": "spawn_and_hang", "marker": marker, "seconds": 5})
+    assert timed_out.payload["errorType"] == "Sandbox.Timedout", timed_out.payload
+    survivors = ""
+    for _ in range(50):
+        survivors = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True).stdout
+        if not survivors:
+            break
+        time.sleep(0.1)
+    assert survivors == "", f"processes outlived the environment: {survivors}"
 
 
 def free_port() -> int:

@@ -11,6 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import (
+    assert_timeout_kills_spawned_processes,
     ACCOUNT_ID, REGION, error_code, function_arn, http_status, invoke, not_found_message,
 )
 
@@ -173,21 +174,8 @@ def test_timeout_reports_sandbox_timedout_and_recovers(lambda_client, function):
 
 def test_timeout_destroys_every_process_of_the_environment(lambda_client, function):
     """After a timeout no process the handler started survives (the whole sandbox is destroyed)."""
-    import random
-    import subprocess
-    import time as _time
-
-    marker = "%d.%06d" % (random.randint(1000, 9999), random.randint(0, 999999))
     name = function("probe", Timeout=1)["FunctionName"]
-    timed_out = invoke(lambda_client, name, {"action": "spawn_and_hang", "marker": marker, "seconds": 5})
-    assert timed_out.payload["errorType"] == "Sandbox.Timedout"
-    survivors = ""
-    for _ in range(50):
-        survivors = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True).stdout
-        if not survivors:
-            break
-        _time.sleep(0.1)
-    assert survivors == "", f"processes outlived the environment: {survivors}"
+    assert_timeout_kills_spawned_processes(lambda_client, name)
 
 
 def test_response_over_6mb_is_function_response_size_too_large(lambda_client, function):

@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-import random
-import subprocess
-import time
-
 from test_lifecycle import _assert_no_leftover_processes, _create_active
-from conftest import invoke, zip_function
+from conftest import assert_timeout_kills_spawned_processes, invoke, zip_function
 
 
 def test_process_driver_runs_functions_and_cleans_up(start_server):
@@ -24,16 +20,7 @@ def test_process_driver_runs_functions_and_cleans_up(start_server):
         context = invoke(client, "plain", {"action": "context"}).payload
         assert context["function_name"] == "plain"
 
-        marker = "%d.%06d" % (random.randint(1000, 9999), random.randint(0, 999999))
-        timed_out = invoke(client, "plain", {"action": "spawn_and_hang", "marker": marker, "seconds": 5})
-        assert timed_out.payload["errorType"] == "Sandbox.Timedout"
-        survivors = ""
-        for _ in range(50):
-            survivors = subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True).stdout
-            if not survivors:
-                break
-            time.sleep(0.1)
-        assert survivors == "", survivors
+        assert_timeout_kills_spawned_processes(client, "plain")
         assert invoke(client, "plain", {"action": "echo"}).status == 200
     finally:
         assert server.terminate() == 0, server.log_tail()
