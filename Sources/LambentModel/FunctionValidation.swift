@@ -1,3 +1,5 @@
+import Foundation
+
 /// Validation of configuration values shared by CreateFunction and UpdateFunctionConfiguration.
 /// Messages follow AWS's ValidationException wording.
 public enum FunctionValidation {
@@ -87,25 +89,11 @@ public enum FunctionValidation {
         "AWS_LAMBDA_RUNTIME_API", "LAMBDA_TASK_ROOT", "LAMBDA_RUNTIME_DIR",
     ]
 
-    /// `{"K":"V",...}` with JSON string escaping, keys in sorted order.
+    /// `{"K":"V",...}`: compact JSON, keys in sorted order.
     static func compactJSON(_ variables: [String: String]) -> String {
-        func quoted(_ text: String) -> String {
-            var out = "\""
-            for scalar in text.unicodeScalars {
-                switch scalar {
-                case "\"": out += "\\\""
-                case "\\": out += "\\\\"
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                case _ where scalar.value < 0x20:
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                default: out.unicodeScalars.append(scalar)
-                }
-            }
-            return out + "\""
-        }
-        return "{" + variables.sorted { $0.key < $1.key }.map { "\(quoted($0.key)):\(quoted($0.value))" }.joined(separator: ",") + "}"
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let data = (try? encoder.encode(variables)) ?? Data()
+        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -78,12 +78,8 @@ public struct LambentServer: Sendable {
         logSink = LogSink(store: store, logger: logger)
         let driver: any SandboxDriver
         var bubblewrapError: SandboxError?
-        if configuration.sandbox != .process {
-            do throws(SandboxError) {
-                _ = try BubblewrapDriver()
-            } catch {
-                bubblewrapError = error
-            }
+        if configuration.sandbox != .process, BubblewrapDriver.locate() == nil {
+            bubblewrapError = BubblewrapDriver.missing
         }
         if configuration.sandbox == .process || (configuration.sandbox == .auto && bubblewrapError != nil) {
             logger.warning("""

@@ -22,11 +22,19 @@ public struct BubblewrapDriver: SandboxDriver {
     /// Finds bwrap on the usual paths; throws `.unavailable` with the install hint if absent.
     public init(bwrapPath: String? = nil, cgroups: Cgroups? = nil) throws(SandboxError) {
         self.cgroups = cgroups
-        let candidates = bwrapPath.map { [$0] } ?? ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"]
-        guard let found = candidates.first(where: { access($0, X_OK) == 0 }) else {
-            throw SandboxError(.unavailable, "bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
-        }
+        guard let found = Self.locate(bwrapPath) else { throw Self.missing }
         self.bwrapPath = found
+    }
+
+    /// The bwrap executable: `path` if given, else the first of the usual places; nil if none.
+    public static func locate(_ path: String? = nil) -> String? {
+        let candidates = path.map { [$0] } ?? ["/usr/bin/bwrap", "/usr/local/bin/bwrap", "/bin/bwrap"]
+        return candidates.first { access($0, X_OK) == 0 }
+    }
+
+    /// The error when bwrap is missing, with the install hint.
+    public static var missing: SandboxError {
+        SandboxError(.unavailable, "bubblewrap (bwrap) is not installed: apt-get install bubblewrap")
     }
 
     /// Host paths bound read-only when they exist: the system's programs and libraries and the

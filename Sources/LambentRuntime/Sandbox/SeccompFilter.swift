@@ -83,22 +83,26 @@ public struct SeccompFilter: Sendable {
         program.append(jump(Self.jumpEqual, Self.clone3, 0, 1))
         program.append(statement(Self.returnConstant, Self.retErrno | Self.enosys))
 
-        // clone(flags, …) with a namespace flag: EPERM. Blocks of the form
-        //   if nr == X { load argument; if it matches { return EPERM } }; reload nr
-        program.append(jump(Self.jumpEqual, Self.clone, 0, 3))
-        program.append(statement(Self.loadWordAbsolute, Self.argumentLowWord(0)))
-        program.append(jump(Self.jumpSet, Self.namespaceFlags, 0, 1))
-        program.append(statement(Self.returnConstant, Self.retErrno | Self.eperm))
-        program.append(loadNumber)
+        // Calls refused for some arguments only: clone with a namespace flag, and the
+        // terminal-injection ioctls.
+        program += Self.refuse(syscall: Self.clone, argument: 0, when: (Self.jumpSet, Self.namespaceFlags))
         for request in Self.terminalInjection {
-            program.append(jump(Self.jumpEqual, Self.ioctl, 0, 3))
-            program.append(statement(Self.loadWordAbsolute, Self.argumentLowWord(1)))
-            program.append(jump(Self.jumpEqual, request, 0, 1))
-            program.append(statement(Self.returnConstant, Self.retErrno | Self.eperm))
-            program.append(loadNumber)
+            program += Self.refuse(syscall: Self.ioctl, argument: 1, when: (Self.jumpEqual, request))
         }
         program.append(statement(Self.returnConstant, Self.retAllow))
         instructions = program
+    }
+
+    /// `if nr == syscall { if test(argument) { return EPERM } }`, then the number reloaded so
+    /// that the checks after it compare system call numbers again.
+    static func refuse(syscall: UInt32, argument: UInt32, when test: (code: UInt16, k: UInt32)) -> [Instruction] {
+        [
+            Instruction(code: jumpEqual, jt: 0, jf: 3, k: syscall),
+            Instruction(code: loadWordAbsolute, jt: 0, jf: 0, k: argumentLowWord(argument)),
+            Instruction(code: test.code, jt: 0, jf: 1, k: test.k),
+            Instruction(code: returnConstant, jt: 0, jf: 0, k: retErrno | eperm),
+            Instruction(code: loadWordAbsolute, jt: 0, jf: 0, k: nrOffset),
+        ]
     }
 
     /// The program as the kernel (and bwrap) read it: 8 bytes per instruction, little-endian.
