@@ -1,6 +1,21 @@
 #!/usr/bin/env python3
-"""Lambent's benchmarks: warm invoke latency, warm throughput, cold start, memory, and the
-concurrency benchmarks: throughput with 1/4/16 environments, bursts of cold invocations, density.
+"""Lambent's benchmarks: warm invoke latency, warm throughput, cold start, memory, the
+concurrency benchmarks (throughput with 1/4/16 environments, bursts of cold invocations,
+density), and issue 3's sandbox benchmarks:
+
+- `--only sandbox`: the cold start with the full sandbox (`--sandbox namespaces`: bwrap,
+  seccomp, cgroups) against the same cold start with `--sandbox process` (no isolation), on two
+  extra servers, alternating between them (A B, B A, ...), `--sandbox-n` cold starts each of the
+  same function code, payload and MemorySize (`--sandbox-memory`, 2,048 MB: more than a vCPU).
+  Cold starts are forced as `cold` does: a new function, its first invoke, delete; the next
+  sample waits until the server has no process or cgroup left. p50/p90/p99 of the client's
+  latency and of REPORT's Init Duration for both, and the differences and ratios.
+- `--only teardown`: `--teardown-cycles` (1,000) create/destroy cycles on an extra server
+  (`--sandbox namespaces`): each a cold invoke, then UpdateFunctionConfiguration (a new variable
+  value retires the idle environment of the old revision at once) while a thread polls /proc
+  for the environment's processes and its cgroup directories. Teardown times; zombies left to
+  the host's init; before/after the cycles: processes under the server and in its cgroups,
+  cgroup directories, mountinfo lines, the server's fds, threads and RSS, diagnostics files.
 
 Run through bench/run.sh, which builds the release binaries first. This script starts
 its own `lambent serve` (temporary data dir, fixed credentials, loopback only) and the
@@ -8,6 +23,7 @@ hello-world Hummingbird baseline, measures, stops both, and writes
 bench/results/<stamp>.json and .md. Every load run is bounded in time (--duration).
 
     python3 bench/lambent_bench.py --bin .build-release/release [--runs 3] [--duration 10]
+    python3 bench/lambent_bench.py --bin .build-release/release --only sandbox,teardown
 
 Load comes from wrk replaying one SigV4-signed Invoke request (signatures stay valid for
 15 minutes and AWS accepts replays); requests are re-signed for every run.
@@ -175,6 +191,187 @@ def sandbox_processes(server_pid: int) -> list[dict]:
     return environments
 
 
+def process_identity(pid: int) -> tuple[int, int] | None:
+    """(pid, start time in clock ticks): tells a process from a later one that reuses its pid."""
+    try:
+        return pid, int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def process_state(identity: tuple[int, int]) -> str:
+    """One of alive, zombie (exited, not yet reaped by its parent) or gone (no /proc entry)."""
+    pid, started = identity
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return "gone"
+    if int(fields[19]) != started:
+        return "gone"
+    return "zombie" if fields[0] in ("Z", "X") else "alive"
+
+
+CGROUP_BASE = Path("/sys/fs/cgroup")
+
+
+def cgroup_roots(server_pid: int) -> dict[str, Path]:
+    """The server's own group in each hierarchy, as Sources/LambentRuntime/Sandbox/Cgroups.swift
+    lays them out: v2 `/sys/fs/cgroup/lambent/s<pid>/`, v1 `/sys/fs/cgroup/{memory,cpu,pids}/lambent/s<pid>/`;
+    one directory per environment below."""
+    if (CGROUP_BASE / "cgroup.controllers").exists():
+        return {"unified": CGROUP_BASE / "lambent" / f"s{server_pid}"}
+    return {controller: CGROUP_BASE / controller / "lambent" / f"s{server_pid}" for controller in ("memory", "cpu", "pids")}
+
+
+def cgroup_groups(server_pid: int) -> dict[str, list[str] | None]:
+    """Environment cgroup directories of a server by hierarchy (None: the server's group does not exist)."""
+    found: dict[str, list[str] | None] = {}
+    for hierarchy, root in cgroup_roots(server_pid).items():
+        try:
+            found[hierarchy] = sorted(e.name for e in os.scandir(root) if e.is_dir(follow_symlinks=False))
+        except OSError:
+            found[hierarchy] = None
+    return found
+
+
+def processes_in_cgroups_of(server_pid: int) -> list[int]:
+    """Every process on the machine whose cgroup lies under the server's group (whoever its parent is)."""
+    needle = f"/lambent/s{server_pid}/"
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            if needle in Path(f"/proc/{entry}/cgroup").read_text():
+                found.append(int(entry))
+        except OSError:
+            continue
+    return found
+
+
+def mount_lines(pid: int | str, needles: list[str]) -> dict:
+    """Line count of /proc/<pid>/mountinfo and the lines that mention any of `needles`."""
+    try:
+        lines = Path(f"/proc/{pid}/mountinfo").read_text().splitlines()
+    except OSError:
+        return {"lines": None, "matching": []}
+    return {"lines": len(lines), "matching": [line for line in lines if any(n in line for n in needles)]}
+
+
+def fd_kinds(pid: int) -> dict:
+    """The open descriptors of a process by kind (socket, pipe, anon_inode:[eventpoll], file ...)."""
+    kinds: dict[str, int] = {}
+    files = []
+    try:
+        entries = os.listdir(f"/proc/{pid}/fd")
+    except OSError:
+        return {"count": None, "kinds": {}, "files": []}
+    for fd in entries:
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue
+        kind = target.split(":", 1)[0] if target.startswith(("socket:", "pipe:")) else target if target.startswith("anon_inode:") else "file"
+        kinds[kind] = kinds.get(kind, 0) + 1
+        if kind == "file":
+            files.append(target)
+    return {"count": sum(kinds.values()), "kinds": dict(sorted(kinds.items())), "files": sorted(files)}
+
+
+def stats_ms(values: list[float]) -> dict:
+    """Nearest-rank p50/p90/p99 (for N ≤ 100, p99 is the maximum), mean, min, max."""
+    if not values:
+        return {"n": 0}
+    return {"n": len(values), "p50": percentile(values, 50), "p90": percentile(values, 90), "p99": percentile(values, 99),
+            "mean": statistics.fmean(values), "min": min(values), "max": max(values)}
+
+
+def comm_of(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return "?"
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class TeardownWatch(threading.Thread):
+    """Polls one environment's processes and cgroup directories (every ~0.5 ms) from before the
+    server is asked to retire it, and notes when every process has exited (dead, zombie or
+    not), when the server has reaped its own child (the outer bwrap), and when every cgroup
+    directory is gone. Processes still zombies then are left to `ZombieTracker`."""
+
+    def __init__(self, identities: list[tuple[int, int]], outer: tuple[int, int] | None, group_dirs: list[Path], timeout: float):
+        super().__init__(daemon=True)
+        self.identities, self.outer, self.group_dirs, self.timeout = identities, outer, group_dirs, timeout
+        self.exited = self.outer_reaped = self.cgroups_removed = None
+        self.polls = 0
+
+    def run(self) -> None:
+        deadline = time.perf_counter() + self.timeout
+        while True:
+            states = [process_state(identity) for identity in self.identities]
+            outer_gone = self.outer is None or process_state(self.outer) == "gone"
+            groups_left = any(d.is_dir() for d in self.group_dirs)
+            now = time.perf_counter()
+            self.polls += 1
+            if self.exited is None and all(state != "alive" for state in states):
+                self.exited = now
+            if self.outer_reaped is None and outer_gone:
+                self.outer_reaped = now
+            if self.cgroups_removed is None and not groups_left:
+                self.cgroups_removed = now
+            if (self.exited and self.outer_reaped and self.cgroups_removed) or now > deadline:
+                return
+            time.sleep(0.0005)
+
+
+class ZombieTracker:
+    """Follows the zombies environments leave after the server is done with them (processes
+    whose parent died first, so that they were re-parented to the host's init or a subreaper)
+    until someone reaps them, every 5 ms; records when and who their parent was."""
+
+    def __init__(self):
+        self.pending: list[dict] = []
+        self.done: list[dict] = []
+        self.lock = threading.Lock()
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def add(self, identity: tuple[int, int], since: float, cycle: int) -> None:
+        with self.lock:
+            self.pending.append({"identity": identity, "since": since, "cycle": cycle,
+                                 "parent": parent_of(identity[0]), "comm": comm_of(identity[0])})
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.005):
+            with self.lock:
+                pending = list(self.pending)
+            finished = []
+            for item in pending:
+                if process_state(item["identity"]) == "gone":
+                    item["reaped_ms"] = (time.perf_counter() - item["since"]) * 1000
+                    finished.append(item)
+                else:
+                    item["parent"] = parent_of(item["identity"][0]) or item["parent"]
+            with self.lock:
+                for item in finished:
+                    self.pending.remove(item)
+                    self.done.append(item)
+
+    def stop(self) -> list[dict]:
+        """Stops tracking; returns the zombies still present."""
+        self._stop.set()
+        self.thread.join(5)
+        return [item for item in self.pending if process_state(item["identity"]) != "gone"]
+
+
 def memory_of(pid: int | None) -> dict:
     """RSS, PSS and USS (private clean + dirty) in KiB, from /proc/<pid>/smaps_rollup."""
     if pid is None:
@@ -220,6 +417,15 @@ def signed_invoke(endpoint: str, function: str, body: bytes, log_tail: bool = Fa
     signed = {key: value for key, value in request.headers.items()}
     signed["Host"] = endpoint.split("//", 1)[1]
     return path, signed
+
+
+def signed_request(endpoint: str, method: str, path: str, body: bytes) -> dict:
+    """Headers of any SigV4-signed Lambda API request with a JSON body."""
+    request = AWSRequest(method=method, url=endpoint + path, data=body, headers={"Content-Type": "application/json"})
+    SigV4Auth(Credentials(ACCESS_KEY, SECRET_KEY), "lambda", REGION).add_auth(request)
+    signed = {key: value for key, value in request.headers.items()}
+    signed["Host"] = endpoint.split("//", 1)[1]
+    return signed
 
 
 def lua_string(text: str) -> str:
@@ -307,44 +513,63 @@ class Bench:
         self.runtimes = Path(options.runtimes_dir)
         self.server: subprocess.Popen | None = None
         self.hello: subprocess.Popen | None = None
+        self.extra_servers: list[dict] = []
         self.port = free_port()
         self.hello_port = free_port()
         self.endpoint = f"http://127.0.0.1:{self.port}"
         self.results: dict = {"machine": machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                               "settings": {"runs": options.runs, "duration_s": options.duration, "cold_n": options.cold,
-                                           "concurrency_limit": options.concurrency_limit, "idle_timeout": options.idle_timeout}}
+                                           "concurrency_limit": options.concurrency_limit, "idle_timeout": options.idle_timeout,
+                                           "sandbox_n": options.sandbox_n, "sandbox_memory_mb": options.sandbox_memory,
+                                           "teardown_cycles": options.teardown_cycles}}
 
     # -- setup ----------------------------------------------------------------
 
     def start(self) -> None:
         self.runtimes.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, LAMBENT_ACCESS_KEY_ID=ACCESS_KEY, LAMBENT_SECRET_ACCESS_KEY=SECRET_KEY)
         log(f"starting lambent serve on {self.endpoint} (data {self.work / 'data'})")
-        # Started through a symlink so that its name (comm, argv[0]) is not "lambent": during the
-        # 2026-11-23 runs something else on the machine ran `pkill` on processes named lambent
-        # (every `lambent serve` on the machine got its SIGTERM, ours included). /proc/self/exe
-        # still resolves to the real binary, so lambent-agent is found next to it.
-        server_link = self.work / "bench-server"
-        server_link.symlink_to((self.bin / "lambent").resolve())
-        self.server = subprocess.Popen(
-            [str(server_link), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-             "--data-dir", str(self.work / "data"), "--runtimes-dir", str(self.runtimes), "--log-level", "warning",
-             "--concurrency-limit", str(self.options.concurrency_limit), "--idle-timeout", self.options.idle_timeout],
-            stdin=subprocess.DEVNULL, stdout=open(self.work / "server.out", "wb"), stderr=open(self.work / "server.err", "wb"),
-            env=env, start_new_session=True)
-        wait_http(self.endpoint + "/lambent/v1/health", self.server)
+        self.server = self.launch_server(self.work, self.port)
         self.hello = subprocess.Popen([str(self.bin / "lambent-bench-hello"), str(self.hello_port)],
                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                       stderr=open(self.work / "hello.err", "wb"), start_new_session=True)
         wait_http(f"http://127.0.0.1:{self.hello_port}/", self.hello)
-        self.client = boto3.client(
-            "lambda", endpoint_url=self.endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
-            aws_secret_access_key=SECRET_KEY, config=Config(retries={"max_attempts": 0}, read_timeout=600))
+        self.client = self.client_for(self.port)
         self.zip = make_zip({"app.py": ECHO_SOURCE})
         self.sleep_zip = make_zip({"app.py": SLEEP_SOURCE})
         self.server_at_start = server_snapshot(self.server.pid, 5.0)  # 0 environments
 
+    def launch_server(self, directory: Path, port: int, extra: list[str] | None = None) -> subprocess.Popen:
+        """Starts `lambent serve` on `port` with its data dir, stdout and stderr in `directory`, and
+        waits until it answers."""
+        env = dict(os.environ, LAMBENT_ACCESS_KEY_ID=ACCESS_KEY, LAMBENT_SECRET_ACCESS_KEY=SECRET_KEY)
+        directory.mkdir(parents=True, exist_ok=True)
+        # Started through a symlink so that its name (comm, argv[0]) is not "lambent": during the
+        # 2026-11-23 runs something else on the machine ran `pkill` on processes named lambent
+        # (every `lambent serve` on the machine got its SIGTERM, ours included). /proc/self/exe
+        # still resolves to the real binary, so lambent-agent is found next to it.
+        server_link = directory / "bench-server"
+        server_link.symlink_to((self.bin / "lambent").resolve())
+        process = subprocess.Popen(
+            [str(server_link), "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--data-dir", str(directory / "data"), "--runtimes-dir", str(self.runtimes), "--log-level", "warning",
+             "--concurrency-limit", str(self.options.concurrency_limit),
+             "--idle-timeout", self.options.idle_timeout, *(extra or [])],
+            stdin=subprocess.DEVNULL, stdout=open(directory / "server.out", "wb"), stderr=open(directory / "server.err", "wb"),
+            env=env, start_new_session=True)
+        try:
+            wait_http(f"http://127.0.0.1:{port}/lambent/v1/health", process)
+        except BaseException:
+            stop(process)
+            raise
+        return process
+
+    def client_for(self, port: int):
+        return boto3.client(
+            "lambda", endpoint_url=f"http://127.0.0.1:{port}", region_name=REGION, aws_access_key_id=ACCESS_KEY,
+            aws_secret_access_key=SECRET_KEY, config=Config(retries={"max_attempts": 0}, read_timeout=600))
+
     def stop(self) -> None:
+        self.stop_extra_servers()
         stop(self.hello)
         stop(self.server)
         if self.server is not None:
@@ -354,16 +579,18 @@ class Bench:
                 shutil.copy(self.work / name, Path(self.options.out) / f"last-{name}")
         shutil.rmtree(self.work, ignore_errors=True)
 
-    def create(self, name: str, code: bytes | None = None, timeout: int = 30) -> None:
+    def create(self, name: str, code: bytes | None = None, timeout: int = 30, memory: int = 1024, client=None) -> None:
         if self.server.poll() is not None:
             raise SystemExit(f"the server exited ({self.server.returncode}); see bench/results/last-server.err")
-        self.client.create_function(FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler="app.handler",
-                                    Code={"ZipFile": code or self.zip}, MemorySize=1024, Timeout=timeout)
-        self.client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
+        client = client or self.client
+        client.create_function(FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler="app.handler",
+                               Code={"ZipFile": code or self.zip}, MemorySize=memory, Timeout=timeout)
+        client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
 
-    def invoke_raw(self, function: str, log_tail: bool = False) -> tuple[float, int, bytes, dict]:
-        path, headers = signed_invoke(self.endpoint, function, EVENT, log_tail)
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+    def invoke_raw(self, function: str, log_tail: bool = False, port: int | None = None) -> tuple[float, int, bytes, dict]:
+        port = port or self.port
+        path, headers = signed_invoke(f"http://127.0.0.1:{port}", function, EVENT, log_tail)
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
         connection.connect()
         started = time.perf_counter()
         connection.request("POST", path, body=EVENT, headers=headers)
@@ -827,6 +1054,287 @@ class Bench:
             f"teardown {teardown['seconds']:.1f} s")
 
 
+    # -- issue 3: sandbox cost and teardown -------------------------------------
+
+    def start_extra_server(self, label: str, extra: list[str]) -> dict:
+        """One more server of its own (data dir, port, log files), stopped by `stop_extra_servers`."""
+        port = free_port()
+        log(f"starting a second lambent serve ({label}: {' '.join(extra)}) on 127.0.0.1:{port}")
+        process = self.launch_server(self.work / f"server-{label}", port, extra)
+        server = {"label": label, "port": port, "endpoint": f"http://127.0.0.1:{port}", "process": process,
+                  "pid": process.pid, "client": self.client_for(port), "directory": self.work / f"server-{label}"}
+        self.extra_servers.append(server)
+        return server
+
+    def stop_extra_servers(self) -> None:
+        while self.extra_servers:
+            server = self.extra_servers.pop()
+            stop(server["process"])
+            if (server["directory"] / "server.err").exists():
+                shutil.copy(server["directory"] / "server.err", Path(self.options.out) / f"last-server-{server['label']}.err")
+
+    def alive(self, server: dict) -> None:
+        if server["process"].poll() is not None:
+            raise SystemExit(f"the {server['label']} server exited ({server['process'].returncode}); "
+                             f"see bench/results/last-server-{server['label']}.err")
+
+    def wait_quiet(self, pid: int, timeout: float = 10.0) -> float:
+        """Waits until a server has no child process and no environment cgroup left; returns the wait in ms."""
+        started = time.perf_counter()
+        while time.perf_counter() - started < timeout:
+            if not descendants(pid) and not any(cgroup_groups(pid).values()):
+                break
+            time.sleep(0.002)
+        return (time.perf_counter() - started) * 1000
+
+    def cold_sample(self, server: dict, name: str, inspect: bool = False) -> dict:
+        """One cold start as the `cold` benchmark forces it: a new function, its first invoke (timed
+        at the client, REPORT's Init Duration from the log tail), delete, then wait until the
+        environment is gone so that the next sample starts on a quiet server."""
+        self.alive(server)
+        self.create(name, memory=self.options.sandbox_memory, client=server["client"])
+        elapsed, status, body, headers = self.invoke_raw(name, log_tail=True, port=server["port"])
+        if status != 200 or json.loads(body) != json.loads(EVENT):
+            raise SystemExit(f"cold invoke on the {server['label']} server failed: {status} {body[:300]!r}")
+        tail = base64.b64decode(headers.get("X-Amz-Log-Result", headers.get("x-amz-log-result", "")) or b"").decode()
+        match = re.search(r"Init Duration: ([0-9.]+) ms", tail)
+        sample = {"first_invoke_ms": elapsed, "init_duration_ms": float(match.group(1)) if match else None}
+        if inspect:
+            sample["inspect"] = self.inspect_environment(server["pid"])
+        server["client"].delete_function(FunctionName=name)
+        sample["quiet_after_delete_ms"] = self.wait_quiet(server["pid"])
+        return sample
+
+    def inspect_environment(self, pid: int) -> dict:
+        """What a server runs an environment in: its processes, and its cgroups with their limits."""
+        children = [{"pid": p, "argv0": (cmdline(p)[:1] or ["?"])[0]} for p in descendants(pid)]
+        groups = cgroup_groups(pid)
+        limits = {}
+        for hierarchy, names in groups.items():
+            for name in names or []:
+                directory = cgroup_roots(pid)[hierarchy] / name
+                for file in ("memory.limit_in_bytes", "memory.max", "cpu.cfs_quota_us", "cpu.max", "pids.max"):
+                    if (directory / file).exists():
+                        limits[f"{hierarchy}/{file}"] = (directory / file).read_text().strip()
+        return {"processes": children, "bwrap_sandboxes": len(sandbox_processes(pid)), "cgroups": groups, "limits": limits}
+
+    def sandbox(self) -> None:
+        """Issue 3: the cold start with the full sandbox (bubblewrap namespaces, seccomp, cgroups)
+        against the same cold start with `--sandbox process` (no isolation). Two servers, one per
+        driver, measured in alternation (A B, B A, ...), same function code, payload and MemorySize."""
+        options = self.options
+        servers = [self.start_extra_server("namespaces", ["--sandbox", "namespaces"]),
+                   self.start_extra_server("process", ["--sandbox", "process"])]
+        try:
+            checks = {}
+            for server in servers:  # 2 unrecorded cold starts each: page cache, .pyc files, the servers' first use
+                checks[server["label"]] = self.cold_sample(server, f"bench-sbx-warmup-{server['label']}-0", inspect=True)["inspect"]
+                self.cold_sample(server, f"bench-sbx-warmup-{server['label']}-1")
+                log(f"sandbox: {server['label']} server runs its environments as "
+                    f"{sorted({p['argv0'] for p in checks[server['label']]['processes']})}, cgroups {checks[server['label']]['limits']}")
+            if not checks["namespaces"]["bwrap_sandboxes"] or not any(checks["namespaces"]["cgroups"].values()):
+                raise SystemExit(f"the namespaces server did not run a bwrap sandbox with cgroups: {checks['namespaces']}")
+            if checks["process"]["bwrap_sandboxes"]:
+                raise SystemExit(f"the process server ran bwrap: {checks['process']}")
+            samples: dict[str, list[dict]] = {server["label"]: [] for server in servers}
+            started = time.monotonic()
+            for i in range(options.sandbox_n):
+                for server in (servers if i % 2 == 0 else servers[::-1]):
+                    samples[server["label"]].append(self.cold_sample(server, f"bench-sbx-{server['label']}-{i}"))
+                if (i + 1) % 10 == 0:
+                    log(f"sandbox: {i + 1}/{options.sandbox_n} pairs; first invoke p50 so far " + ", ".join(
+                        f"{label} {percentile([x['first_invoke_ms'] for x in values], 50):.1f} ms" for label, values in samples.items()))
+        finally:
+            self.stop_extra_servers()
+        summary: dict = {"memory_size_mb": options.sandbox_memory, "samples_per_driver": options.sandbox_n,
+                         "seconds": time.monotonic() - started}
+        for label, values in samples.items():
+            firsts = [x["first_invoke_ms"] for x in values]
+            inits = [x["init_duration_ms"] for x in values if x["init_duration_ms"] is not None]
+            outside = [x["first_invoke_ms"] - x["init_duration_ms"] for x in values if x["init_duration_ms"] is not None]
+            half = len(firsts) // 2
+            summary[label] = {"first_invoke_ms": stats_ms(firsts), "init_duration_ms": stats_ms(inits),
+                              "first_invoke_minus_init_ms": stats_ms(outside),
+                              "first_half_p50_ms": percentile(firsts[:half], 50) if half else None,
+                              "second_half_p50_ms": percentile(firsts[half:], 50) if half else None}
+        ns, pr = summary["namespaces"], summary["process"]
+        for key in ("first_invoke_ms", "init_duration_ms", "first_invoke_minus_init_ms"):
+            summary[f"added_{key}"] = {q: ns[key][q] - pr[key][q] for q in ("p50", "p90", "p99")}
+            summary[f"ratio_{key}"] = {q: ns[key][q] / pr[key][q] for q in ("p50", "p90", "p99")}
+        paired = [a["first_invoke_ms"] - b["first_invoke_ms"] for a, b in zip(samples["namespaces"], samples["process"])]
+        summary["paired_difference_ms"] = stats_ms(paired)
+        summary["target_added_p50_ms"] = 15.0
+        summary["target_met"] = summary["added_first_invoke_ms"]["p50"] <= 15.0
+        self.results["sandbox_cold_start"] = {"summary": summary, "checks": checks, "samples": samples}
+        log(f"sandbox: first invoke p50 namespaces {ns['first_invoke_ms']['p50']:.1f} ms, process {pr['first_invoke_ms']['p50']:.1f} ms "
+            f"(+{summary['added_first_invoke_ms']['p50']:.1f} ms, {summary['ratio_first_invoke_ms']['p50']:.2f}×); Init Duration p50 "
+            f"{ns['init_duration_ms']['p50']:.1f} vs {pr['init_duration_ms']['p50']:.1f} ms")
+
+    def leak_snapshot(self, server: dict) -> dict:
+        """What a server holds and leaves on the machine: child processes, processes in its cgroups,
+        environment cgroups, mounts, descriptors, threads, RSS and diagnostics files."""
+        pid = server["pid"]
+        processes = [{"pid": p, "state": (Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split() or ["?"])[0]
+                      if Path(f"/proc/{p}/stat").exists() else "gone", "argv": cmdline(p)[:3]} for p in descendants(pid)]
+        groups = cgroup_groups(pid)
+        needles = ["lambent", str(self.work), "nsfs", "/var/task", "/var/runtime"]
+        state_dir = server["directory"] / "data" / "environments"
+        files = list(state_dir.iterdir()) if state_dir.exists() else []
+        fds = fd_kinds(pid)  # before the /metrics request below opens a connection
+        try:
+            environments_metric = metric_totals(server["endpoint"]).get("lambent_environments")
+        except OSError:
+            environments_metric = None
+        return {
+            "processes": processes, "live_environments": len(sandbox_processes(pid)),
+            "processes_in_server_cgroups": processes_in_cgroups_of(pid),
+            "cgroups": {h: (None if names is None else len(names)) for h, names in groups.items()},
+            "cgroup_names": groups,
+            "mountinfo_self": mount_lines("self", needles), "mountinfo_server": mount_lines(pid, needles),
+            "fds": fds, "threads": proc_status(pid, "Threads"),
+            "rss_mb": (proc_status(pid, "VmRSS") or 0) / 1024,
+            "diagnostics_files": len(files), "diagnostics_bytes": sum(f.stat().st_size for f in files if f.is_file()),
+            "environments_metric": environments_metric,
+        }
+
+    def teardown(self) -> None:
+        """Issue 3: environment teardown time, and what 1,000 create/destroy cycles leave behind.
+        A server of its own (`--sandbox namespaces`, cgroups); each cycle cold-starts an environment
+        (first invoke after a configuration change) and retires it with UpdateFunctionConfiguration
+        (a new value of an environment variable: Lambent retires environments of older revisions at
+        once when idle), then polls /proc until its processes have exited and been reaped and its
+        cgroup directories are gone."""
+        options = self.options
+        server = self.start_extra_server("teardown", ["--sandbox", "namespaces"])
+        pid, port, name = server["pid"], server["port"], "bench-teardown"
+        path = f"/2015-03-31/functions/{name}/configuration"
+        cycles: list[dict] = []
+        anomalies: list[dict] = []
+        zombie_tracker = ZombieTracker()
+
+        def cycle(index: int) -> dict:
+            elapsed, status, body, headers = self.invoke_raw(name, log_tail=True, port=port)
+            if status != 200:
+                raise SystemExit(f"teardown cycle {index}: invoke failed: {status} {body[:300]!r}")
+            tail = base64.b64decode(headers.get("X-Amz-Log-Result", headers.get("x-amz-log-result", "")) or b"").decode()
+            environments = sandbox_processes(pid)
+            identities = [i for env in environments
+                          for i in map(process_identity, env["bwrap"] + [p for p in (env["agent"], env["python"]) if p])
+                          if i is not None]
+            outer = process_identity(environments[0]["bwrap"][0]) if environments else None
+            roots = cgroup_roots(pid)
+            group_dirs = [roots[h] / n for h, names in cgroup_groups(pid).items() for n in names or []]
+            entry = {"cycle": index, "cold_invoke_ms": elapsed, "cold": "Init Duration" in tail,
+                     "environments": len(environments), "processes": len(identities), "cgroup_dirs": len(group_dirs)}
+            update = json.dumps({"Environment": {"Variables": {"BENCH_CYCLE": str(index)}}}).encode()
+            signed = signed_request(server["endpoint"], "PUT", path, update)
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+            connection.connect()
+            watch = TeardownWatch(identities, outer, group_dirs, timeout=options.teardown_timeout)
+            sent = time.perf_counter()
+            watch.start()
+            connection.request("PUT", path, body=update, headers=signed)
+            response = connection.getresponse()
+            response.read()
+            answered = time.perf_counter()
+            connection.close()
+            if response.status != 200:
+                raise SystemExit(f"teardown cycle {index}: UpdateFunctionConfiguration returned {response.status}")
+            watch.join(options.teardown_timeout + 5)
+            def since(t):
+                return None if t is None else (t - sent) * 1000
+            zombies = [i for i in identities if process_state(i) == "zombie"]
+            for identity in zombies:
+                zombie_tracker.add(identity, sent, index)
+            entry.update({"update_ms": (answered - sent) * 1000, "exited_ms": since(watch.exited),
+                          "outer_reaped_ms": since(watch.outer_reaped), "cgroups_removed_ms": since(watch.cgroups_removed),
+                          "zombies_left": len(zombies), "polls": watch.polls})
+            if len(environments) != 1 or not entry["cold"] or None in (watch.exited, watch.outer_reaped, watch.cgroups_removed):
+                anomalies.append(entry)
+            return entry
+
+        try:
+            self.create(name, memory=options.sandbox_memory, client=server["client"])
+            for i in range(options.teardown_warmup):  # unrecorded: the server's lazily opened files and caches
+                cycle(-1 - i)
+            time.sleep(options.teardown_settle)
+            before = self.leak_snapshot(server)
+            log(f"teardown: before: {len(before['processes'])} processes, cgroups {before['cgroups']}, "
+                f"fds {before['fds']['count']}, mountinfo {before['mountinfo_self']['lines']} lines")
+            started = time.monotonic()
+            for i in range(options.teardown_cycles):
+                self.alive(server)
+                cycles.append(cycle(i))
+                if (i + 1) % 100 == 0:
+                    recent = cycles[-100:]
+                    log(f"teardown: {i + 1} cycles; last 100: exited p50 {percentile([c['exited_ms'] or 1e9 for c in recent], 50):.1f} ms, "
+                        f"cgroups removed p50 {percentile([c['cgroups_removed_ms'] or 1e9 for c in recent], 50):.1f} ms, "
+                        f"cold invoke p50 {percentile([c['cold_invoke_ms'] for c in recent], 50):.1f} ms; "
+                        f"server fds {len(os.listdir(f'/proc/{pid}/fd'))}")
+                if time.monotonic() - started > options.teardown_max_seconds:
+                    log(f"teardown: stopping after {i + 1} cycles ({options.teardown_max_seconds:.0f} s limit)")
+                    break
+            seconds = time.monotonic() - started
+            time.sleep(options.teardown_settle)
+            after = self.leak_snapshot(server)
+        finally:
+            zombies_left = zombie_tracker.stop()
+            self.stop_extra_servers()
+        reaped = [z for z in zombie_tracker.done if z["cycle"] >= 0]
+        zombies = {
+            "count": len(reaped) + len([z for z in zombies_left if z["cycle"] >= 0]),
+            "cycles_with_zombies": len({z["cycle"] for z in reaped + zombies_left if z["cycle"] >= 0}),
+            "reaped_ms": stats_ms([z["reaped_ms"] for z in reaped]),
+            "parents": {str(k): sum(1 for z in reaped + zombies_left if z["parent"] == k)
+                        for k in sorted({z["parent"] for z in reaped + zombies_left}, key=str)},
+            "comm": sorted({z["comm"] for z in reaped + zombies_left}),
+            "left_after_settle": [{"pid": z["identity"][0], "parent": z["parent"], "comm": z["comm"], "cycle": z["cycle"]}
+                                  for z in zombies_left],
+        }
+        after_stop = {"processes_in_server_cgroups": processes_in_cgroups_of(pid), "cgroups": cgroup_groups(pid),
+                      "mountinfo_self": mount_lines("self", ["lambent", str(self.work), "nsfs"])}
+        def column(key):
+            return [c[key] for c in cycles if c[key] is not None]
+        summary = {
+            "cycles": len(cycles), "seconds": seconds, "anomalies": len(anomalies),
+            "exited_ms": stats_ms(column("exited_ms")), "outer_reaped_ms": stats_ms(column("outer_reaped_ms")),
+            "zombies": zombies,
+            "cgroups_removed_ms": stats_ms(column("cgroups_removed_ms")), "update_ms": stats_ms(column("update_ms")),
+            "cold_invoke_ms": stats_ms(column("cold_invoke_ms")),
+            "first_100": {k: percentile([c[k] for c in cycles[:100] if c[k] is not None], 50)
+                          for k in ("exited_ms", "cgroups_removed_ms", "cold_invoke_ms")} if cycles else None,
+            "last_100": {k: percentile([c[k] for c in cycles[-100:] if c[k] is not None], 50)
+                         for k in ("exited_ms", "cgroups_removed_ms", "cold_invoke_ms")} if cycles else None,
+            "leftover_processes": len(after["processes"]) - len(before["processes"]),
+            "leftover_processes_in_cgroups": len(after["processes_in_server_cgroups"]) - len(before["processes_in_server_cgroups"]),
+            "leftover_cgroups": {h: (after["cgroups"][h] or 0) - (before["cgroups"][h] or 0) for h in after["cgroups"]},
+            "mountinfo_lines": {"before": before["mountinfo_self"]["lines"], "after": after["mountinfo_self"]["lines"],
+                                "server_before": before["mountinfo_server"]["lines"], "server_after": after["mountinfo_server"]["lines"]},
+            "fds": {"before": before["fds"]["count"], "after": after["fds"]["count"],
+                    "kinds_changed": {k: [before["fds"]["kinds"].get(k, 0), after["fds"]["kinds"].get(k, 0)]
+                                      for k in sorted(set(before["fds"]["kinds"]) | set(after["fds"]["kinds"]))
+                                      if before["fds"]["kinds"].get(k, 0) != after["fds"]["kinds"].get(k, 0)},
+                    "files_added": sorted(set(after["fds"]["files"]) - set(before["fds"]["files"]))},
+            "threads": {"before": before["threads"], "after": after["threads"]},
+            "rss_mb": {"before": before["rss_mb"], "after": after["rss_mb"]},
+            "diagnostics_files": {"before": before["diagnostics_files"], "after": after["diagnostics_files"],
+                                  "bytes_after": after["diagnostics_bytes"]},
+            "after_stop": {"processes_in_server_cgroups": len(after_stop["processes_in_server_cgroups"]),
+                           "server_cgroup_directories": {h: v is not None for h, v in after_stop["cgroups"].items()},
+                           "mountinfo_lines": after_stop["mountinfo_self"]["lines"],
+                           "mountinfo_matching": after_stop["mountinfo_self"]["matching"]},
+        }
+        self.results["teardown"] = {"summary": summary, "before": before, "after": after, "after_stop": after_stop,
+                                    "anomalies": anomalies[:20], "zombies": [{k: v for k, v in z.items() if k != "since"}
+                                                                              for z in zombie_tracker.done[:50]],
+                                    "cycles": cycles}
+        log(f"teardown: {len(cycles)} cycles in {seconds:.0f} s; zombies {zombies['count']} (parents {zombies['parents']}, "
+            f"reaped p50 {zombies['reaped_ms'].get('p50', float('nan')):.0f} ms, left {len(zombies_left)}); exited p50 {summary['exited_ms'].get('p50', float('nan')):.1f} ms "
+            f"p99 {summary['exited_ms'].get('p99', float('nan')):.1f} ms; cgroups removed p50 "
+            f"{summary['cgroups_removed_ms'].get('p50', float('nan')):.1f} ms; leftover processes {summary['leftover_processes']}, "
+            f"cgroups {summary['leftover_cgroups']}, mountinfo {summary['mountinfo_lines']}, fds {summary['fds']}, "
+            f"diagnostics files {summary['diagnostics_files']}, anomalies {len(anomalies)}")
+
 def meminfo() -> dict:
     """/proc/meminfo in KiB."""
     values = {}
@@ -1019,7 +1527,11 @@ def machine() -> dict:
     digest = hashlib.sha256()
     for path in sorted((REPO / "Sources").rglob("*.swift")) + [REPO / "Package.swift"]:
         digest.update(str(path.relative_to(REPO)).encode() + b"\0" + path.read_bytes())
-    return {"sources_sha256": digest.hexdigest()[:16], "nproc": os.cpu_count(), "cpu_model": model, "kernel": platform.release(), "memory_gb": round(memory_kb / 1024 / 1024, 1),
+    git = version(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"])
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain", "--", "Sources", "Package.swift"],
+                           capture_output=True, text=True, timeout=30).stdout.strip() if git != "unknown" else ""
+    return {"sources_sha256": digest.hexdigest()[:16], "git_head": git, "sources_modified_since_head": bool(dirty),
+            "nproc": os.cpu_count(), "cpu_model": model, "kernel": platform.release(), "memory_gb": round(memory_kb / 1024 / 1024, 1),
             "python": version(["/usr/bin/python3", "--version"]), "swift": version(["swift", "--version"]),
             "wrk": version(["wrk", "-v"]) if shutil.which("wrk") else "missing"}
 
@@ -1123,6 +1635,58 @@ def markdown(results: dict) -> str:
             lines.append(f"| {label} | {x['threads']} | {x['rss_mb']:.1f} MB | {x['fds']} | {x['cpu_percent']:.2f}% over {x['window_s']:.0f} s |")
         lines += ["", f"Idle sandboxes' CPU (all {d['environments_measured']}): {d['sandbox_cpu_percent_idle']:.2f}%; "
                   f"teardown after DeleteFunction: {d['teardown']['seconds']:.1f} s.", ""]
+    if "sandbox_cold_start" in results:
+        sb = results["sandbox_cold_start"]["summary"]
+        ns, pr = sb["namespaces"], sb["process"]
+        lines += [f"### Sandbox cost: cold start, namespaces (bwrap + seccomp + cgroups) vs process driver "
+                  f"({sb['samples_per_driver']} each, interleaved, MemorySize {sb['memory_size_mb']} MB)", "",
+                  "| | driver | p50 | p90 | p99 | mean |", "|---|---|---|---|---|---|"]
+        for label, key in (("first invoke (client)", "first_invoke_ms"), ("Init Duration (REPORT)", "init_duration_ms"),
+                           ("first invoke − Init Duration", "first_invoke_minus_init_ms")):
+            for driver, data in (("namespaces", ns), ("process", pr)):
+                x = data[key]
+                lines.append(f"| {label} | {driver} | {x['p50']:.1f} ms | {x['p90']:.1f} ms | {x['p99']:.1f} ms | {x['mean']:.1f} ms |")
+            a, r = sb[f"added_{key}"], sb[f"ratio_{key}"]
+            lines.append(f"| {label} | **added** (ratio) | **{a['p50']:+.1f} ms** ({r['p50']:.2f}×) | {a['p90']:+.1f} ms ({r['p90']:.2f}×) | "
+                         f"{a['p99']:+.1f} ms ({r['p99']:.2f}×) | |")
+        lines += ["", f"Paired difference (sample i of each driver): median {sb['paired_difference_ms']['p50']:+.1f} ms. "
+                  f"Target ≤ 15 ms added at p50: {verdict(sb['target_met'])}.", ""]
+    if "teardown" in results:
+        td = results["teardown"]["summary"]
+        def q(x):
+            return f"{x['p50']:.1f} ms | {x['p90']:.1f} ms | {x['p99']:.1f} ms | {x['max']:.1f} ms" if x.get("n") else "n/a | | |"
+        lines += [f"### Environment teardown ({td['cycles']} create/destroy cycles in {td['seconds']:.0f} s, "
+                  f"{td['anomalies']} anomalies)", "",
+                  "| from UpdateFunctionConfiguration sent to | p50 | p90 | p99 | max |", "|---|---|---|---|---|",
+                  f"| its response | {q(td['update_ms'])} |",
+                  f"| every process of the environment exited | {q(td['exited_ms'])} |",
+                  f"| the server reaped its child (outer bwrap) | {q(td['outer_reaped_ms'])} |",
+                  f"| every cgroup directory removed | {q(td['cgroups_removed_ms'])} |",
+                  f"| (cold invoke of each cycle) | {q(td['cold_invoke_ms'])} |", "",
+                  f"Zombies left when the server was done (re-parented, parent pid: count {td['zombies']['parents']}; "
+                  f"{', '.join(td['zombies']['comm'])}): {td['zombies']['count']} in {td['zombies']['cycles_with_zombies']} cycles, "
+                  f"reaped after p50 {td['zombies']['reaped_ms'].get('p50', float('nan')):.0f} ms / max "
+                  f"{td['zombies']['reaped_ms'].get('max', float('nan')):.0f} ms; still present after the settle: "
+                  f"{len(td['zombies']['left_after_settle'])}.", "",
+                  "| left behind | before | after | after − before |", "|---|---|---|---|",
+                  f"| processes under the server | {len(results['teardown']['before']['processes'])} | "
+                  f"{len(results['teardown']['after']['processes'])} | {td['leftover_processes']} |",
+                  f"| processes in the server's cgroups | {len(results['teardown']['before']['processes_in_server_cgroups'])} | "
+                  f"{len(results['teardown']['after']['processes_in_server_cgroups'])} | {td['leftover_processes_in_cgroups']} |"]
+        for hierarchy, left in td["leftover_cgroups"].items():
+            lines.append(f"| cgroup directories ({hierarchy}) | {results['teardown']['before']['cgroups'][hierarchy]} | "
+                         f"{results['teardown']['after']['cgroups'][hierarchy]} | {left} |")
+        m = td["mountinfo_lines"]
+        lines += [f"| mountinfo lines (host, server) | {m['before']}, {m['server_before']} | {m['after']}, {m['server_after']} | "
+                  f"{m['after'] - m['before']}, {m['server_after'] - m['server_before']} |",
+                  f"| server fds | {td['fds']['before']} | {td['fds']['after']} | {td['fds']['after'] - td['fds']['before']} "
+                  f"{td['fds']['kinds_changed'] or ''} |",
+                  f"| server threads | {td['threads']['before']} | {td['threads']['after']} | |",
+                  f"| server RSS | {td['rss_mb']['before']:.1f} MB | {td['rss_mb']['after']:.1f} MB | |",
+                  f"| files in <data>/environments | {td['diagnostics_files']['before']} | {td['diagnostics_files']['after']} | "
+                  f"{td['diagnostics_files']['after'] - td['diagnostics_files']['before']} |", "",
+                  f"After the server's SIGTERM: {td['after_stop']['processes_in_server_cgroups']} processes in its cgroups, "
+                  f"its group still present: {td['after_stop']['server_cgroup_directories']}.", ""]
     return "\n".join(lines)
 
 
@@ -1136,7 +1700,7 @@ def main() -> None:
     parser.add_argument("--out", default=str(REPO / "bench" / "results"))
     parser.add_argument("--no-pinned", action="store_true", help="skip the CPU-pinned latency variant")
     parser.add_argument("--perf", action="store_true", help="record a perf profile of one extra throughput run")
-    parser.add_argument("--only", default="warm,throughput,memory,cold,scaling,burst,density",
+    parser.add_argument("--only", default="warm,throughput,memory,cold,scaling,burst,density,sandbox,teardown",
                         help="comma-separated benchmarks (default: all)")
     parser.add_argument("--concurrency-limit", type=int, default=2000, help="the server's --concurrency-limit")
     parser.add_argument("--idle-timeout", default="1h", help="the server's --idle-timeout")
@@ -1148,11 +1712,22 @@ def main() -> None:
     parser.add_argument("--density-batch", type=int, default=100)
     parser.add_argument("--density-reserve-gb", type=float, default=3.0, help="stop filling before MemAvailable drops below this")
     parser.add_argument("--idle-window", type=float, default=10.0, help="seconds of idle CPU sampling with the server full")
+    parser.add_argument("--sandbox-n", type=int, default=50, help="cold starts per driver in the sandbox benchmark")
+    parser.add_argument("--sandbox-memory", type=int, default=2048,
+                        help="MemorySize of the sandbox and teardown functions (≥ 1769: a whole vCPU, so the quota is not measured)")
+    parser.add_argument("--teardown-cycles", type=int, default=1000, help="create/destroy cycles of the teardown benchmark")
+    parser.add_argument("--teardown-warmup", type=int, default=5, help="unrecorded cycles before the leak baseline")
+    parser.add_argument("--teardown-settle", type=float, default=3.0, help="seconds of settling before each leak snapshot")
+    parser.add_argument("--teardown-timeout", type=float, default=10.0, help="seconds one environment may take to disappear")
+    parser.add_argument("--teardown-max-seconds", type=float, default=270.0, help="stop cycling after this long")
     options = parser.parse_args()
     if not shutil.which("wrk"):
         raise SystemExit("wrk is not installed (apt-get install wrk)")
     Path(options.out).mkdir(parents=True, exist_ok=True)
     only = set(options.only.split(","))
+    unknown = only - {"warm", "throughput", "memory", "cold", "scaling", "burst", "density", "sandbox", "teardown"}
+    if unknown:
+        raise SystemExit(f"--only: unknown benchmark(s) {', '.join(sorted(unknown))}")
     bench = Bench(options)
     try:
         bench.start()
@@ -1170,6 +1745,10 @@ def main() -> None:
             bench.burst()
         if "density" in only:
             bench.density()
+        if "sandbox" in only:
+            bench.sandbox()
+        if "teardown" in only:
+            bench.teardown()
     finally:
         bench.stop()
     stamp = time.strftime("%Y%m%d-%H%M%S")

@@ -4,11 +4,16 @@
 # temporary data dir and fixed credentials on 127.0.0.1, measures warm latency, warm
 # throughput, memory and cold start against same-run baselines, then the concurrency benchmarks
 # (throughput with 1/4/16 environments, bursts of 100 and 500 cold invocations, density of up to
-# 1,000 idle environments), stops everything, prints a summary and writes
-# bench/results/<stamp>.{json,md}.
+# 1,000 idle environments), then issue 3's sandbox benchmarks (cold start with the full sandbox
+# against --sandbox process; 1,000 environment create/destroy cycles with a leak check), stops
+# everything, prints a summary and writes bench/results/<stamp>.{json,md}.
 #
-#   bench/run.sh                                # everything, median of 3 runs of 10 s (~14 min)
+#   bench/run.sh                                # everything, median of 3 runs of 10 s (~17 min)
 #   bench/run.sh --only burst,density,scaling   # only the concurrency benchmarks (~10 min)
+#   bench/run.sh --only sandbox                 # cold start: namespaces (bwrap, seccomp, cgroups) vs process
+#                                               # driver, two extra servers, 50 interleaved cold starts each (~30 s)
+#   bench/run.sh --only teardown                # 1,000 create/destroy cycles on an extra server: teardown time,
+#                                               # leftover processes, zombies, mounts, cgroups, fds (~2 min)
 #   bench/run.sh --runs 5 --perf                # options go to lambent_bench.py (--help lists them)
 #
 # The density benchmark needs ~14 GB of free memory for 1,000 Python environments; it stops
