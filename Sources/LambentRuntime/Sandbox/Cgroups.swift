@@ -200,3 +200,87 @@ public struct Cgroups: Sendable {
         return bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == bytes.count
     }
 }
+
+// Groups made ahead of demand, for the `LauncherPool`: created with no limits, entered by a
+// parked launcher, then renamed and limited when an environment claims one.
+extension Cgroups {
+    /// Creates group `name` (a plain name: no `/`, no `.`) in this server's group, with no
+    /// limits: one directory on v2, one per hierarchy on v1 (memory, cpu, pids, in that order).
+    /// A group of that name must not exist yet.
+    public func createUnlimited(name: String) throws(SandboxError) -> CgroupHandle {
+        let handle = self.handle(directories: orderedRoots.map { "\($0)/\(group)/\(name)" }, limits: nil)
+        for (index, directory) in handle.directories.enumerated() {
+            let parent = String(directory[..<directory.lastIndex(of: "/")!])
+            guard Self.mkdirs(parent), mkdir(directory, 0o755) == 0 else {
+                let reason = String(cString: strerror(errno))
+                for created in handle.directories[..<index].reversed() { rmdir(created) }
+                throw SandboxError(.spawnFailed, "cannot create cgroup \(directory): \(reason)")
+            }
+        }
+        return handle
+    }
+
+    /// Writes an environment's limits into a group made by `createUnlimited`, as `create`
+    /// would have (the CPU quota waits for `applyCPULimit`); returns the handle that applies
+    /// the CPU quota.
+    public func applyLimits(_ limits: ResourceLimits, to handle: CgroupHandle) throws(SandboxError) -> CgroupHandle {
+        let memoryBytes = String(limits.memoryMB << 20)
+        switch version {
+        case .v2:
+            let directory = handle.directories[0]
+            guard Self.write(memoryBytes, to: "\(directory)/memory.max"),
+                  Self.write(String(limits.pids), to: "\(directory)/pids.max") else {
+                throw SandboxError(.spawnFailed, "cannot set the limits of cgroup \(directory)")
+            }
+            _ = Self.write("0", to: "\(directory)/memory.swap.max")
+        case .v1:
+            let (memory, cpu, pids) = (handle.directories[0], handle.directories[1], handle.directories[2])
+            guard Self.write(memoryBytes, to: "\(memory)/memory.limit_in_bytes"),
+                  Self.write(String(ResourceLimits.cpuPeriodMicros), to: "\(cpu)/cpu.cfs_period_us"),
+                  Self.write(String(limits.pids), to: "\(pids)/pids.max") else {
+                throw SandboxError(.spawnFailed, "cannot set the limits of cgroups \(handle.directories)")
+            }
+            // No swap: memory+swap may not exceed memory (absent when swap accounting is off).
+            _ = Self.write(memoryBytes, to: "\(memory)/memory.memsw.limit_in_bytes")
+            _ = Self.write("0", to: "\(memory)/memory.swappiness")
+        }
+        return self.handle(directories: handle.directories, limits: limits)
+    }
+
+    /// Renames the group's directories to `name`, processes and limits included, so that it
+    /// is named after the environment that claimed it. cgroup v1 allows it; v2 refuses
+    /// (EPERM), and a directory that cannot be renamed keeps its name: the returned handle
+    /// names the directories as they are.
+    public func rename(_ handle: CgroupHandle, to name: String) -> CgroupHandle {
+        guard !name.isEmpty, !name.contains("/"), !name.contains(".") else { return handle }
+        let directories = handle.directories.map { directory in
+            let renamed = "\(directory[..<(directory.lastIndex(of: "/") ?? directory.startIndex)])/\(name)"
+            return Glibc.rename(directory, renamed) == 0 ? renamed : directory
+        }
+        var renamed = self.handle(directories: directories, limits: nil)
+        renamed.cpuLimit = handle.cpuLimit
+        return renamed
+    }
+
+    /// The hierarchy roots in handle order: v2's one, or v1's memory, cpu, pids.
+    private var orderedRoots: [String] {
+        version == .v2 ? [roots["unified"]!] : [roots["memory"]!, roots["cpu"]!, roots["pids"]!]
+    }
+
+    /// The handle of existing directories (in `roots(_:)` order).
+    private func handle(directories: [String], limits: ResourceLimits?) -> CgroupHandle {
+        switch version {
+        case .v2:
+            let directory = directories[0]
+            return CgroupHandle(procsFiles: ["\(directory)/cgroup.procs"], directories: directories,
+                                peakFile: "\(directory)/memory.peak", killFile: "\(directory)/cgroup.kill",
+                                cpuLimitFile: "\(directory)/cpu.max",
+                                cpuLimit: limits.map { "\($0.cpuQuotaMicros) \(ResourceLimits.cpuPeriodMicros)" })
+        case .v1:
+            return CgroupHandle(procsFiles: directories.map { "\($0)/cgroup.procs" }, directories: directories,
+                                peakFile: "\(directories[0])/memory.max_usage_in_bytes", killFile: nil,
+                                cpuLimitFile: "\(directories[1])/cpu.cfs_quota_us",
+                                cpuLimit: limits.map { String($0.cpuQuotaMicros) })
+        }
+    }
+}

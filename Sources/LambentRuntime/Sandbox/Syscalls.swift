@@ -151,3 +151,57 @@ public enum Syscalls {
         _ = Glibc.close(fd)
     }
 }
+
+// For the `LauncherPool`: its sockets, descriptors and the launchers it starts and discards.
+extension Syscalls {
+    /// A connected pair of Unix sequenced-packet sockets (each message arrives whole), both
+    /// close-on-exec.
+    public static func sequencedPacketPair() throws(SandboxError) -> (server: Int32, child: Int32) {
+        var fds: [Int32] = [-1, -1]
+        guard socketpair(AF_UNIX, Int32(SOCK_SEQPACKET.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds) == 0 else {
+            throw SandboxError(.spawnFailed, "socketpair failed: errno \(errno)")
+        }
+        return (fds[0], fds[1])
+    }
+
+    /// Opens `path` close-on-exec (for descriptors handed to a child).
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws(SandboxError) -> Int32 {
+        let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
+        guard fd >= 0 else {
+            throw SandboxError(.spawnFailed, "cannot open \(path): \(String(cString: strerror(errno)))")
+        }
+        return fd
+    }
+
+    /// Waits until `fd` has something to read, or its peer has closed, for at most
+    /// `timeout`; false when the time ran out.
+    public static func waitReadable(_ fd: Int32, timeout: Duration) -> Bool {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            let left = ContinuousClock.now.duration(to: deadline)
+            let milliseconds = max(0, left.components.seconds * 1000 + left.components.attoseconds / 1_000_000_000_000_000)
+            var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            let result = poll(&entry, 1, Int32(clamping: milliseconds))
+            if result > 0 { return true }
+            if result == 0 || errno != EINTR { return false }
+        }
+    }
+
+    /// True when `fd` is readable or its peer has closed, right now.
+    public static func isReadable(_ fd: Int32) -> Bool {
+        var entry = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        return poll(&entry, 1, 0) > 0
+    }
+
+    /// Kills a child and reaps it, waiting up to `timeout` for it to exit; false if it did not.
+    @discardableResult
+    public static func killAndReap(_ pid: pid_t, timeout: Duration = .seconds(1)) -> Bool {
+        kill(pid)
+        let deadline = ContinuousClock.now + timeout
+        while !reap(pid) {
+            guard ContinuousClock.now < deadline else { return false }
+            usleep(500)
+        }
+        return true
+    }
+}
