@@ -21,8 +21,10 @@ public enum Agent {
             writeStandardError("lambent-agent: control fd \(configuration.controlFD) is not an open socket\n")
             return 2
         }
-        // The control socket must not leak into the runtime.
+        // The control socket must not leak into the runtime, nor anything else the sandbox
+        // tool passed through (the network helper's lifetime pipe, for one).
         _ = fcntl(configuration.controlFD, F_SETFD, FD_CLOEXEC)
+        closeInheritedDescriptors(keeping: configuration.controlFD)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let eventLoop = group.next()
         let supervisor = AgentSupervisor(eventLoop: eventLoop)
@@ -99,4 +101,17 @@ public enum Agent {
         supervisor.eventLoop.execute { supervisor.runtimeFailed(reason: reason) }
         return (try? supervisor.exitFuture.wait()) ?? 1
     }
+}
+
+/// Closes every descriptor above stderr except `kept` (listed from /proc/self/fd).
+private func closeInheritedDescriptors(keeping kept: CInt) {
+    guard let directory = opendir("/proc/self/fd") else { return }
+    var open: [CInt] = []
+    while let entry = readdir(directory) {
+        let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+        if let fd = CInt(name), fd > 2, fd != kept { open.append(fd) }
+    }
+    let listing = dirfd(directory)
+    closedir(directory)
+    for fd in open where fd != listing { _ = close(fd) }
 }

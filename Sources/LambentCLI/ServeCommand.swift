@@ -25,6 +25,10 @@ struct ServeCommand: AsyncParsableCommand {
     var maxLifetime = "2h"
     @Option(help: "How functions are isolated: auto (namespaces if bubblewrap is installed), namespaces, or process (no isolation; development only).")
     var sandbox = "auto"
+    @Option(help: "Network of functions without a VpcConfig: default (outbound internet only; no host loopback, host addresses or private ranges), none (loopback only), or host (the host's network).")
+    var network = "default"
+    @Option(help: "Network of functions with a VpcConfig (Lambent's private-VPC analogue): host, default or none.")
+    var vpcNetwork = "host"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -47,6 +51,11 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--sandbox takes auto, namespaces or process, not '\(sandbox)'")
         }
         config.sandbox = choice
+        for (flag, value) in [("--network", network), ("--vpc-network", vpcNetwork)] where NetworkMode(rawValue: value) == nil {
+            throw ValidationError("\(flag) takes default, none or host, not '\(value)'")
+        }
+        config.network = NetworkMode(rawValue: network)!
+        config.vpcNetwork = NetworkMode(rawValue: vpcNetwork)!
         config.idleTimeout = idle
         config.maxLifetime = lifetime
         if let runtimes = runtimesDir ?? environment["LAMBENT_RUNTIMES_DIR"] {

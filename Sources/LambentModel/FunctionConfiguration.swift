@@ -30,6 +30,12 @@ public struct FunctionConfiguration: Codable, Sendable, Equatable {
     public var snapStart: SnapStartResponse
     public var runtimeVersionConfig: RuntimeVersionConfig?
     public var loggingConfig: LoggingConfig
+    /// Absent until a request sets it; empty lists once a VpcConfig is removed (as AWS answers).
+    public var vpcConfig: VpcConfigResponse?
+
+    /// Whether the function is attached to a VPC (at least one subnet): Lambent's private
+    /// network analogue.
+    public var isInVPC: Bool { !(vpcConfig?.subnetIds.isEmpty ?? true) }
 
     /// The shape ListFunctions returns: without state, update status and runtime version.
     public var listed: FunctionConfiguration {
@@ -54,7 +60,7 @@ public struct FunctionConfiguration: Codable, Sendable, Equatable {
         case lastUpdateStatusReason = "LastUpdateStatusReason"
         case lastUpdateStatusReasonCode = "LastUpdateStatusReasonCode", packageType = "PackageType"
         case architectures = "Architectures", ephemeralStorage = "EphemeralStorage", snapStart = "SnapStart"
-        case runtimeVersionConfig = "RuntimeVersionConfig", loggingConfig = "LoggingConfig"
+        case runtimeVersionConfig = "RuntimeVersionConfig", loggingConfig = "LoggingConfig", vpcConfig = "VpcConfig"
     }
 
     /// Creates a configuration; `FunctionService` is the one place that builds these.
@@ -117,6 +123,31 @@ public struct EphemeralStorage: Codable, Sendable, Equatable {
     public var size: Int
     public init(size: Int) { self.size = size }
     enum CodingKeys: String, CodingKey { case size = "Size" }
+}
+
+/// `VpcConfig` in a response. Lambent has no EC2: every well-formed subnet and security group
+/// id is accepted, and a function with subnets runs on the host's network (see
+/// docs/SPECIFICATION.md, "Network").
+public struct VpcConfigResponse: Codable, Sendable, Equatable {
+    public var subnetIds: [String]
+    public var securityGroupIds: [String]
+    public var vpcId: String
+    public var ipv6AllowedForDualStack: Bool
+
+    /// The VpcId Lambent reports for functions with subnets.
+    public static let lambentVPC = "vpc-lambent"
+
+    public init(_ request: VpcConfigRequest) {
+        subnetIds = request.subnetIds ?? []
+        securityGroupIds = request.securityGroupIds ?? []
+        vpcId = subnetIds.isEmpty ? "" : Self.lambentVPC
+        ipv6AllowedForDualStack = request.ipv6AllowedForDualStack ?? false
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case subnetIds = "SubnetIds", securityGroupIds = "SecurityGroupIds", vpcId = "VpcId"
+        case ipv6AllowedForDualStack = "Ipv6AllowedForDualStack"
+    }
 }
 
 /// `SnapStart` in a response (Lambent reports it off).

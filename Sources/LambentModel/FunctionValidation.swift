@@ -15,6 +15,37 @@ public enum FunctionValidation {
         try bounded(value, Limits.ephemeralStorage, field: "ephemeralStorage.size")
     }
 
+    /// `VpcConfig`: at most 16 subnets (`subnet-[0-9a-z]*`) and 5 security groups
+    /// (`sg-[0-9a-zA-Z]*`), each at most 1,024 characters, and both lists set or both empty.
+    /// Lambent has no EC2, so a well-formed id is never "not found".
+    public static func vpcConfig(_ value: VpcConfigRequest) throws(LambdaError) {
+        let subnets = value.subnetIds ?? []
+        let groups = value.securityGroupIds ?? []
+        try idList(subnets, prefix: "subnet-", maximum: 16, field: "vpcConfig.subnetIds", lowercaseOnly: true)
+        try idList(groups, prefix: "sg-", maximum: 5, field: "vpcConfig.securityGroupIds", lowercaseOnly: false)
+        if subnets.isEmpty != groups.isEmpty {
+            throw .invalidParameter("SubnetIds and SecurityIds must coexist or be both empty list.")
+        }
+    }
+
+    private static func idList(_ ids: [String], prefix: String, maximum: Int, field: String, lowercaseOnly: Bool) throws(LambdaError) {
+        let shown = "[" + ids.joined(separator: ", ") + "]"
+        if ids.count > maximum {
+            throw .validation(value: shown, field: field, constraint: "Member must have length less than or equal to \(maximum)")
+        }
+        let wellFormed = ids.allSatisfy { id in
+            id.count <= 1024 && id.hasPrefix(prefix) && id.utf8.dropFirst(prefix.utf8.count).allSatisfy { byte in
+                byte.isASCIIAlphanumeric && !(lowercaseOnly && byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+            }
+        }
+        if !wellFormed {
+            let pattern = lowercaseOnly ? "\(prefix)[0-9a-z]*" : "\(prefix)[0-9a-zA-Z]*"
+            throw .validation(
+                value: shown, field: field,
+                constraint: "Member must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 0, Member must satisfy regular expression pattern: \(pattern)]")
+        }
+    }
+
     /// AWS's wording for a number outside its range.
     static func bounded(_ value: Int, _ range: ClosedRange<Int>, field: String) throws(LambdaError) {
         if value < range.lowerBound {

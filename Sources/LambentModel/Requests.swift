@@ -16,12 +16,14 @@ public struct CreateFunctionRequest: Decodable, Sendable {
     public var layers: [String]?
     public var architectures: [String]?
     public var ephemeralStorage: EphemeralStorage?
+    public var vpcConfig: VpcConfigRequest?
 
     enum CodingKeys: String, CodingKey {
         case functionName = "FunctionName", runtime = "Runtime", role = "Role", handler = "Handler"
         case code = "Code", description = "Description", timeout = "Timeout", memorySize = "MemorySize"
         case publish = "Publish", packageType = "PackageType", environment = "Environment", tags = "Tags"
         case layers = "Layers", architectures = "Architectures", ephemeralStorage = "EphemeralStorage"
+        case vpcConfig = "VpcConfig"
     }
 }
 
@@ -39,6 +41,24 @@ public struct FunctionCode: Decodable, Sendable {
         zipFile = try container.decodeIfPresent(Base64Blob.self, forKey: .zipFile)?.bytes
         s3Bucket = try container.decodeIfPresent(String.self, forKey: .s3Bucket)
         imageUri = try container.decodeIfPresent(String.self, forKey: .imageUri)
+    }
+}
+
+/// `VpcConfig` in a request.
+public struct VpcConfigRequest: Decodable, Sendable, Equatable {
+    public var subnetIds: [String]?
+    public var securityGroupIds: [String]?
+    public var ipv6AllowedForDualStack: Bool?
+
+    public init(subnetIds: [String]? = nil, securityGroupIds: [String]? = nil, ipv6AllowedForDualStack: Bool? = nil) {
+        self.subnetIds = subnetIds
+        self.securityGroupIds = securityGroupIds
+        self.ipv6AllowedForDualStack = ipv6AllowedForDualStack
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case subnetIds = "SubnetIds", securityGroupIds = "SecurityGroupIds"
+        case ipv6AllowedForDualStack = "Ipv6AllowedForDualStack"
     }
 }
 
@@ -60,11 +80,13 @@ public struct UpdateFunctionConfigurationRequest: Decodable, Sendable {
     public var revisionId: String?
     public var layers: [String]?
     public var ephemeralStorage: EphemeralStorage?
+    public var vpcConfig: VpcConfigRequest?
 
     enum CodingKeys: String, CodingKey {
         case role = "Role", handler = "Handler", description = "Description", timeout = "Timeout"
         case memorySize = "MemorySize", environment = "Environment", runtime = "Runtime"
         case revisionId = "RevisionId", layers = "Layers", ephemeralStorage = "EphemeralStorage"
+        case vpcConfig = "VpcConfig"
     }
 }
 

@@ -23,6 +23,10 @@ public struct ServerConfiguration: Sendable {
     public var maxLifetime: Duration = .seconds(7200)
     /// Which sandbox runs environments.
     public var sandbox: SandboxChoice = .auto
+    /// The network of functions without a VpcConfig (`--network`).
+    public var network: NetworkMode = .outbound
+    /// The network of functions with a VpcConfig (`--vpc-network`).
+    public var vpcNetwork: NetworkMode = .host
 
     public init(dataDirectory: URL, agentPath: String) {
         self.dataDirectory = dataDirectory
@@ -100,14 +104,24 @@ public struct LambentServer: Sendable {
                 logger.warning("resource limits are NOT enforced (memory, CPU, processes): \(error.message)")
                 cgroups = nil
             }
-            driver = try BubblewrapDriver(cgroups: cgroups)
+            var outbound: OutboundNetwork?
+            if [configuration.network, configuration.vpcNetwork].contains(.outbound) {
+                switch OutboundNetwork.detect() {
+                case .success(let found): outbound = found
+                case .failure(let error):
+                    logger.warning("functions meant to get the default network (outbound only) get NO network: \(error.message)")
+                }
+            }
+            let etc = try SandboxEtc(directory: data.appendingPathComponent("sandbox-etc").path)
+            driver = try BubblewrapDriver(cgroups: cgroups, outbound: outbound, etc: etc)
         }
         let runtimes = configuration.runtimesDirectory ?? data.appendingPathComponent("runtimes")
         invoker = Invoker(
             configuration: .init(agentPath: configuration.agentPath,
                                  stateDirectory: data.appendingPathComponent("environments"),
                                  region: configuration.region, idleTimeout: configuration.idleTimeout,
-                                 maxLifetime: configuration.maxLifetime),
+                                 maxLifetime: configuration.maxLifetime, network: configuration.network,
+                                 vpcNetwork: configuration.vpcNetwork),
             driver: driver, python: PythonRuntime(runtimesDirectory: runtimes, logger: logger),
             logSink: logSink, logger: logger, limiter: ConcurrencyLimiter(accountLimit: configuration.concurrencyLimit),
             observer: metrics.observer)

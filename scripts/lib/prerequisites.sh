@@ -9,6 +9,9 @@ lambent_prerequisites() {
     fi
     local missing=()
     command -v bwrap >/dev/null 2>&1 || missing+=(bubblewrap)
+    # The default network mode: slirp4netns behind routes set with nsenter (util-linux) and ip.
+    command -v slirp4netns >/dev/null 2>&1 || missing+=(slirp4netns)
+    command -v ip >/dev/null 2>&1 || missing+=(iproute2)
     [[ -x /usr/bin/python3 ]] || missing+=(python3)
     dpkg -s libsqlite3-dev >/dev/null 2>&1 || missing+=(libsqlite3-dev)
     # Lambent installs awslambdaric with whichever pip is on PATH (python3 -m pip).

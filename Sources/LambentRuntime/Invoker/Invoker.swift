@@ -30,10 +30,14 @@ public final class Invoker: Service, Sendable {
         public var idleTimeout: Duration
         /// How long an environment lives at most; it is retired between invocations after that.
         public var maxLifetime: Duration
+        /// The network of functions without a VpcConfig, and of functions with one.
+        public var network: NetworkMode
+        public var vpcNetwork: NetworkMode
 
         public init(
             agentPath: String, stateDirectory: URL, region: String, initLimit: Duration = .seconds(10),
-            idleTimeout: Duration = .seconds(600), maxLifetime: Duration = .seconds(7200)
+            idleTimeout: Duration = .seconds(600), maxLifetime: Duration = .seconds(7200),
+            network: NetworkMode = .outbound, vpcNetwork: NetworkMode = .host
         ) {
             self.agentPath = agentPath
             self.stateDirectory = stateDirectory
@@ -41,6 +45,8 @@ public final class Invoker: Service, Sendable {
             self.initLimit = initLimit
             self.idleTimeout = idleTimeout
             self.maxLifetime = maxLifetime
+            self.network = network
+            self.vpcNetwork = vpcNetwork
         }
 
         /// How often idle environments are checked against the two limits.
@@ -325,8 +331,12 @@ public final class Invoker: Service, Sendable {
         // namespace's init is gone.
         let process = environment.process
         let driver = self.driver
+        let diagnostics = configuration.stateDirectory.appendingPathComponent("\(environment.id).stderr").path
+        let logger = self.logger
         Task.detached {
-            for _ in 0..<200 where !Syscalls.reap(process.pid) {
+            for attempt in 0..<200 where !Syscalls.reap(process.pid) {
+                // The outer process exits by itself once the sandbox's init is gone; make sure.
+                if attempt == 20 { Syscalls.kill(process.pid) }
                 try? await Task.sleep(for: .milliseconds(50))
             }
             // The cgroup empties once the kernel has finished the namespace's processes.
@@ -335,8 +345,26 @@ public final class Invoker: Service, Sendable {
                 process.cgroup?.killAll()
                 try? await Task.sleep(for: .milliseconds(50))
             }
+            for helper in process.helpers {
+                for _ in 0..<100 where !Syscalls.reap(helper) { try? await Task.sleep(for: .milliseconds(20)) }
+            }
+            Self.removeDiagnostics(diagnostics, environment: environment.id, logger: logger)
             driver.release(process)
             self.pools.withLock { $0.cleaningUp -= 1 }
+        }
+    }
+
+    /// Deletes an environment's diagnostics files (the sandbox tool's and agent's stderr, and
+    /// its network helper's), logging what they held first.
+    private static func removeDiagnostics(_ path: String, environment: String, logger: Logger) {
+        for file in [path, path + ".network"] {
+            if let text = try? String(contentsOfFile: file, encoding: .utf8),
+               !text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
+                logger.debug("environment diagnostics", metadata: [
+                    "lambent.environment": "\(environment)", "lambent.file": "\(file)", "lambent.text": "\(text)",
+                ])
+            }
+            if getenv("LAMBENT_KEEP_DIAGNOSTICS") == nil { unlink(file) }
         }
     }
 
@@ -395,12 +423,16 @@ public final class Invoker: Service, Sendable {
             agentPath: configuration.agentPath,
             runtimeCommand: [runtime.interpreter, "-m", "awslambdaric", config.handler],
             environment: variables, memoryMB: config.memorySize, ephemeralStorageMB: config.ephemeralStorage.size,
-            diagnosticsPath: configuration.stateDirectory.appendingPathComponent("\(environmentID).stderr").path)
+            diagnosticsPath: configuration.stateDirectory.appendingPathComponent("\(environmentID).stderr").path,
+            network: config.isInVPC ? configuration.vpcNetwork : configuration.network)
         let process: SandboxProcess
         do {
-            process = try driver.launch(spec)
-        } catch {
+            let driver = self.driver
+            process = try await Self.spawner.runIfActive { try driver.launch(spec) }
+        } catch let error as SandboxError {
             throw LambdaError.service("could not start an execution environment: \(error.message)")
+        } catch {
+            throw LambdaError.service("could not start an execution environment: \(error)")
         }
         let environment = Environment(
             id: environmentID, key: key, functionName: config.functionName,
@@ -466,6 +498,15 @@ public final class Invoker: Service, Sendable {
     }
 
     // MARK: Helpers
+
+    /// The one thread that starts sandboxes. bwrap's `--die-with-parent` (PR_SET_PDEATHSIG)
+    /// fires when the *thread* that spawned it exits, and Swift's and Dispatch's worker
+    /// threads come and go; this thread lives as long as the process.
+    static let spawner: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
 
     static func errorPayload(type: String, message: String) -> ByteBuffer {
         let object = ["errorType": type, "errorMessage": message]

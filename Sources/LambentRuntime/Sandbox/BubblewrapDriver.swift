@@ -7,21 +7,33 @@ import Glibc
 /// capabilities, `no_new_privs`, no further user namespaces, and the `SeccompFilter`. The
 /// root is an empty tmpfs holding read-only binds of the host's system directories, the code
 /// at /var/task, the runtime at /var/runtime, the agent, and a private, size-limited /tmp.
-/// The network namespace has only loopback, which is also what lets every agent listen on
-/// 127.0.0.1:9001.
 ///
-/// Killing the outer bwrap process kills the namespace's init (`--die-with-parent`), and the
-/// kernel then kills every process in the pid namespace: nothing outlives `destroy`.
+/// The network follows `SandboxSpec.network`: `none` and `default` get a network namespace
+/// of their own (loopback only; `default` adds slirp4netns behind blocking routes, see
+/// `OutboundNetwork`), which is also what lets every agent listen on 127.0.0.1:9001; `host`
+/// shares the host's, and its agent listens on a free port of the host's loopback.
+///
+/// `destroy` kills the namespace's init (the inner bwrap); the kernel then kills every
+/// process in the pid namespace and the outer bwrap exits, so nothing outlives it and
+/// nothing is left for the host's init to reap.
 public struct BubblewrapDriver: SandboxDriver {
     public var name: String { "namespaces" }
     /// Path of the bwrap executable.
     public let bwrapPath: String
     /// Where environments get their memory, CPU and process limits; nil runs them unlimited.
     public let cgroups: Cgroups?
+    /// The `default` network mode's tools; nil when unavailable (such environments then get
+    /// no network, never more).
+    public let outbound: OutboundNetwork?
+    /// /etc/hosts and /etc/resolv.conf for namespaced networks; nil binds neither.
+    public let etc: SandboxEtc?
 
     /// Finds bwrap on the usual paths; throws `.unavailable` with the install hint if absent.
-    public init(bwrapPath: String? = nil, cgroups: Cgroups? = nil) throws(SandboxError) {
+    public init(bwrapPath: String? = nil, cgroups: Cgroups? = nil, outbound: OutboundNetwork? = nil,
+                etc: SandboxEtc? = nil) throws(SandboxError) {
         self.cgroups = cgroups
+        self.outbound = outbound
+        self.etc = etc
         guard let found = Self.locate(bwrapPath) else { throw Self.missing }
         self.bwrapPath = found
     }
@@ -48,10 +60,21 @@ public struct BubblewrapDriver: SandboxDriver {
         var args = [bwrapPath, "--die-with-parent", "--new-session",
                     "--unshare-user", "--uid", String(Self.sandboxUser), "--gid", String(Self.sandboxUser),
                     "--disable-userns", "--cap-drop", "ALL",
-                    "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-net", "--unshare-cgroup",
-                    "--hostname", "localhost", "--seccomp", "4"]
+                    "--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup"]
+        let network = effectiveNetwork(spec.network)
+        if network != .host { args.append("--unshare-net") }
+        args += ["--hostname", "localhost", "--seccomp", "4"]
+        if network == .outbound { args += ["--info-fd", "5", "--block-fd", "6", "--sync-fd", "7"] }
         for path in Self.systemBinds where access(path, F_OK) == 0 {
             args += ["--ro-bind", path, path]
+        }
+        switch network {
+        case .host:
+            for path in ["/etc/hosts", "/etc/resolv.conf"] where access(path, F_OK) == 0 { args += ["--ro-bind", path, path] }
+        case .outbound:
+            if let etc { args += ["--ro-bind", etc.hostsPath, "/etc/hosts", "--ro-bind", etc.resolvConfPath, "/etc/resolv.conf"] }
+        case .none:
+            if let etc { args += ["--ro-bind", etc.hostsPath, "/etc/hosts"] }
         }
         for (target, link) in Self.mergedUsrLinks {
             if isSymlink(link) {
@@ -76,6 +99,11 @@ public struct BubblewrapDriver: SandboxDriver {
         return args
     }
 
+    /// The mode an environment really gets: `default` without its tools is `none`.
+    func effectiveNetwork(_ requested: NetworkMode) -> NetworkMode {
+        requested == .outbound && outbound == nil ? .none : requested
+    }
+
     /// The uid and gid functions run as (Lambda's `sbx_user1051` is 993).
     public static let sandboxUser = 993
 
@@ -87,9 +115,20 @@ public struct BubblewrapDriver: SandboxDriver {
     static let enterCgroups = #"while [ "$1" != "--" ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@""#
 
     public func launch(_ spec: SandboxSpec) throws(SandboxError) -> SandboxProcess {
+        var spec = spec
+        let network = effectiveNetwork(spec.network)
+        if network == .host {
+            // The host's loopback is shared: each agent needs a port of its own.
+            guard let port = Syscalls.freeLoopbackPort() else {
+                throw SandboxError(.spawnFailed, "no free port on 127.0.0.1 for the Runtime API")
+            }
+            spec.environment["AWS_LAMBDA_RUNTIME_API"] = "127.0.0.1:\(port)"
+        }
         let sockets = try Syscalls.socketPair()
-        defer { Syscalls.close(sockets.child) }
+        var closeAfterSpawn = [sockets.child]
+        defer { closeAfterSpawn.forEach(Syscalls.close) }
         var cgroup: CgroupHandle?
+        var pid: pid_t?
         do {
             var argv = arguments(for: spec)
             if let cgroups {
@@ -98,20 +137,50 @@ public struct BubblewrapDriver: SandboxDriver {
                 argv = ["/bin/sh", "-c", Self.enterCgroups, "lambent-enter-cgroup"] + handle.procsFiles + ["--"] + argv
             }
             let seccomp = try Syscalls.pipe(holding: Self.seccompProgram)
-            defer { Syscalls.close(seccomp) }
-            let pid = try Syscalls.spawn(argv, environment: [], inherit: sockets.child,
-                                         extra: [seccomp], stderrPath: spec.diagnosticsPath)
-            return SandboxProcess(pid: pid, controlFD: sockets.server, cgroup: cgroup)
+            closeAfterSpawn.append(seccomp)
+            var descriptors = [seccomp]
+            // The default network: bwrap reports its namespace (info) and waits (block) for the
+            // helper; it holds the lifetime pipe's write end (sync) as long as the sandbox lives.
+            var helperDescriptors: [Int32] = []
+            if network == .outbound, let outbound {
+                let info = try Syscalls.pipePair()
+                let block = try Syscalls.pipePair()
+                let lifetime = try Syscalls.pipePair()
+                closeAfterSpawn += [info.read, info.write, block.read, block.write, lifetime.read, lifetime.write]
+                descriptors += [info.write, block.read, lifetime.write]
+                helperDescriptors = [block.write, lifetime.read]
+                let sandbox = try Syscalls.spawn(argv, environment: [], inherit: sockets.child,
+                                                 extra: descriptors, stderrPath: spec.diagnosticsPath)
+                pid = sandbox
+                let helper = try Syscalls.spawn(
+                    outbound.helperArguments(sandboxPID: sandbox, prohibited: OutboundNetwork.prohibitedPrefixes()),
+                    environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], inherit: info.read, extra: helperDescriptors,
+                    stderrPath: spec.diagnosticsPath + ".network")
+                return SandboxProcess(pid: sandbox, controlFD: sockets.server, cgroup: cgroup, helpers: [helper])
+            }
+            let sandbox = try Syscalls.spawn(argv, environment: [], inherit: sockets.child,
+                                             extra: descriptors, stderrPath: spec.diagnosticsPath)
+            return SandboxProcess(pid: sandbox, controlFD: sockets.server, cgroup: cgroup)
         } catch {
+            if let pid { Syscalls.kill(pid) }
             Syscalls.close(sockets.server)
+            cgroup?.killAll()
             cgroup?.remove()
             throw error
         }
     }
 
+    /// Kills the namespace's init first, so that the outer bwrap reaps it and exits on its
+    /// own; then everything else in the cgroup but the outer bwrap, and the helpers.
     public func destroy(_ process: SandboxProcess) {
-        Syscalls.kill(process.pid)
-        process.cgroup?.killAll()
+        if let inner = Syscalls.firstChild(of: process.pid) {
+            Syscalls.kill(inner)
+            process.cgroup?.killAll(except: process.pid)
+        } else {
+            Syscalls.kill(process.pid)
+            process.cgroup?.killAll()
+        }
+        process.helpers.forEach(Syscalls.kill)
     }
 
     public func release(_ process: SandboxProcess) {

@@ -46,13 +46,13 @@ public struct CgroupHandle: Sendable {
         return UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// Kills every process in the cgroup(s).
-    public func killAll() {
-        if let killFile, Cgroups.write("1", to: killFile) { return }
+    /// Kills every process in the cgroup(s), but `spared` when given.
+    public func killAll(except spared: Int32? = nil) {
+        if spared == nil, let killFile, Cgroups.write("1", to: killFile) { return }
         for file in procsFiles {
             guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
             for line in text.split(separator: "\n") {
-                if let pid = Int32(line) { Syscalls.kill(pid) }
+                if let pid = Int32(line), pid != spared { Syscalls.kill(pid) }
             }
         }
     }

@@ -18,11 +18,13 @@ public struct SandboxSpec: Sendable {
     public var ephemeralStorageMB: Int
     /// Where the sandbox's own diagnostics (stderr of the sandbox tool and agent) go.
     public var diagnosticsPath: String
+    /// What the environment's network reaches (drivers without isolation share the host's).
+    public var network: NetworkMode
 
     public init(
         environmentID: String, codeDirectory: String, runtimeDirectory: String, agentPath: String,
         runtimeCommand: [String], environment: [String: String], memoryMB: Int, ephemeralStorageMB: Int,
-        diagnosticsPath: String
+        diagnosticsPath: String, network: NetworkMode = .none
     ) {
         self.environmentID = environmentID
         self.codeDirectory = codeDirectory
@@ -33,6 +35,7 @@ public struct SandboxSpec: Sendable {
         self.memoryMB = memoryMB
         self.ephemeralStorageMB = ephemeralStorageMB
         self.diagnosticsPath = diagnosticsPath
+        self.network = network
     }
 }
 
@@ -44,11 +47,15 @@ public struct SandboxProcess: Sendable {
     public var controlFD: Int32
     /// The environment's cgroup(s), when the driver enforces resource limits.
     public var cgroup: CgroupHandle?
+    /// Processes the server started for the environment outside it (its network helper),
+    /// killed with it and reaped after it.
+    public var helpers: [Int32]
 
-    public init(pid: Int32, controlFD: Int32, cgroup: CgroupHandle? = nil) {
+    public init(pid: Int32, controlFD: Int32, cgroup: CgroupHandle? = nil, helpers: [Int32] = []) {
         self.pid = pid
         self.controlFD = controlFD
         self.cgroup = cgroup
+        self.helpers = helpers
     }
 }
 

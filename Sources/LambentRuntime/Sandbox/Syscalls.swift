@@ -33,10 +33,17 @@ public enum Syscalls {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        posix_spawn_file_actions_adddup2(&actions, inherit, 3)
-        for (offset, descriptor) in extra.enumerated() {
-            posix_spawn_file_actions_adddup2(&actions, descriptor, Int32(4 + offset))
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        // Copies numbered above every target first: a source that happened to sit on a target
+        // number (a new pipe on 5, say) would otherwise be overwritten before its own dup2.
+        let firstFree = Int32(4 + extra.count)
+        let sources = ([inherit] + extra).map { fcntl($0, F_DUPFD_CLOEXEC, firstFree) }
+        defer { for source in sources where source >= 0 { Glibc.close(source) } }
+        guard !sources.contains(-1) else {
+            throw SandboxError(.spawnFailed, "could not duplicate a descriptor for \(argv[0]): errno \(errno)")
+        }
+        for (offset, source) in sources.enumerated() {
+            posix_spawn_file_actions_adddup2(&actions, source, Int32(3 + offset))
         }
         // Descriptors other threads open without O_CLOEXEC (Foundation's pipes, for one) must
         // not leak into the sandbox: close everything above the ones handed over.

@@ -63,6 +63,7 @@ public struct FunctionService: Sendable {
         let variables = request.environment?.variables ?? [:]
         try FunctionValidation.environment(variables)
         try validateArchitectures(request.architectures)
+        if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
         if let layers = request.layers, !layers.isEmpty {
             throw LambdaError.invalidParameter("Layers are not supported by Lambent yet.")
         }
@@ -79,12 +80,14 @@ public struct FunctionService: Sendable {
 
         let code = try await storeCode(zip)
         let now = LambdaTimestamp.format(Date())
-        let configuration = FunctionConfiguration(
+        var configuration = FunctionConfiguration(
             functionName: name, functionArn: names.functionARN(name), runtime: runtime, role: role,
             handler: handler, codeSize: code.size, description: request.description ?? "", timeout: timeout,
             memorySize: memory, lastModified: now, codeSha256: code.sha256Base64, environment: variables,
             revisionId: Self.newRevision(), state: .active, ephemeralStorage: storage,
             runtimeVersionArn: names.runtimeVersionARN(runtime), logGroup: names.logGroup(name))
+        // A create that names no subnets answers without VpcConfig, as AWS does.
+        if let vpc = request.vpcConfig, !(vpc.subnetIds ?? []).isEmpty { configuration.vpcConfig = VpcConfigResponse(vpc) }
         var stored = configuration
         stored.lastUpdateStatus = .successful
         let record = FunctionRecord(configuration: stored, tags: request.tags ?? [:], codeKey: code.sha256Hex)
@@ -168,6 +171,7 @@ public struct FunctionService: Sendable {
         if let storage = request.ephemeralStorage?.size { try FunctionValidation.ephemeralStorage(storage) }
         if let description = request.description { try FunctionValidation.description(description) }
         if let variables = request.environment?.variables { try FunctionValidation.environment(variables) }
+        if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
         if let layers = request.layers, !layers.isEmpty {
             throw LambdaError.invalidParameter("Layers are not supported by Lambent yet.")
         }
@@ -181,6 +185,7 @@ public struct FunctionService: Sendable {
             if let storage = request.ephemeralStorage?.size { config.ephemeralStorage.size = storage }
             if let description = request.description { config.description = description }
             if let environment = request.environment { config.environment.variables = environment.variables ?? [:] }
+            if let vpc = request.vpcConfig { config.vpcConfig = VpcConfigResponse(vpc) }
             config.runtimeVersionConfig = RuntimeVersionConfig(runtimeVersionArn: runtimeARN)
         }
         return inProgress(updated)

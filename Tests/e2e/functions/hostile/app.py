@@ -77,6 +77,29 @@ def network(event):
     return {"host_port": outcome(connect), "outside": outcome(outside)}
 
 
+def connect(event):
+    """Tries each [host, port] of event["targets"]; with "http", a GET / whose body is returned."""
+    def attempt(host, port):
+        with socket.create_connection((host, port), timeout=event.get("timeout", 3)) as conn:
+            if not event.get("http"):
+                return None
+            conn.sendall(b"GET / HTTP/1.0\r\nHost: x\r\n\r\n")
+            data = b""
+            while chunk := conn.recv(65536):
+                data += chunk
+            return "body:" + data.split(b"\r\n\r\n", 1)[-1].decode(errors="replace").strip()
+    return {f"{host}:{port}": outcome(lambda host=host, port=port: attempt(host, port))
+            for host, port in event["targets"]}
+
+
+def interfaces(event):
+    return {
+        "interfaces": sorted(name for _, name in socket.if_nameindex()),
+        "resolv_conf": outcome(lambda: open("/etc/resolv.conf").read()),
+        "hosts": outcome(lambda: open("/etc/hosts").read()),
+    }
+
+
 def syscalls(event):
     # x86_64 numbers: the seccomp probe (bubblewrap's technique: call each denied one).
     numbers = {
@@ -156,7 +179,7 @@ def fork_bomb(event):
 ACTIONS = {
     "allocate": allocate, "fork_bomb": fork_bomb,
     "identity": identity, "host_files": host_files, "host_directories": host_directories,
-    "processes": processes, "network": network, "syscalls": syscalls, "write_task": write_task,
+    "processes": processes, "network": network, "connect": connect, "interfaces": interfaces, "syscalls": syscalls, "write_task": write_task,
     "fill_tmp": fill_tmp, "tmp_marker": tmp_marker,
 }
 
