@@ -66,6 +66,7 @@ public struct LambentServer: Sendable {
     let codeLinks: CodeLinks
     let names: ResourceNames
     let cgroups: Cgroups?
+    let launchers: LauncherPool?
 
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -92,6 +93,7 @@ public struct LambentServer: Sendable {
                 Never run untrusted code this way.
                 """)
             cgroups = nil
+            launchers = nil
             driver = ProcessDriver()
         } else {
             if let bubblewrapError { throw bubblewrapError }
@@ -113,7 +115,10 @@ public struct LambentServer: Sendable {
                 }
             }
             let etc = try SandboxEtc(directory: data.appendingPathComponent("sandbox-etc").path)
-            driver = try BubblewrapDriver(cgroups: cgroups, outbound: outbound, etc: etc)
+            launchers = cgroups.map {
+                LauncherPool(cgroups: $0, configuration: .init(launcherPath: configuration.agentPath), logger: logger)
+            }
+            driver = try BubblewrapDriver(cgroups: cgroups, outbound: outbound, etc: etc, launchers: launchers)
         }
         let runtimes = configuration.runtimesDirectory ?? data.appendingPathComponent("runtimes")
         invoker = Invoker(
@@ -145,6 +150,14 @@ public struct LambentServer: Sendable {
         return router
     }
 
+    /// The services in start order; a ServiceGroup stops them in reverse, so the launcher
+    /// pool outlives the invoker and its groups are gone before the server's own.
+    private func services(_ app: some Service) -> [ServiceGroupConfiguration.ServiceConfiguration] {
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: logSink)]
+        if let launchers { services.append(.init(service: launchers)) }
+        return services + [.init(service: invoker), .init(service: app)]
+    }
+
     /// Runs until SIGTERM or SIGINT.
     public func run(onReady: @escaping @Sendable () -> Void = {}) async throws {
         await service.collectUnusedCode()
@@ -156,11 +169,7 @@ public struct LambentServer: Sendable {
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: [
-                    .init(service: logSink),
-                    .init(service: invoker),
-                    .init(service: app),
-                ],
+                services: services(app),
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

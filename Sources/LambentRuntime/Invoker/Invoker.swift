@@ -334,7 +334,9 @@ public final class Invoker: Service, Sendable {
         let diagnostics = configuration.stateDirectory.appendingPathComponent("\(environment.id).stderr").path
         let logger = self.logger
         Task.detached {
-            for attempt in 0..<200 where !Syscalls.reap(process.pid) {
+            // Stop asking once reaped: the pid may belong to a new child a moment later.
+            for attempt in 0..<200 {
+                if Syscalls.reap(process.pid) { break }
                 // The outer process exits by itself once the sandbox's init is gone; make sure.
                 if attempt == 20 { Syscalls.kill(process.pid) }
                 try? await Task.sleep(for: .milliseconds(50))
@@ -346,7 +348,10 @@ public final class Invoker: Service, Sendable {
                 try? await Task.sleep(for: .milliseconds(50))
             }
             for helper in process.helpers {
-                for _ in 0..<100 where !Syscalls.reap(helper) { try? await Task.sleep(for: .milliseconds(20)) }
+                for _ in 0..<100 {
+                    if Syscalls.reap(helper) { break }
+                    try? await Task.sleep(for: .milliseconds(20))
+                }
             }
             Self.removeDiagnostics(diagnostics, environment: environment.id, logger: logger)
             driver.release(process)

@@ -27,10 +27,14 @@ public struct BubblewrapDriver: SandboxDriver {
     public let outbound: OutboundNetwork?
     /// /etc/hosts and /etc/resolv.conf for namespaced networks; nil binds neither.
     public let etc: SandboxEtc?
+    /// Launchers parked ahead of demand inside fresh cgroups; nil (or an empty pool) enters
+    /// the cgroups through the `sh` wrapper.
+    public let launchers: LauncherPool?
 
     /// Finds bwrap on the usual paths; throws `.unavailable` with the install hint if absent.
     public init(bwrapPath: String? = nil, cgroups: Cgroups? = nil, outbound: OutboundNetwork? = nil,
-                etc: SandboxEtc? = nil) throws(SandboxError) {
+                etc: SandboxEtc? = nil, launchers: LauncherPool? = nil) throws(SandboxError) {
+        self.launchers = launchers
         self.cgroups = cgroups
         self.outbound = outbound
         self.etc = etc
@@ -130,41 +134,65 @@ public struct BubblewrapDriver: SandboxDriver {
         var cgroup: CgroupHandle?
         var pid: pid_t?
         do {
-            var argv = arguments(for: spec)
-            if let cgroups {
-                let handle = try cgroups.create(environmentID: spec.environmentID, limits: ResourceLimits(memoryMB: spec.memoryMB))
-                cgroup = handle
-                argv = ["/bin/sh", "-c", Self.enterCgroups, "lambent-enter-cgroup"] + handle.procsFiles + ["--"] + argv
-            }
             let seccomp = try Syscalls.pipe(holding: Self.seccompProgram)
             closeAfterSpawn.append(seccomp)
             var descriptors = [seccomp]
             // The default network: bwrap reports its namespace (info) and waits (block) for the
             // helper; it holds the lifetime pipe's write end (sync) as long as the sandbox lives.
             var helperDescriptors: [Int32] = []
-            if network == .outbound, let outbound {
-                let info = try Syscalls.pipePair()
+            var info: (read: Int32, write: Int32)?
+            if network == .outbound {
+                let report = try Syscalls.pipePair()
                 let block = try Syscalls.pipePair()
                 let lifetime = try Syscalls.pipePair()
-                closeAfterSpawn += [info.read, info.write, block.read, block.write, lifetime.read, lifetime.write]
-                descriptors += [info.write, block.read, lifetime.write]
+                closeAfterSpawn += [report.read, report.write, block.read, block.write, lifetime.read, lifetime.write]
+                info = report
+                descriptors += [report.write, block.read, lifetime.write]
                 helperDescriptors = [block.write, lifetime.read]
-                let sandbox = try Syscalls.spawn(argv, environment: [], inherit: sockets.child,
-                                                 extra: descriptors, stderrPath: spec.diagnosticsPath)
-                pid = sandbox
-                let helper = try Syscalls.spawn(
-                    outbound.helperArguments(sandboxPID: sandbox, prohibited: OutboundNetwork.prohibitedPrefixes()),
-                    environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], inherit: info.read, extra: helperDescriptors,
-                    stderrPath: spec.diagnosticsPath + ".network")
-                return SandboxProcess(pid: sandbox, controlFD: sockets.server, cgroup: cgroup, helpers: [helper])
             }
-            let sandbox = try Syscalls.spawn(argv, environment: [], inherit: sockets.child,
-                                             extra: descriptors, stderrPath: spec.diagnosticsPath)
-            return SandboxProcess(pid: sandbox, controlFD: sockets.server, cgroup: cgroup)
+            let launched = try spawnSandbox(arguments(for: spec), descriptors: [sockets.child] + descriptors, spec: spec)
+            pid = launched.pid
+            cgroup = launched.cgroup
+            var helpers: [pid_t] = []
+            if let outbound, let info {
+                helpers.append(try Syscalls.spawn(
+                    outbound.helperArguments(sandboxPID: launched.pid, prohibited: OutboundNetwork.prohibitedPrefixes()),
+                    environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], inherit: info.read, extra: helperDescriptors,
+                    stderrPath: spec.diagnosticsPath + ".network"))
+            }
+            return SandboxProcess(pid: launched.pid, controlFD: sockets.server, cgroup: launched.cgroup, helpers: helpers)
         } catch {
             if let pid { Syscalls.kill(pid) }
             Syscalls.close(sockets.server)
             cgroup?.killAll()
+            cgroup?.remove()
+            throw error
+        }
+    }
+
+    /// Starts bwrap with `descriptors` as 3, 4, …, inside the environment's cgroups: through a
+    /// launcher parked in fresh cgroups when one is ready (no cgroup.procs write on this
+    /// path), else through the `sh` wrapper that enters them before becoming bwrap.
+    private func spawnSandbox(_ argv: [String], descriptors: [Int32], spec: SandboxSpec) throws(SandboxError)
+        -> (pid: pid_t, cgroup: CgroupHandle?) {
+        let limits = ResourceLimits(memoryMB: spec.memoryMB)
+        if let launchers, let launched = try launchers.launch(
+            arguments: argv, environment: [], descriptors: descriptors, stderrPath: spec.diagnosticsPath,
+            limits: limits, environmentID: spec.environmentID) {
+            return (launched.pid, launched.cgroup)
+        }
+        var argv = argv
+        var cgroup: CgroupHandle?
+        if let cgroups {
+            let handle = try cgroups.create(environmentID: spec.environmentID, limits: limits)
+            cgroup = handle
+            argv = ["/bin/sh", "-c", Self.enterCgroups, "lambent-enter-cgroup"] + handle.procsFiles + ["--"] + argv
+        }
+        do {
+            let pid = try Syscalls.spawn(argv, environment: [], inherit: descriptors[0], extra: Array(descriptors.dropFirst()),
+                                         stderrPath: spec.diagnosticsPath)
+            return (pid, cgroup)
+        } catch {
             cgroup?.remove()
             throw error
         }
