@@ -189,4 +189,57 @@ struct FunctionValidationTests {
         let error = lambdaError { try FunctionValidation.environment(variables) }
         #expect(error?.type == "InvalidParameterValueException")
     }
+
+    // MARK: VpcConfig
+
+    @Test("accepts well-formed subnets and security groups, and both lists empty")
+    func vpcConfigAccepted() {
+        #expect(lambdaError { try FunctionValidation.vpcConfig(VpcConfigRequest(subnetIds: ["subnet-0a1b2c"], securityGroupIds: ["sg-0AbC"])) } == nil)
+        #expect(lambdaError { try FunctionValidation.vpcConfig(VpcConfigRequest(subnetIds: [], securityGroupIds: [])) } == nil)
+        #expect(lambdaError { try FunctionValidation.vpcConfig(VpcConfigRequest()) } == nil)
+    }
+
+    @Test("refuses a malformed subnet with AWS's recorded message")
+    func vpcConfigBadSubnet() {
+        let error = lambdaError { try FunctionValidation.vpcConfig(VpcConfigRequest(subnetIds: ["subnet_bad"], securityGroupIds: ["sg-1"])) }
+        #expect(error?.type == "ValidationException")
+        #expect(error?.message == "1 validation error detected: Value '[subnet_bad]' at 'vpcConfig.subnetIds' failed to satisfy constraint: Member must satisfy constraint: [Member must have length less than or equal to 1024, Member must have length greater than or equal to 0, Member must satisfy regular expression pattern: subnet-[0-9a-z]*]")
+    }
+
+    @Test("refuses upper case in subnet ids but allows it in security group ids")
+    func vpcConfigCase() {
+        #expect(lambdaError { try FunctionValidation.vpcConfig(VpcConfigRequest(subnetIds: ["subnet-ABC"], securityGroupIds: ["sg-1"])) }?.type == "ValidationException")
+        let error = lambdaError { try FunctionValidation.vpcConfig(VpcConfigRequest(subnetIds: ["subnet-1"], securityGroupIds: ["sg_bad"])) }
+        #expect(error?.message.contains("at 'vpcConfig.securityGroupIds'") == true)
+        #expect(error?.message.hasSuffix("pattern: sg-[0-9a-zA-Z]*]") == true)
+    }
+
+    @Test("refuses more than 16 subnets or 5 security groups")
+    func vpcConfigCounts() {
+        let subnets = (0..<17).map { "subnet-\($0)" }
+        #expect(lambdaError { try FunctionValidation.vpcConfig(VpcConfigRequest(subnetIds: subnets, securityGroupIds: ["sg-1"])) }?
+            .message.contains("Member must have length less than or equal to 16") == true)
+        let groups = (0..<6).map { "sg-\($0)" }
+        #expect(lambdaError { try FunctionValidation.vpcConfig(VpcConfigRequest(subnetIds: ["subnet-1"], securityGroupIds: groups)) }?
+            .message.contains("Member must have length less than or equal to 5") == true)
+    }
+
+    @Test("refuses subnets without security groups and the reverse")
+    func vpcConfigPairs() {
+        for request in [VpcConfigRequest(subnetIds: ["subnet-1"], securityGroupIds: []), VpcConfigRequest(subnetIds: nil, securityGroupIds: ["sg-1"])] {
+            let error = lambdaError { try FunctionValidation.vpcConfig(request) }
+            #expect(error?.type == "InvalidParameterValueException")
+            #expect(error?.message == "SubnetIds and SecurityIds must coexist or be both empty list.")
+        }
+    }
+
+    @Test("answers VpcConfig as AWS does: VpcId only with subnets")
+    func vpcConfigResponse() {
+        let attached = VpcConfigResponse(VpcConfigRequest(subnetIds: ["subnet-1"], securityGroupIds: ["sg-1"]))
+        #expect(attached.vpcId == "vpc-lambent")
+        #expect(attached.ipv6AllowedForDualStack == false)
+        let detached = VpcConfigResponse(VpcConfigRequest(subnetIds: [], securityGroupIds: []))
+        #expect(detached.vpcId == "")
+        #expect(detached.subnetIds.isEmpty && detached.securityGroupIds.isEmpty)
+    }
 }

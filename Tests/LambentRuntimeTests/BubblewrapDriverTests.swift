@@ -8,13 +8,13 @@ struct BubblewrapDriverTests {
     static let runtimeDirectory = "\(dataDirectory)/runtimes/python3.12"
 
     static func spec(environment: [String: String] = ["AWS_REGION": "us-east-1", "AWS_LAMBDA_FUNCTION_NAME": "hello", "_HANDLER": "app.handler"],
-                     ephemeralStorageMB: Int = 512) -> SandboxSpec {
+                     ephemeralStorageMB: Int = 512, network: NetworkMode = .none) -> SandboxSpec {
         SandboxSpec(
             environmentID: "env-1", codeDirectory: codeDirectory, runtimeDirectory: runtimeDirectory,
             agentPath: "/opt/lambent/bin/lambent-agent",
             runtimeCommand: ["/var/runtime/bin/python3", "-m", "awslambdaric", "app.handler"],
             environment: environment, memoryMB: 128, ephemeralStorageMB: ephemeralStorageMB,
-            diagnosticsPath: "\(dataDirectory)/environments/env-1.log")
+            diagnosticsPath: "\(dataDirectory)/environments/env-1.log", network: network)
     }
 
     static func arguments(_ spec: SandboxSpec = spec()) throws -> [String] {
@@ -157,5 +157,51 @@ struct BubblewrapDriverTests {
     @Test("is deterministic")
     func deterministic() throws {
         #expect(try Self.arguments() == Self.arguments())
+    }
+
+    // MARK: Network modes
+
+    static let outbound = OutboundNetwork(slirpPath: "/usr/bin/slirp4netns", nsenterPath: "/usr/bin/nsenter", ipPath: "/usr/sbin/ip")
+
+    @Test("none: a network namespace of its own with loopback only, no helper descriptors")
+    func networkNone() throws {
+        let options = Self.options(try Self.arguments(Self.spec(network: .none)))
+        #expect(options.contains("--unshare-net"))
+        #expect(!options.contains("--info-fd") && !options.contains("--block-fd") && !options.contains("--sync-fd"))
+    }
+
+    @Test("default: its own namespace, held on descriptor 6 until the helper has set it up")
+    func networkOutbound() throws {
+        let driver = try BubblewrapDriver(bwrapPath: "/usr/bin/bwrap", outbound: Self.outbound)
+        let args = driver.arguments(for: Self.spec(network: .outbound))
+        #expect(Self.options(args).contains("--unshare-net"))
+        #expect(Self.contains(args, ["--info-fd", "5", "--block-fd", "6", "--sync-fd", "7"]))
+    }
+
+    @Test("default without slirp4netns falls back to none, never to more")
+    func networkOutboundUnavailable() throws {
+        let args = try Self.arguments(Self.spec(network: .outbound))
+        #expect(Self.options(args).contains("--unshare-net"))
+        #expect(!Self.options(args).contains("--block-fd"))
+    }
+
+    @Test("host: shares the host's network namespace and its name service files")
+    func networkHost() throws {
+        let options = Self.options(try Self.arguments(Self.spec(network: .host)))
+        #expect(!options.contains("--unshare-net"))
+        #expect(!options.contains("--block-fd"))
+    }
+
+    @Test("the helper prohibits private, shared and link-local ranges and the host's own addresses")
+    func prohibitedPrefixes() {
+        let prefixes = OutboundNetwork.prohibitedPrefixes()
+        for range in ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "169.254.0.0/16"] {
+            #expect(prefixes.contains(range), "\(range)")
+        }
+        // Loopback is the namespace's own; a route there would collide with bwrap's set-up.
+        #expect(!prefixes.contains { $0.hasPrefix("127.") })
+        let arguments = Self.outbound.helperArguments(sandboxPID: 4242, prohibited: ["10.0.0.0/8"])
+        #expect(Array(arguments.suffix(5)) == ["4242", "/usr/bin/slirp4netns", "/usr/bin/nsenter", "/usr/sbin/ip", "10.0.0.0/8"])
+        #expect(OutboundNetwork.helperScript.contains("--disable-host-loopback"))
     }
 }

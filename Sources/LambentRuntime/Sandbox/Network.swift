@@ -32,6 +32,12 @@ public struct OutboundNetwork: Sendable {
     public let nsenterPath: String
     public let ipPath: String
 
+    public init(slirpPath: String, nsenterPath: String, ipPath: String) {
+        self.slirpPath = slirpPath
+        self.nsenterPath = nsenterPath
+        self.ipPath = ipPath
+    }
+
     /// slirp4netns's fixed addresses inside the namespace: the gateway (the host, with
     /// `--disable-host-loopback` refusing its loopback) and the DNS forwarder.
     public static let dnsAddress = "10.0.2.3"
@@ -95,7 +101,7 @@ public struct OutboundNetwork: Sendable {
     /// then the prefixes to prohibit. Descriptors: 3 bwrap's `--info-fd` (JSON naming the
     /// namespace's pid), 4 bwrap's `--block-fd` (slirp4netns's `--ready-fd`), 5 the read end
     /// of the sandbox's lifetime pipe (slirp4netns's `--exit-fd`).
-    static let helperScript = #"""
+    public static let helperScript = #"""
         sandbox=$1 slirp=$2 nsenter=$3 ip=$4; shift 4
         fail() { echo "lambent-network: $1" >&2; kill -9 "$sandbox"; exit 1; }
         child=
@@ -129,7 +135,7 @@ public struct OutboundNetwork: Sendable {
         """#
 
     /// The helper's argument vector for the sandbox whose outer process is `sandboxPID`.
-    func helperArguments(sandboxPID: pid_t, prohibited: [String]) -> [String] {
+    public func helperArguments(sandboxPID: pid_t, prohibited: [String]) -> [String] {
         ["/bin/sh", "-c", Self.helperScript, "lambent-network", String(sandboxPID), slirpPath, nsenterPath, ipPath]
             + prohibited
     }
