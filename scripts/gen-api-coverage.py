@@ -25,12 +25,12 @@ NOT_YET = "not yet"
 
 # Operation name -> (status, notes). Operations not listed here are "not yet".
 COVERAGE: dict[str, tuple[str, str]] = {
-    "CreateFunction": (PARTIAL, "Zip packages (`ZipFile`); python3.9–python3.14; no `Publish`, `Layers`, S3 or image code yet."),
+    "CreateFunction": (PARTIAL, "Zip packages (`ZipFile`); python3.9–python3.14; `VpcConfig` picks the network mode (docs/SPECIFICATION.md, Network); no `Publish`, `Layers`, S3 or image code yet."),
     "GetFunction": (SUPPORTED, "`Code.Location` is a URL on this server (plain GET)."),
     "GetFunctionConfiguration": (SUPPORTED, ""),
     "ListFunctions": (SUPPORTED, "`Marker` / `MaxItems` pagination."),
     "UpdateFunctionCode": (PARTIAL, "`ZipFile` and `DryRun`; no `Publish`, S3 or image code yet."),
-    "UpdateFunctionConfiguration": (SUPPORTED, ""),
+    "UpdateFunctionConfiguration": (SUPPORTED, "`VpcConfig` changes the network mode of new environments."),
     "DeleteFunction": (SUPPORTED, ""),
     "GetAccountSettings": (SUPPORTED, "`ConcurrentExecutions` from `--concurrency-limit`; `UnreservedConcurrentExecutions` less reservations."),
     "PutFunctionConcurrency": (SUPPORTED, "At least 100 (or the whole limit, if smaller) stays unreserved."),
