@@ -71,11 +71,13 @@ def test_cannot_write_its_code(lambda_client, hostile):
 
 
 def test_filling_tmp_gives_enospc_and_the_function_recovers(lambda_client, function):
-    """/tmp holds EphemeralStorage (512 MB) and no more: the function gets ENOSPC."""
-    name = function("hostile", Timeout=60, MemorySize=1024)["FunctionName"]
-    seen = attack(lambda_client, name, {"action": "fill_tmp", "limit_mb": 2048})
+    """/tmp holds EphemeralStorage (512 MB) and no more: a 128 MB function writing 600 MB gets
+    ENOSPC, not the OOM killer (/tmp is a disk, not memory), and the next invoke works."""
+    name = function("hostile", Timeout=60, MemorySize=128)["FunctionName"]
+    seen = attack(lambda_client, name, {"action": "fill_tmp", "limit_mb": 600})
     assert seen["fill"] == "ENOSPC", seen
-    assert 500 <= seen["written_mb"] <= 512, seen
+    # ext4's own metadata and reserve take a few MB of the 512.
+    assert 480 <= seen["written_mb"] <= 512, seen
     assert attack(lambda_client, name, {"action": "identity"})["uid"] == 993
 
 
