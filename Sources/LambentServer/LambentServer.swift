@@ -67,6 +67,7 @@ public struct LambentServer: Sendable {
     let names: ResourceNames
     let cgroups: Cgroups?
     let launchers: LauncherPool?
+    let tmpVolumes: EphemeralStoragePool?
 
     public init(configuration: ServerConfiguration, logger: Logger) throws {
         self.configuration = configuration
@@ -94,6 +95,7 @@ public struct LambentServer: Sendable {
                 """)
             cgroups = nil
             launchers = nil
+            tmpVolumes = nil
             driver = ProcessDriver()
         } else {
             if let bubblewrapError { throw bubblewrapError }
@@ -118,7 +120,20 @@ public struct LambentServer: Sendable {
             launchers = cgroups.map {
                 LauncherPool(cgroups: $0, configuration: .init(launcherPath: configuration.agentPath), logger: logger)
             }
-            driver = try BubblewrapDriver(cgroups: cgroups, outbound: outbound, etc: etc, launchers: launchers)
+            switch EphemeralStorage.detect(directory: data.appendingPathComponent("tmp").path) {
+            case .success(let storage):
+                let stale = storage.removeStale()
+                if stale > 0 { logger.notice("removed \(stale) /tmp volumes left by a previous run") }
+                tmpVolumes = EphemeralStoragePool(storage: storage, logger: logger)
+            case .failure(let error):
+                logger.warning("""
+                    /tmp is a tmpfs, counted against MemorySize: a function filling it can be OOM-killed \
+                    instead of getting ENOSPC (\(error.message))
+                    """)
+                tmpVolumes = nil
+            }
+            driver = try BubblewrapDriver(cgroups: cgroups, outbound: outbound, etc: etc, launchers: launchers,
+                                          tmpVolumes: tmpVolumes)
         }
         let runtimes = configuration.runtimesDirectory ?? data.appendingPathComponent("runtimes")
         invoker = Invoker(
@@ -155,6 +170,7 @@ public struct LambentServer: Sendable {
     private func services(_ app: some Service) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: logSink)]
         if let launchers { services.append(.init(service: launchers)) }
+        if let tmpVolumes { services.append(.init(service: tmpVolumes)) }
         return services + [.init(service: invoker), .init(service: app)]
     }
 

@@ -111,7 +111,7 @@ struct EphemeralStorageTests {
         let path = try storage.create(name: "large", sizeMB: 10_240)
         var info = stat()
         #expect(stat(path + ".img", &info) == 0)
-        #expect(info.st_size == 10_240 << 20)
+        #expect(info.st_size == EphemeralStorage.imageMB(10_240) << 20)
         #expect(Int(info.st_blocks) * 512 < 64 << 20)
         storage.remove(path)
         #expect(contents().isEmpty)

@@ -371,8 +371,11 @@ def start_server(tmp_path_factory):
         return server.start()
 
     yield start
+    # SIGTERM first: a server killed outright leaves its mounted /tmp volumes (and loop
+    # devices) until it next starts on the same data directory, which these never do.
     for server in started:
-        server.kill()
+        if server.terminate(timeout=15) is None:
+            server.kill()
 
 
 @pytest.fixture(scope="session")

@@ -12,6 +12,7 @@ server in it. Nothing here leaves the machine.
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import socket
@@ -47,7 +48,12 @@ def outside(tmp_path_factory):
         prefix = ["ip", "netns", "exec", name] if netns else []
         subprocess.run([*prefix, "ip", *args], check=True)
 
-    ip("netns", "add", name)
+    # `ip netns add` prepares /run/netns on first use; two at once (xdist workers) can race
+    # and leave a namespace file that cannot be entered. Take turns.
+    with open("/tmp/lambent-e2e-netns.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        ip("netns", "add", name)
+        fcntl.flock(lock, fcntl.LOCK_UN)
     try:
         ip("link", "add", f"{name}h", "type", "veth", "peer", "name", f"{name}p")
         ip("link", "set", f"{name}p", "netns", name)

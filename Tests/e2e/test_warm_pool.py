@@ -110,6 +110,15 @@ def test_restart_after_kill_9_leaves_nothing_behind(start_server, tmp_path_facto
     finally:
         assert second.terminate() == 0, second.log_tail()
     _assert_no_leftover_processes(second)
+    # The crashed server's /tmp volumes were unmounted at the restart, the second's at its exit.
+    assert _mounts_under(workdir) == [], _mounts_under(workdir)
+
+
+def _mounts_under(directory) -> list[str]:
+    """Mount points under `directory` (the /tmp volumes of a data directory)."""
+    prefix = str(directory).rstrip("/") + "/"
+    with open("/proc/self/mountinfo") as mountinfo:
+        return [line.split()[4] for line in mountinfo if line.split()[4].startswith(prefix)]
 
 
 def _lambent_cgroups(server) -> list[str]:

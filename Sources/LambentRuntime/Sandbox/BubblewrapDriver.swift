@@ -30,11 +30,16 @@ public struct BubblewrapDriver: SandboxDriver {
     /// Launchers parked ahead of demand inside fresh cgroups; nil (or an empty pool) enters
     /// the cgroups through the `sh` wrapper.
     public let launchers: LauncherPool?
+    /// Disk-backed /tmp volumes; nil gives each environment a tmpfs /tmp (memory, counted
+    /// against its MemorySize).
+    public let tmpVolumes: EphemeralStoragePool?
 
     /// Finds bwrap on the usual paths; throws `.unavailable` with the install hint if absent.
     public init(bwrapPath: String? = nil, cgroups: Cgroups? = nil, outbound: OutboundNetwork? = nil,
-                etc: SandboxEtc? = nil, launchers: LauncherPool? = nil) throws(SandboxError) {
+                etc: SandboxEtc? = nil, launchers: LauncherPool? = nil,
+                tmpVolumes: EphemeralStoragePool? = nil) throws(SandboxError) {
         self.launchers = launchers
+        self.tmpVolumes = tmpVolumes
         self.cgroups = cgroups
         self.outbound = outbound
         self.etc = etc
@@ -59,8 +64,9 @@ public struct BubblewrapDriver: SandboxDriver {
                               "/etc/localtime", "/etc/nsswitch.conf", "/etc/mime.types"]
     static let mergedUsrLinks = [("usr/lib", "/lib"), ("usr/lib64", "/lib64"), ("usr/bin", "/bin"), ("usr/sbin", "/sbin")]
 
-    /// The bwrap argument vector for a spec (pure; unit-tested).
-    public func arguments(for spec: SandboxSpec) -> [String] {
+    /// The bwrap argument vector for a spec (pure; unit-tested). `tmpVolume`, a mounted
+    /// volume's host path, is bound at /tmp; without one /tmp is a tmpfs of the spec's size.
+    public func arguments(for spec: SandboxSpec, tmpVolume: String? = nil) -> [String] {
         var args = [bwrapPath, "--die-with-parent", "--new-session",
                     "--unshare-user", "--uid", String(Self.sandboxUser), "--gid", String(Self.sandboxUser),
                     "--disable-userns", "--cap-drop", "ALL",
@@ -87,9 +93,13 @@ public struct BubblewrapDriver: SandboxDriver {
                 args += ["--ro-bind", link, link]
             }
         }
-        args += ["--proc", "/proc", "--dev", "/dev",
-                 "--perms", "1777", "--size", String(spec.ephemeralStorageMB * 1024 * 1024), "--tmpfs", "/tmp",
-                 "--ro-bind", spec.codeDirectory, "/var/task",
+        args += ["--proc", "/proc", "--dev", "/dev"]
+        if let tmpVolume {
+            args += ["--bind", tmpVolume, "/tmp"]
+        } else {
+            args += ["--perms", "1777", "--size", String(spec.ephemeralStorageMB * 1024 * 1024), "--tmpfs", "/tmp"]
+        }
+        args += ["--ro-bind", spec.codeDirectory, "/var/task",
                  "--ro-bind", spec.runtimeDirectory, "/var/runtime",
                  "--ro-bind", spec.agentPath, "/var/lambent/agent",
                  "--dir", "/opt",
@@ -133,7 +143,9 @@ public struct BubblewrapDriver: SandboxDriver {
         defer { closeAfterSpawn.forEach(Syscalls.close) }
         var cgroup: CgroupHandle?
         var pid: pid_t?
+        var tmpVolume: String?
         do {
+            tmpVolume = try tmpVolumes?.prepare(environmentID: spec.environmentID, sizeMB: spec.ephemeralStorageMB)
             let seccomp = try Syscalls.pipe(holding: Self.seccompProgram)
             closeAfterSpawn.append(seccomp)
             var descriptors = [seccomp]
@@ -150,7 +162,7 @@ public struct BubblewrapDriver: SandboxDriver {
                 descriptors += [report.write, block.read, lifetime.write]
                 helperDescriptors = [block.write, lifetime.read]
             }
-            let launched = try spawnSandbox(arguments(for: spec), descriptors: [sockets.child] + descriptors, spec: spec)
+            let launched = try spawnSandbox(arguments(for: spec, tmpVolume: tmpVolume), descriptors: [sockets.child] + descriptors, spec: spec)
             pid = launched.pid
             cgroup = launched.cgroup
             var helpers: [pid_t] = []
@@ -160,12 +172,15 @@ public struct BubblewrapDriver: SandboxDriver {
                     environment: ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"], inherit: info.read, extra: helperDescriptors,
                     stderrPath: spec.diagnosticsPath + ".network"))
             }
-            return SandboxProcess(pid: launched.pid, controlFD: sockets.server, cgroup: launched.cgroup, helpers: helpers)
+            return SandboxProcess(pid: launched.pid, controlFD: sockets.server, cgroup: launched.cgroup, helpers: helpers,
+                                  tmpVolume: tmpVolume)
         } catch {
             if let pid { Syscalls.kill(pid) }
             Syscalls.close(sockets.server)
             cgroup?.killAll()
             cgroup?.remove()
+            // Only once nothing of the sandbox can hold it (the pool unmounts lazily if busy).
+            if let tmpVolume { tmpVolumes?.release(tmpVolume) }
             throw error
         }
     }
@@ -213,6 +228,7 @@ public struct BubblewrapDriver: SandboxDriver {
 
     public func release(_ process: SandboxProcess) {
         process.cgroup?.remove()
+        if let tmpVolume = process.tmpVolume { tmpVolumes?.release(tmpVolume) }
     }
 
     private func isSymlink(_ path: String) -> Bool {

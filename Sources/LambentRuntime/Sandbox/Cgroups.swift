@@ -42,7 +42,7 @@ public struct CgroupHandle: Sendable {
 
     /// The environment's peak memory use so far, or nil when the kernel does not say.
     public func peakMemoryBytes() -> UInt64? {
-        guard let peakFile, let text = try? String(contentsOfFile: peakFile, encoding: .utf8) else { return nil }
+        guard let peakFile, let text = Syscalls.readKernelFile(peakFile) else { return nil }
         return UInt64(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
@@ -50,7 +50,7 @@ public struct CgroupHandle: Sendable {
     public func killAll(except spared: Int32? = nil) {
         if spared == nil, let killFile, Cgroups.write("1", to: killFile) { return }
         for file in procsFiles {
-            guard let text = try? String(contentsOfFile: file, encoding: .utf8) else { continue }
+            guard let text = Syscalls.readKernelFile(file) else { continue }
             for line in text.split(separator: "\n") {
                 if let pid = Int32(line), pid != spared { Syscalls.kill(pid) }
             }
@@ -165,7 +165,8 @@ public struct Cgroups: Sendable {
                 guard let pid = Int32(server.dropFirst()), kill(pid, 0) != 0, errno == ESRCH else { continue }
                 let serverDirectory = "\(root)/\(server)"
                 let environments = (try? FileManager.default.contentsOfDirectory(atPath: serverDirectory)) ?? []
-                for environment in environments where !environment.contains(".") {
+                // Groups are directories; v1 also lists control files without a dot (`tasks`).
+                for environment in environments where Self.isDirectory("\(serverDirectory)/\(environment)") {
                     let directory = "\(serverDirectory)/\(environment)"
                     let handle = CgroupHandle(procsFiles: ["\(directory)/cgroup.procs"], directories: [directory],
                                               peakFile: nil,
@@ -184,6 +185,11 @@ public struct Cgroups: Sendable {
     /// Removes this server's own (empty) group, at shutdown.
     public func removeServerGroup() {
         for root in Set(roots.values) { rmdir("\(root)/\(group)") }
+    }
+
+    static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
     }
 
     static func mkdirs(_ path: String) -> Bool {

@@ -71,6 +71,11 @@ public struct EphemeralStorage: Sendable {
         return .success(storage)
     }
 
+    /// The image size for `sizeMB` MB of files: ext4's inode tables, bitmaps and descriptors
+    /// take about 4% (a 512 MB image holds 493 MB), so the image is that much larger and a
+    /// function gets about what EphemeralStorage says before ENOSPC.
+    public static func imageMB(_ sizeMB: Int) -> Int { sizeMB + (sizeMB + 24) / 25 }
+
     /// Creates, formats and mounts the volume `name` of `sizeMB` MB; returns its mount point.
     /// Blocks for a few milliseconds. Leaves nothing behind when it fails.
     public func create(name: String, sizeMB: Int) throws(SandboxError) -> String {
@@ -79,7 +84,7 @@ public struct EphemeralStorage: Sendable {
         let image = path + ".img"
         let fd = Glibc.open(image, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw failure("cannot create \(image)", errno) }
-        let sized = ftruncate(fd, off_t(sizeMB) << 20) == 0 ? 0 : errno
+        let sized = ftruncate(fd, off_t(Self.imageMB(sizeMB)) << 20) == 0 ? 0 : errno
         Syscalls.close(fd)
         do throws(SandboxError) {
             guard sized == 0 else { throw failure("cannot size \(image) to \(sizeMB) MB", sized) }
@@ -142,7 +147,7 @@ public struct EphemeralStorage: Sendable {
 
     /// The mount points of this process's namespace at or below `directory`.
     static func mountPoints(under directory: String) -> [String] {
-        guard let text = try? String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8) else { return [] }
+        guard let text = Syscalls.readKernelFile("/proc/self/mountinfo") else { return [] }
         return text.split(separator: "\n").compactMap { line in
             let fields = line.split(separator: " ")
             guard fields.count > 4 else { return nil }

@@ -50,12 +50,16 @@ public struct SandboxProcess: Sendable {
     /// Processes the server started for the environment outside it (its network helper),
     /// killed with it and reaped after it.
     public var helpers: [Int32]
+    /// The host path of the environment's disk-backed /tmp volume (see
+    /// `EphemeralStoragePool`), released with the environment; nil when /tmp is a tmpfs.
+    public var tmpVolume: String?
 
-    public init(pid: Int32, controlFD: Int32, cgroup: CgroupHandle? = nil, helpers: [Int32] = []) {
+    public init(pid: Int32, controlFD: Int32, cgroup: CgroupHandle? = nil, helpers: [Int32] = [], tmpVolume: String? = nil) {
         self.pid = pid
         self.controlFD = controlFD
         self.cgroup = cgroup
         self.helpers = helpers
+        self.tmpVolume = tmpVolume
     }
 }
 

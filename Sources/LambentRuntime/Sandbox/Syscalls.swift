@@ -211,4 +211,23 @@ extension Syscalls {
         }
         return true
     }
+
+    /// The whole of a /proc or cgroup file, read to its end. Such files report size 0, and
+    /// Foundation's `String(contentsOfFile:)` stops after 4 KB of them (seen with
+    /// /proc/self/mountinfo on a machine with many mounts; a cgroup.procs of hundreds of
+    /// pids, after a fork bomb, is as long).
+    public static func readKernelFile(_ path: String) -> String? {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { break }
+            bytes.append(contentsOf: chunk[..<count])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
 }

@@ -100,6 +100,18 @@ def interfaces(event):
     }
 
 
+def daemon(event):
+    """Leaves a detached process behind (double fork, new session) and returns at once."""
+    pid = os.fork()
+    if pid == 0:
+        os.setsid()
+        if os.fork() == 0:
+            os.execvp("sleep", ["sleep", event["marker"]])
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return {"left_behind": True}
+
+
 def syscalls(event):
     # x86_64 numbers: the seccomp probe (bubblewrap's technique: call each denied one).
     numbers = {
@@ -179,7 +191,7 @@ def fork_bomb(event):
 ACTIONS = {
     "allocate": allocate, "fork_bomb": fork_bomb,
     "identity": identity, "host_files": host_files, "host_directories": host_directories,
-    "processes": processes, "network": network, "connect": connect, "interfaces": interfaces, "syscalls": syscalls, "write_task": write_task,
+    "processes": processes, "network": network, "connect": connect, "interfaces": interfaces, "daemon": daemon, "syscalls": syscalls, "write_task": write_task,
     "fill_tmp": fill_tmp, "tmp_marker": tmp_marker,
 }
 
