@@ -15,7 +15,11 @@ density), and issue 3's sandbox benchmarks:
   value retires the idle environment of the old revision at once) while a thread polls /proc
   for the environment's processes and its cgroup directories. Teardown times; zombies left to
   the host's init; before/after the cycles: processes under the server and in its cgroups,
-  cgroup directories, mountinfo lines, the server's fds, threads and RSS, diagnostics files.
+  cgroup directories (environments' apart from the launcher pool's parked `launcher-<n>` ones),
+  parked launchers, mountinfo lines, the disk-backed /tmp volumes (mounts under `<data>/tmp/`,
+  loop devices backed by files there, as `losetup -a` lists them, entries of the directory), the
+  server's fds, threads and RSS, diagnostics files; per role, when each process of the environment
+  (outer and inner bwrap, agent, runtime, network helper) exited.
 
 Run through bench/run.sh, which builds the release binaries first. This script starts
 its own `lambent serve` (temporary data dir, fixed credentials, loopback only) and the
@@ -172,10 +176,37 @@ def cpu_seconds(pids: list[int]) -> float:
     return total / CLK_TCK
 
 
+def is_parked_launcher(argv: list[str]) -> bool:
+    """A launcher of the server's launcher pool (`lambent-agent --park …`), parked in a fresh
+    cgroup (`launcher-<n>`) ahead of demand: not an environment (yet)."""
+    return "--park" in argv[1:3]
+
+
+def is_network_helper(argv: list[str]) -> bool:
+    """An environment's network helper (default network mode): `/bin/sh -c <script> lambent-network
+    <outer bwrap pid> …`, which becomes `slirp4netns … /proc/<namespace pid>/ns/net tap0`."""
+    return (argv[:1] and argv[0].endswith("slirp4netns")) or "lambent-network" in argv[2:4]
+
+
+def parked_launchers(server_pid: int) -> list[int]:
+    return [p for p in children_map().get(server_pid, []) if is_parked_launcher(cmdline(p))]
+
+
 def sandbox_processes(server_pid: int) -> list[dict]:
-    """One entry per live environment: its bwrap, agent and runtime pids."""
+    """One entry per live environment: its bwrap, agent and runtime pids, and its network helper
+    (slirp4netns; a child of the server, not of bwrap) if any."""
     environments = []
     tree = children_map()
+    helpers = {}
+    for child in tree.get(server_pid, []):
+        argv = cmdline(child)
+        if is_network_helper(argv):
+            if "lambent-network" in argv[2:4] and len(argv) > 4:
+                helpers[("outer", argv[argv.index("lambent-network") + 1])] = child
+            for arg in argv:
+                match = re.fullmatch(r"/proc/(\d+)/ns/net", arg)
+                if match:
+                    helpers[("ns", match.group(1))] = child
     for outer in tree.get(server_pid, []):
         argv = cmdline(outer)
         if not argv or not argv[0].endswith("bwrap"):
@@ -189,9 +220,16 @@ def sandbox_processes(server_pid: int) -> list[dict]:
         agent = next((p for p in pids if argvs[p][:1] == ["/var/lambent/agent"]), None)
         python = next((p for p in pids if argvs[p] and "awslambdaric" in argvs[p]
                        and not argvs[p][0].endswith(("bwrap", "/var/lambent/agent"))), None)
+        helper = helpers.get(("outer", str(outer))) or next((helpers[("ns", str(p))] for p in pids if ("ns", str(p)) in helpers), None)
         environments.append({"bwrap": [p for p in pids if p not in (agent, python)], "agent": agent, "python": python,
+                             "helpers": [helper] if helper else [],
                              "argv0": {p: (argvs[p][:1] or ["?"])[0] for p in pids}})
     return environments
+
+
+def environment_pids(env: dict) -> list[int]:
+    """Every process of one environment: bwrap (outer and the namespace's init), agent, runtime, network helper."""
+    return env["bwrap"] + [p for p in (env["agent"], env["python"]) if p is not None] + env.get("helpers", [])
 
 
 def process_identity(pid: int) -> tuple[int, int] | None:
@@ -235,6 +273,42 @@ def cgroup_groups(server_pid: int) -> dict[str, list[str] | None]:
         except OSError:
             found[hierarchy] = None
     return found
+
+
+def environment_groups(server_pid: int) -> dict[str, list[str] | None]:
+    """`cgroup_groups` without the launcher pool's parked groups (`launcher-<n>`)."""
+    return {h: (None if names is None else [n for n in names if not n.startswith("launcher-")])
+            for h, names in cgroup_groups(server_pid).items()}
+
+
+def tmp_volumes(data_dir: Path, pid: int | str = "self") -> dict:
+    """The disk-backed /tmp volumes of a server whose data dir is `data_dir`: mounts at or below
+    `<data>/tmp/` in /proc/<pid>/mountinfo, loop devices whose backing file lies there
+    (/sys/block/loop*/loop/backing_file, what `losetup -a` lists), and the entries of the directory
+    (images `<n>.img` and mount points `<n>`). Also every loop device on the machine."""
+    directory = str(Path(os.path.realpath(data_dir)) / "tmp")
+    try:
+        lines = Path(f"/proc/{pid}/mountinfo").read_text().splitlines()
+    except OSError:
+        lines = []
+    mounts = [line.split()[4] for line in lines if len(line.split()) > 4
+              and (line.split()[4] == directory or line.split()[4].startswith(directory + "/"))]
+    loops, all_loops = [], []
+    for device in sorted(Path("/sys/block").glob("loop*")):
+        try:
+            backing = (device / "loop" / "backing_file").read_text().strip()
+        except OSError:
+            continue  # not attached
+        all_loops.append({"device": device.name, "backing_file": backing})
+        if backing.startswith(directory + "/"):
+            loops.append({"device": device.name, "backing_file": backing})
+    try:
+        entries = sorted(os.listdir(directory))
+    except OSError:
+        entries = []
+    return {"directory": directory, "mounts": len(mounts), "mount_points": mounts, "loop_devices": len(loops),
+            "loops": loops, "all_loop_devices": len(all_loops), "entries": len(entries),
+            "images": len([e for e in entries if e.endswith(".img")]), "names": entries[:50]}
 
 
 def processes_in_cgroups_of(server_pid: int) -> list[int]:
@@ -313,6 +387,7 @@ class TeardownWatch(threading.Thread):
         super().__init__(daemon=True)
         self.identities, self.outer, self.group_dirs, self.timeout = identities, outer, group_dirs, timeout
         self.exited = self.outer_reaped = self.cgroups_removed = None
+        self.exited_each: list[float | None] = [None] * len(identities)  # when each process was first seen not alive
         self.polls = 0
 
     def run(self) -> None:
@@ -323,6 +398,9 @@ class TeardownWatch(threading.Thread):
             groups_left = any(d.is_dir() for d in self.group_dirs)
             now = time.perf_counter()
             self.polls += 1
+            for i, state in enumerate(states):
+                if self.exited_each[i] is None and state != "alive":
+                    self.exited_each[i] = now
             if self.exited is None and all(state != "alive" for state in states):
                 self.exited = now
             if self.outer_reaped is None and outer_gone:
@@ -793,11 +871,14 @@ class Bench:
                 continue
             agent, python = memory_of(env["agent"]), memory_of(env["python"])
             bwraps = [memory_of(p) for p in env["bwrap"]]
+            helpers = [memory_of(p) for p in env.get("helpers", [])]
             environments.append({
                 "agent": agent, "python": python,
                 "agent_plus_python": {k: agent[k] + python[k] for k in agent},
                 "all_sandbox_processes": {k: agent[k] + python[k] + sum(b[k] for b in bwraps) for k in agent},
-                "bwrap_processes": len(bwraps),
+                "network_helper": {k: sum(h[k] for h in helpers) for k in agent},
+                "with_network_helper": {k: agent[k] + python[k] + sum(b[k] for b in bwraps + helpers) for k in agent},
+                "bwrap_processes": len(bwraps), "network_helpers": len(helpers),
             })
         def med(path):
             values = [env[path[0]][path[1]] for env in environments]
@@ -810,6 +891,9 @@ class Bench:
             "env_uss_mb": med(("agent_plus_python", "uss_kb")),
             "sandbox_rss_mb": med(("all_sandbox_processes", "rss_kb")), "sandbox_pss_mb": med(("all_sandbox_processes", "pss_kb")),
             "sandbox_uss_mb": med(("all_sandbox_processes", "uss_kb")),
+            "network_helper_rss_mb": med(("network_helper", "rss_kb")), "network_helper_pss_mb": med(("network_helper", "pss_kb")),
+            "network_helper_uss_mb": med(("network_helper", "uss_kb")),
+            "with_network_helper_pss_mb": med(("with_network_helper", "pss_kb")),
             "server_rss_mb": memory_of(self.server.pid)["rss_kb"] / 1024,
             "environments": environments,
         }
@@ -829,9 +913,10 @@ class Bench:
             self.client.delete_function(FunctionName=name)
         while True:
             count = self.environment_count()
-            processes = len(descendants(self.server.pid))
+            launchers = set(parked_launchers(self.server.pid))
+            processes = len([p for p in descendants(self.server.pid) if p not in launchers])
             elapsed = time.monotonic() - started
-            if (count <= target and processes <= 4 * target) or elapsed > timeout:
+            if (count <= target and processes <= 5 * target) or elapsed > timeout:
                 return {"environments_left": count, "processes_left": processes, "seconds": elapsed}
             time.sleep(0.05)
 
@@ -969,7 +1054,7 @@ class Bench:
     def sandbox_pids(self) -> list[int]:
         pids = []
         for env in self.environments():
-            pids += env["bwrap"] + [p for p in (env["agent"], env["python"]) if p is not None]
+            pids += environment_pids(env)
         return pids
 
     def density(self) -> None:
@@ -1014,9 +1099,15 @@ class Bench:
         agents = pythons = 0
         environments = [e for e in self.environments() if e["agent"] is not None]
         per_env_pss = []
+        helper_totals = {"rss_kb": 0, "pss_kb": 0, "uss_kb": 0}
+        helper_count = 0
         for env in environments:
-            pids = env["bwrap"] + [p for p in (env["agent"], env["python"]) if p is not None]
+            pids = environment_pids(env)
             env_total = {"rss_kb": 0, "pss_kb": 0, "uss_kb": 0}
+            for helper in env.get("helpers", []):
+                helper_count += 1
+                for key, value in memory_of(helper).items():
+                    helper_totals[key] += value
             for pid in pids:
                 memory = memory_of(pid)
                 for key in totals:
@@ -1041,6 +1132,9 @@ class Bench:
             "sandbox_total_mb": {key: value / 1024 for key, value in totals.items()},
             "per_environment_mb": {key: value / 1024 / n for key, value in totals.items()} if n else None,
             "per_environment_pss_median_mb": statistics.median(per_env_pss) / 1024 if per_env_pss else None,
+            "network_helpers": helper_count,
+            "network_helper_per_environment_mb": {key: value / 1024 / n for key, value in helper_totals.items()} if n else None,
+            "tmp_volumes_full": tmp_volumes(self.work / "data"),
             "meminfo_delta_mb": {key: value / 1024 for key, value in delta.items()},
             "mem_available_per_environment_mb": delta["MemAvailable"] / 1024 / count if count else None,
             "fit_in_8gib_by_pss": int(gib8 / (totals["pss_kb"] / n)) if n else None,
@@ -1083,10 +1177,12 @@ class Bench:
                              f"see bench/results/last-server-{server['label']}.err")
 
     def wait_quiet(self, pid: int, timeout: float = 10.0) -> float:
-        """Waits until a server has no child process and no environment cgroup left; returns the wait in ms."""
+        """Waits until a server has no child process and no environment cgroup left (parked
+        launchers and their groups aside); returns the wait in ms."""
         started = time.perf_counter()
         while time.perf_counter() - started < timeout:
-            if not descendants(pid) and not any(cgroup_groups(pid).values()):
+            launchers = set(parked_launchers(pid))
+            if not [p for p in descendants(pid) if p not in launchers] and not any(environment_groups(pid).values()):
                 break
             time.sleep(0.002)
         return (time.perf_counter() - started) * 1000
@@ -1112,7 +1208,7 @@ class Bench:
     def inspect_environment(self, pid: int) -> dict:
         """What a server runs an environment in: its processes, and its cgroups with their limits."""
         children = [{"pid": p, "argv0": (cmdline(p)[:1] or ["?"])[0]} for p in descendants(pid)]
-        groups = cgroup_groups(pid)
+        groups = environment_groups(pid)
         limits = {}
         for hierarchy, names in groups.items():
             for name in names or []:
@@ -1120,7 +1216,8 @@ class Bench:
                 for file in ("memory.limit_in_bytes", "memory.max", "cpu.cfs_quota_us", "cpu.max", "pids.max"):
                     if (directory / file).exists():
                         limits[f"{hierarchy}/{file}"] = (directory / file).read_text().strip()
-        return {"processes": children, "bwrap_sandboxes": len(sandbox_processes(pid)), "cgroups": groups, "limits": limits}
+        return {"processes": children, "bwrap_sandboxes": len(sandbox_processes(pid)), "cgroups": groups, "limits": limits,
+                "parked_launchers": len(parked_launchers(pid)), "all_cgroups": cgroup_groups(pid)}
 
     def sandbox(self) -> None:
         """Issue 3: the cold start with the full sandbox (bubblewrap namespaces, seccomp, cgroups)
@@ -1185,12 +1282,18 @@ class Bench:
         state_dir = server["directory"] / "data" / "environments"
         files = list(state_dir.iterdir()) if state_dir.exists() else []
         fds = fd_kinds(pid)  # before the /metrics request below opens a connection
+        launchers = parked_launchers(pid)
+        volumes = tmp_volumes(server["directory"] / "data")
+        volumes_server = tmp_volumes(server["directory"] / "data", pid)
         try:
             environments_metric = metric_totals(server["endpoint"]).get("lambent_environments")
         except OSError:
             environments_metric = None
         return {
             "processes": processes, "live_environments": len(sandbox_processes(pid)),
+            "parked_launchers": len(launchers),
+            "environment_cgroups": {h: (None if names is None else len(names)) for h, names in environment_groups(pid).items()},
+            "tmp_volumes": volumes, "tmp_mounts_server": volumes_server["mounts"],
             "processes_in_server_cgroups": processes_in_cgroups_of(pid),
             "cgroups": {h: (None if names is None else len(names)) for h, names in groups.items()},
             "cgroup_names": groups,
@@ -1222,14 +1325,19 @@ class Bench:
                 raise SystemExit(f"teardown cycle {index}: invoke failed: {status} {body[:300]!r}")
             tail = base64.b64decode(headers.get("X-Amz-Log-Result", headers.get("x-amz-log-result", "")) or b"").decode()
             environments = sandbox_processes(pid)
-            identities = [i for env in environments
-                          for i in map(process_identity, env["bwrap"] + [p for p in (env["agent"], env["python"]) if p])
-                          if i is not None]
+            roles = [(p, role) for env in environments for p, role in
+                     [(env["bwrap"][0], "outer bwrap")] + [(b, "inner bwrap") for b in env["bwrap"][1:]]
+                     + [(env["agent"], "agent"), (env["python"], "python")] + [(h, "network helper") for h in env.get("helpers", [])]
+                     if p is not None]
+            identified = [(process_identity(p), role) for p, role in roles]
+            identities = [i for i, _ in identified if i is not None]
+            role_of = [role for i, role in identified if i is not None]
             outer = process_identity(environments[0]["bwrap"][0]) if environments else None
             roots = cgroup_roots(pid)
-            group_dirs = [roots[h] / n for h, names in cgroup_groups(pid).items() for n in names or []]
+            group_dirs = [roots[h] / n for h, names in environment_groups(pid).items() for n in names or []]
             entry = {"cycle": index, "cold_invoke_ms": elapsed, "cold": "Init Duration" in tail,
-                     "environments": len(environments), "processes": len(identities), "cgroup_dirs": len(group_dirs)}
+                     "environments": len(environments), "processes": len(identities), "cgroup_dirs": len(group_dirs),
+                     "network_helpers": sum(len(env.get("helpers", [])) for env in environments)}
             update = json.dumps({"Environment": {"Variables": {"BENCH_CYCLE": str(index)}}}).encode()
             signed = signed_request(server["endpoint"], "PUT", path, update)
             connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
@@ -1250,9 +1358,13 @@ class Bench:
             zombies = [i for i in identities if process_state(i) == "zombie"]
             for identity in zombies:
                 zombie_tracker.add(identity, sent, index)
+            if index % 100 == 99:  # the /tmp volumes now (pool refills run in the background)
+                entry["tmp_volumes"] = {k: v for k, v in tmp_volumes(server["directory"] / "data").items()
+                                        if k in ("mounts", "loop_devices", "entries")}
             entry.update({"update_ms": (answered - sent) * 1000, "exited_ms": since(watch.exited),
                           "outer_reaped_ms": since(watch.outer_reaped), "cgroups_removed_ms": since(watch.cgroups_removed),
-                          "zombies_left": len(zombies), "polls": watch.polls})
+                          "zombies_left": len(zombies), "polls": watch.polls,
+                          "exited_by_role_ms": {role: since(t) for role, t in zip(role_of, watch.exited_each)}})
             if len(environments) != 1 or not entry["cold"] or None in (watch.exited, watch.outer_reaped, watch.cgroups_removed):
                 anomalies.append(entry)
             return entry
@@ -1263,8 +1375,10 @@ class Bench:
                 cycle(-1 - i)
             time.sleep(options.teardown_settle)
             before = self.leak_snapshot(server)
-            log(f"teardown: before: {len(before['processes'])} processes, cgroups {before['cgroups']}, "
-                f"fds {before['fds']['count']}, mountinfo {before['mountinfo_self']['lines']} lines")
+            log(f"teardown: before: {len(before['processes'])} processes ({before['parked_launchers']} parked launchers), "
+                f"cgroups {before['cgroups']}, fds {before['fds']['count']}, mountinfo {before['mountinfo_self']['lines']} lines, "
+                f"/tmp volumes: {before['tmp_volumes']['mounts']} mounts, {before['tmp_volumes']['loop_devices']} loop devices, "
+                f"{before['tmp_volumes']['entries']} entries")
             started = time.monotonic()
             for i in range(options.teardown_cycles):
                 self.alive(server)
@@ -1296,12 +1410,16 @@ class Bench:
                                   for z in zombies_left],
         }
         after_stop = {"processes_in_server_cgroups": processes_in_cgroups_of(pid), "cgroups": cgroup_groups(pid),
-                      "mountinfo_self": mount_lines("self", ["lambent", str(self.work), "nsfs"])}
+                      "mountinfo_self": mount_lines("self", ["lambent", str(self.work), "nsfs"]),
+                      "tmp_volumes": tmp_volumes(server["directory"] / "data")}
         def column(key):
             return [c[key] for c in cycles if c[key] is not None]
         summary = {
             "cycles": len(cycles), "seconds": seconds, "anomalies": len(anomalies),
             "exited_ms": stats_ms(column("exited_ms")), "outer_reaped_ms": stats_ms(column("outer_reaped_ms")),
+            "exited_by_role_ms": {role: stats_ms([c["exited_by_role_ms"][role] for c in cycles
+                                                  if c.get("exited_by_role_ms", {}).get(role) is not None])
+                                  for role in sorted({r for c in cycles for r in c.get("exited_by_role_ms", {})})},
             "zombies": zombies,
             "cgroups_removed_ms": stats_ms(column("cgroups_removed_ms")), "update_ms": stats_ms(column("update_ms")),
             "cold_invoke_ms": stats_ms(column("cold_invoke_ms")),
@@ -1312,6 +1430,13 @@ class Bench:
             "leftover_processes": len(after["processes"]) - len(before["processes"]),
             "leftover_processes_in_cgroups": len(after["processes_in_server_cgroups"]) - len(before["processes_in_server_cgroups"]),
             "leftover_cgroups": {h: (after["cgroups"][h] or 0) - (before["cgroups"][h] or 0) for h in after["cgroups"]},
+            "parked_launchers": {"before": before["parked_launchers"], "after": after["parked_launchers"]},
+            "environment_cgroups": {"before": before["environment_cgroups"], "after": after["environment_cgroups"]},
+            "network_helpers_per_cycle": sorted({c.get("network_helpers", 0) for c in cycles}),
+            "tmp_volumes": {key: {"before": before["tmp_volumes"][key], "after": after["tmp_volumes"][key]}
+                            for key in ("mounts", "loop_devices", "entries", "images", "all_loop_devices")}
+                           | {"server_mounts": {"before": before["tmp_mounts_server"], "after": after["tmp_mounts_server"]},
+                              "during_cycles": [c["tmp_volumes"] for c in cycles if "tmp_volumes" in c]},
             "mountinfo_lines": {"before": before["mountinfo_self"]["lines"], "after": after["mountinfo_self"]["lines"],
                                 "server_before": before["mountinfo_server"]["lines"], "server_after": after["mountinfo_server"]["lines"]},
             "fds": {"before": before["fds"]["count"], "after": after["fds"]["count"],
@@ -1326,7 +1451,10 @@ class Bench:
             "after_stop": {"processes_in_server_cgroups": len(after_stop["processes_in_server_cgroups"]),
                            "server_cgroup_directories": {h: v is not None for h, v in after_stop["cgroups"].items()},
                            "mountinfo_lines": after_stop["mountinfo_self"]["lines"],
-                           "mountinfo_matching": after_stop["mountinfo_self"]["matching"]},
+                           "mountinfo_matching": after_stop["mountinfo_self"]["matching"],
+                           "tmp_mounts": after_stop["tmp_volumes"]["mounts"], "tmp_loop_devices": after_stop["tmp_volumes"]["loop_devices"],
+                           "tmp_entries": after_stop["tmp_volumes"]["entries"],
+                           "all_loop_devices": after_stop["tmp_volumes"]["all_loop_devices"]},
         }
         self.results["teardown"] = {"summary": summary, "before": before, "after": after, "after_stop": after_stop,
                                     "anomalies": anomalies[:20], "zombies": [{k: v for k, v in z.items() if k != "since"}
@@ -1337,6 +1465,7 @@ class Bench:
             f"p99 {summary['exited_ms'].get('p99', float('nan')):.1f} ms; cgroups removed p50 "
             f"{summary['cgroups_removed_ms'].get('p50', float('nan')):.1f} ms; leftover processes {summary['leftover_processes']}, "
             f"cgroups {summary['leftover_cgroups']}, mountinfo {summary['mountinfo_lines']}, fds {summary['fds']}, "
+            f"/tmp volumes {summary['tmp_volumes']}, after stop {summary['after_stop']}, "
             f"diagnostics files {summary['diagnostics_files']}, anomalies {len(anomalies)}")
 
 def meminfo() -> dict:
@@ -1664,6 +1793,7 @@ def markdown(results: dict) -> str:
                   "| from UpdateFunctionConfiguration sent to | p50 | p90 | p99 | max |", "|---|---|---|---|---|",
                   f"| its response | {q(td['update_ms'])} |",
                   f"| every process of the environment exited | {q(td['exited_ms'])} |",
+                  *[f"| … {role} exited | {q(x)} |" for role, x in td.get("exited_by_role_ms", {}).items()],
                   f"| the server reaped its child (outer bwrap) | {q(td['outer_reaped_ms'])} |",
                   f"| every cgroup directory removed | {q(td['cgroups_removed_ms'])} |",
                   f"| (cold invoke of each cycle) | {q(td['cold_invoke_ms'])} |", "",
@@ -1688,9 +1818,20 @@ def markdown(results: dict) -> str:
                   f"| server threads | {td['threads']['before']} | {td['threads']['after']} | |",
                   f"| server RSS | {td['rss_mb']['before']:.1f} MB | {td['rss_mb']['after']:.1f} MB | |",
                   f"| files in <data>/environments | {td['diagnostics_files']['before']} | {td['diagnostics_files']['after']} | "
-                  f"{td['diagnostics_files']['after'] - td['diagnostics_files']['before']} |", "",
+                  f"{td['diagnostics_files']['after'] - td['diagnostics_files']['before']} |"]
+        if "tmp_volumes" in td:
+            tv = td["tmp_volumes"]
+            lines += [f"| parked launchers | {td['parked_launchers']['before']} | {td['parked_launchers']['after']} | "
+                      f"{td['parked_launchers']['after'] - td['parked_launchers']['before']} |"]
+            for label, key in (("/tmp volume mounts under <data>/tmp (host)", "mounts"), ("… (server's mountinfo)", "server_mounts"),
+                               ("loop devices backed by <data>/tmp", "loop_devices"), ("entries in <data>/tmp", "entries"),
+                               ("loop devices on the machine", "all_loop_devices")):
+                lines.append(f"| {label} | {tv[key]['before']} | {tv[key]['after']} | {tv[key]['after'] - tv[key]['before']} |")
+        lines += ["",
                   f"After the server's SIGTERM: {td['after_stop']['processes_in_server_cgroups']} processes in its cgroups, "
-                  f"its group still present: {td['after_stop']['server_cgroup_directories']}.", ""]
+                  f"its group still present: {td['after_stop']['server_cgroup_directories']}; /tmp mounts "
+                  f"{td['after_stop'].get('tmp_mounts')}, loop devices backed by <data>/tmp {td['after_stop'].get('tmp_loop_devices')}, "
+                  f"entries in <data>/tmp {td['after_stop'].get('tmp_entries')}.", ""]
     return "\n".join(lines)
 
 
