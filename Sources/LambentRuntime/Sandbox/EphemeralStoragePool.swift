@@ -51,14 +51,11 @@ public final class EphemeralStoragePool: Service, Sendable {
     }
 
     struct State {
-        /// `idle` → `running` → `stopping` → `stopped`; `idle` → `stopped` when never started.
-        enum Phase { case idle, running, stopping, stopped }
-        var phase = Phase.idle
+        var lifecycle = PoolLifecycle()
         var ready: [String] = []
         /// Released volumes the thread has yet to unmount and delete.
         var releasing: [String] = []
         var statistics = Statistics()
-        var stopWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     /// Where the volumes are made.
@@ -92,7 +89,7 @@ public final class EphemeralStoragePool: Service, Sendable {
     /// which blocks for a few milliseconds.
     public func prepare(environmentID: String, sizeMB: Int) throws(SandboxError) -> String {
         let pooled = state.withLock { state -> String? in
-            guard sizeMB == configuration.sizeMB, state.phase == .running, !state.ready.isEmpty else { return nil }
+            guard sizeMB == configuration.sizeMB, state.lifecycle.phase == .running, !state.ready.isEmpty else { return nil }
             state.statistics.claimed += 1
             return state.ready.removeFirst()
         }
@@ -110,7 +107,7 @@ public final class EphemeralStoragePool: Service, Sendable {
     public func release(_ path: String) {
         let queued = state.withLock { state in
             // Not once stopping: the thread may have taken its last list already.
-            guard state.phase == .running else { return false }
+            guard state.lifecycle.phase == .running else { return false }
             state.releasing.append(path)
             return true
         }
@@ -128,9 +125,7 @@ public final class EphemeralStoragePool: Service, Sendable {
     /// claimed. Does nothing if the pool was started or stopped before.
     public func start() {
         let starting = state.withLock { state in
-            guard state.phase == .idle else { return false }
-            state.phase = .running
-            return true
+            state.lifecycle.start()
         }
         guard starting else { return }
         // A thread of its own, not a Task: making a volume blocks on mkfs and mount.
@@ -144,7 +139,7 @@ public final class EphemeralStoragePool: Service, Sendable {
         while true {
             let (phase, releasing, missing) = state.withLock { state in
                 defer { state.releasing.removeAll() }
-                return (state.phase, state.releasing, configuration.size - state.ready.count)
+                return (state.lifecycle.phase, state.releasing, configuration.size - state.ready.count)
             }
             releasing.forEach(storage.remove)
             if !releasing.isEmpty { state.withLock { $0.statistics.released += releasing.count } }
@@ -158,7 +153,7 @@ public final class EphemeralStoragePool: Service, Sendable {
                 do {
                     let path = try storage.create(name: name, sizeMB: configuration.sizeMB)
                     let kept = state.withLock { state in
-                        guard state.phase == .running else { return false }
+                        guard state.lifecycle.phase == .running else { return false }
                         state.ready.append(path)
                         return true
                     }
@@ -186,9 +181,7 @@ public final class EphemeralStoragePool: Service, Sendable {
                 (ready + releasing).forEach(storage.remove)
                 let waiters = state.withLock { state in
                     state.statistics.released += releasing.count
-                    state.phase = .stopped
-                    defer { state.stopWaiters.removeAll() }
-                    return state.stopWaiters
+                    return state.lifecycle.finish()
                 }
                 waiters.forEach { $0.resume() }
                 return
@@ -211,18 +204,11 @@ public final class EphemeralStoragePool: Service, Sendable {
     /// they are gone. Volumes in use are not touched; releasing them later deletes them at once.
     public func shutdown() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { state in
-                switch state.phase {
-                case .idle, .stopped:
-                    state.phase = .stopped
-                    return true
-                case .running, .stopping:
-                    state.phase = .stopping
-                    state.stopWaiters.append(continuation)
-                    return false
-                }
+            if state.withLock({ $0.lifecycle.stop(resuming: continuation) }) {
+                wakeup.signal()
+            } else {
+                continuation.resume()
             }
-            if done { continuation.resume() } else { wakeup.signal() }
         }
     }
 }

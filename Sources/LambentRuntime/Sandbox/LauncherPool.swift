@@ -70,12 +70,9 @@ public final class LauncherPool: Service, Sendable {
     }
 
     struct State {
-        /// `idle` → `running` → `stopping` → `stopped`; `idle` → `stopped` when never started.
-        enum Phase { case idle, running, stopping, stopped }
-        var phase = Phase.idle
+        var lifecycle = PoolLifecycle()
         var ready: [Launcher] = []
         var statistics = Statistics()
-        var stopWaiters: [CheckedContinuation<Void, Never>] = []
     }
 
     let cgroups: Cgroups
@@ -133,7 +130,7 @@ public final class LauncherPool: Service, Sendable {
         } catch {
             throw SandboxError(.spawnFailed, "cannot launch \(arguments[0]): \(error.message)")
         }
-        guard state.withLock({ $0.phase == .running && !$0.ready.isEmpty }) else { return missed() }
+        guard state.withLock({ $0.lifecycle.phase == .running && !$0.ready.isEmpty }) else { return missed() }
 
         var standard: [Int32] = []
         defer { standard.forEach(Syscalls.close) }
@@ -154,7 +151,7 @@ public final class LauncherPool: Service, Sendable {
     /// Takes the oldest parked launcher, and has the refill thread park another.
     private func claim() -> Launcher? {
         let launcher = state.withLock { state in
-            state.phase == .running && !state.ready.isEmpty ? state.ready.removeFirst() : nil
+            state.lifecycle.phase == .running && !state.ready.isEmpty ? state.ready.removeFirst() : nil
         }
         if launcher != nil { wakeup.signal() }
         return launcher
@@ -219,9 +216,7 @@ public final class LauncherPool: Service, Sendable {
     /// one for each claimed. Does nothing if the pool was started or stopped before.
     public func start() {
         let starting = state.withLock { state in
-            guard state.phase == .idle else { return false }
-            state.phase = .running
-            return true
+            state.lifecycle.start()
         }
         guard starting else { return }
         // A thread of its own, not a Task: parking blocks for milliseconds in cgroup writes
@@ -237,7 +232,7 @@ public final class LauncherPool: Service, Sendable {
         var lastCheck = ContinuousClock.now
         var failures = 0
         while true {
-            let (phase, missing) = state.withLock { ($0.phase, configuration.size - $0.ready.count) }
+            let (phase, missing) = state.withLock { ($0.lifecycle.phase, configuration.size - $0.ready.count) }
             switch phase {
             case .idle, .running:
                 if ContinuousClock.now - lastCheck >= configuration.checkInterval {
@@ -251,7 +246,7 @@ public final class LauncherPool: Service, Sendable {
                 do {
                     let launcher = try park()
                     let kept = state.withLock { state in
-                        guard state.phase == .running else { return false }
+                        guard state.lifecycle.phase == .running else { return false }
                         state.ready.append(launcher)
                         return true
                     }
@@ -274,9 +269,7 @@ public final class LauncherPool: Service, Sendable {
                 }
                 for launcher in parked { discard(launcher, cgroup: launcher.cgroup, failure: nil) }
                 let waiters = state.withLock { state in
-                    state.phase = .stopped
-                    defer { state.stopWaiters.removeAll() }
-                    return state.stopWaiters
+                    state.lifecycle.finish()
                 }
                 waiters.forEach { $0.resume() }
             case .stopped:
@@ -355,18 +348,11 @@ public final class LauncherPool: Service, Sendable {
     /// are gone. Environments already launched are not touched. Later launches return nil.
     public func shutdown() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let done = state.withLock { state in
-                switch state.phase {
-                case .idle, .stopped:
-                    state.phase = .stopped
-                    return true
-                case .running, .stopping:
-                    state.phase = .stopping
-                    state.stopWaiters.append(continuation)
-                    return false
-                }
+            if state.withLock({ $0.lifecycle.stop(resuming: continuation) }) {
+                wakeup.signal()
+            } else {
+                continuation.resume()
             }
-            if done { continuation.resume() } else { wakeup.signal() }
         }
     }
 }
