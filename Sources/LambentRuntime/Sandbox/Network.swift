@@ -170,26 +170,3 @@ public struct SandboxEtc: Sendable {
         return bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) } == bytes.count
     }
 }
-
-extension Syscalls {
-    /// A pipe with both ends close-on-exec: (read, write).
-    static func pipePair() throws(SandboxError) -> (read: Int32, write: Int32) {
-        var fds: [Int32] = [-1, -1]
-        guard Glibc.pipe(&fds) == 0 else { throw SandboxError(.spawnFailed, "pipe failed: errno \(errno)") }
-        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
-        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        return (fds[0], fds[1])
-    }
-
-    /// The first child of `pid` (from /proc/<pid>/task/<pid>/children), if any.
-    static func firstChild(of pid: pid_t) -> pid_t? {
-        let path = "/proc/\(pid)/task/\(pid)/children"
-        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { Glibc.close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        let count = buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-        guard count > 0 else { return nil }
-        return String(decoding: buffer[..<count], as: UTF8.self).split(separator: " ").first.flatMap { pid_t($0) }
-    }
-}

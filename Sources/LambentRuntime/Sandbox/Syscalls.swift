@@ -103,6 +103,18 @@ public enum Syscalls {
     /// from an inherited descriptor, such as bwrap's `--seccomp`). Both ends close on exec;
     /// the caller closes the read end after handing it over. `bytes` must fit the pipe buffer.
     public static func pipe(holding bytes: [UInt8]) throws(SandboxError) -> Int32 {
+        let ends = try pipePair()
+        defer { Glibc.close(ends.write) }
+        let written = bytes.withUnsafeBytes { write(ends.write, $0.baseAddress, $0.count) }
+        guard written == bytes.count else {
+            Glibc.close(ends.read)
+            throw SandboxError(.spawnFailed, "could not fill the pipe: errno \(errno)")
+        }
+        return ends.read
+    }
+
+    /// A pipe with both ends close-on-exec: (read, write).
+    static func pipePair() throws(SandboxError) -> (read: Int32, write: Int32) {
         var fds: [Int32] = [-1, -1]
         // pipe2 is not imported by Swift's Glibc; set close-on-exec right after. Only
         // posix_spawn with closefrom starts children, so the gap cannot leak the pipe.
@@ -111,13 +123,12 @@ public enum Syscalls {
         }
         _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
         _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
-        defer { Glibc.close(fds[1]) }
-        let written = bytes.withUnsafeBytes { write(fds[1], $0.baseAddress, $0.count) }
-        guard written == bytes.count else {
-            Glibc.close(fds[0])
-            throw SandboxError(.spawnFailed, "could not fill the pipe: errno \(errno)")
-        }
-        return fds[0]
+        return (fds[0], fds[1])
+    }
+
+    /// The first child of `pid` (from /proc/<pid>/task/<pid>/children), if any.
+    static func firstChild(of pid: pid_t) -> pid_t? {
+        readKernelFile("/proc/\(pid)/task/\(pid)/children")?.split(separator: " ").first.flatMap { pid_t($0) }
     }
 
     /// A free TCP port on 127.0.0.1 (for sandboxes that share the host's network).
