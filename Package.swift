@@ -53,7 +53,7 @@ let package = Package(
             linkerSettings: [.unsafeFlags(["-static-executable", "-use-ld=lld", "-Xlinker", "--no-warnings"])]
         ),
         // Execution environments: sandbox drivers, lifecycle, invoker, logs.
-        .target(name: "LambentRuntime", dependencies: [
+        .target(name: "LambentExecution", dependencies: [
             "LambentModel", "LambentControl", "LambentStore",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -62,7 +62,7 @@ let package = Package(
         ]),
         // The HTTP surface: Lambda REST API, Invoke, Lambent's own endpoints.
         .target(name: "LambentServer", dependencies: [
-            "LambentModel", "LambentAuth", "LambentCode", "LambentStore", "LambentRuntime",
+            "LambentModel", "LambentAuth", "LambentCode", "LambentStore", "LambentExecution",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -73,7 +73,7 @@ let package = Package(
         ]),
         // The `lambent` command line: serve, deploy, invoke, functions, logs.
         .target(name: "LambentCLI", dependencies: [
-            "LambentServer", "LambentRuntime", "LambentAuth", "LambentModel", "ZIPFoundation",
+            "LambentServer", "LambentExecution", "LambentAuth", "LambentModel", "ZIPFoundation",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lambent", dependencies: ["LambentCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -82,7 +82,7 @@ let package = Package(
                           path: "bench/HelloServer"),
         .testTarget(name: "LambentModelTests", dependencies: ["LambentModel"]),
         .testTarget(name: "LambentStoreTests", dependencies: ["LambentStore"]),
-        .testTarget(name: "LambentRuntimeTests", dependencies: ["LambentRuntime"]),
+        .testTarget(name: "LambentExecutionTests", dependencies: ["LambentExecution"]),
         .testTarget(name: "LambentControlTests", dependencies: ["LambentControl", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "LambentAgentCoreTests", dependencies: [
             "LambentAgentCore", "LambentControl",

@@ -256,7 +256,7 @@ CGROUP_BASE = Path("/sys/fs/cgroup")
 
 
 def cgroup_roots(server_pid: int) -> dict[str, Path]:
-    """The server's own group in each hierarchy, as Sources/LambentRuntime/Sandbox/Cgroups.swift
+    """The server's own group in each hierarchy, as Sources/LambentExecution/Sandbox/Cgroups.swift
     lays them out: v2 `/sys/fs/cgroup/lambent/s<pid>/`, v1 `/sys/fs/cgroup/{memory,cpu,pids}/lambent/s<pid>/`;
     one directory per environment below."""
     if (CGROUP_BASE / "cgroup.controllers").exists():

@@ -1,6 +1,6 @@
 import ArgumentParser
 import Foundation
-import LambentRuntime
+import LambentExecution
 import LambentServer
 import Logging
 

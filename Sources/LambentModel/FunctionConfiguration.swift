@@ -67,7 +67,7 @@ public struct FunctionConfiguration: Codable, Sendable, Equatable {
     public init(
         functionName: String, functionArn: String, runtime: String, role: String, handler: String,
         codeSize: Int, description: String, timeout: Int, memorySize: Int, lastModified: String,
-        codeSha256: String, version: String = "$LATEST", environment: [String: String],
+        codeSha256: String, version: String = FunctionVersion.latest.rawValue, environment: [String: String],
         revisionId: String, state: FunctionState, ephemeralStorage: Int, runtimeVersionArn: String,
         logGroup: String
     ) {
@@ -169,4 +169,11 @@ public struct LoggingConfig: Codable, Sendable, Equatable {
     public var logFormat: String
     public var logGroup: String
     enum CodingKeys: String, CodingKey { case logFormat = "LogFormat", logGroup = "LogGroup" }
+}
+
+extension FunctionConfiguration {
+    /// The function and version this configuration describes.
+    public var versionID: FunctionVersionID {
+        FunctionVersionID(functionName: functionName, version: FunctionVersion(version))
+    }
 }

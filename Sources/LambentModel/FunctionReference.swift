@@ -67,7 +67,7 @@ public struct FunctionReference: Sendable, Equatable {
 
     /// `$LATEST` or `[a-zA-Z0-9-_]+`.
     static func isQualifier(_ text: String) -> Bool {
-        text == "$LATEST" || text == "$LATEST.PUBLISHED"
+        text == FunctionVersion.latest.rawValue || text == "$LATEST.PUBLISHED"
             || (!text.isEmpty && text.utf8.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") })
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import LambentAuth
 import LambentModel
-import LambentRuntime
+import LambentExecution
 import LambentStore
 import Logging
 import ServiceLifecycle
@@ -62,6 +62,7 @@ public struct LambentServer: Sendable {
     let invoker: Invoker
     let metrics = PrometheusMetrics()
     let service: FunctionService
+    let invocations: InvocationService
     let blobs: BlobStore
     let codeLinks: CodeLinks
     let names: ResourceNames
@@ -136,18 +137,23 @@ public struct LambentServer: Sendable {
                                           tmpVolumes: tmpVolumes)
         }
         let runtimes = configuration.runtimesDirectory ?? data.appendingPathComponent("runtimes")
+        let languageRuntimes = LanguageRuntimeRegistry([
+            PythonRuntime(runtimesDirectory: runtimes, logger: logger),
+            ProvidedRuntime(),
+        ])
         invoker = Invoker(
             configuration: .init(agentPath: configuration.agentPath,
                                  stateDirectory: data.appendingPathComponent("environments"),
                                  region: configuration.region, idleTimeout: configuration.idleTimeout,
                                  maxLifetime: configuration.maxLifetime, network: configuration.network,
                                  vpcNetwork: configuration.vpcNetwork),
-            driver: driver, python: PythonRuntime(runtimesDirectory: runtimes, logger: logger),
+            driver: driver, runtimes: languageRuntimes,
             logSink: logSink, logger: logger, limiter: ConcurrencyLimiter(accountLimit: configuration.concurrencyLimit),
             observer: metrics.observer)
-        let runnable = PythonRuntime.hostHasPython() ? LambdaRuntime.python : []
-        service = FunctionService(store: store, blobs: blobs, codeRoot: codeRoot, names: names, invoker: invoker,
-                                  runnableRuntimes: runnable, logger: logger)
+        service = FunctionService(store: store, blobs: blobs, codeRoot: codeRoot, names: names, changes: invoker,
+                                  accountConcurrencyLimit: configuration.concurrencyLimit,
+                                  runnableRuntimes: languageRuntimes.runnableIdentifiers, logger: logger)
+        invocations = InvocationService(functions: service, invoker: invoker, names: names)
         codeLinks = CodeLinks(secret: credentials.key.secretAccessKey)
     }
 
@@ -159,7 +165,7 @@ public struct LambentServer: Sendable {
         router.add(middleware: SigV4Middleware(verifier: SigV4Verifier(
             service: "lambda", lookup: { $0 == key.accessKeyID ? key : nil })))
         FunctionRoutes(service: service, codeLinks: codeLinks).register(on: router)
-        InvokeRoutes(service: service, invoker: invoker, names: names).register(on: router)
+        InvokeRoutes(invocations: invocations).register(on: router)
         LambentRoutes(store: store, blobs: blobs, codeLinks: codeLinks, names: names).register(on: router)
         MetricsRoutes(metrics: metrics, invoker: invoker).register(on: router)
         return router

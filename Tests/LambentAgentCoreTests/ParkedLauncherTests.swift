@@ -37,7 +37,7 @@ struct ParkedLauncherConfigurationTests {
 }
 
 /// The built agent run as `--park`, without cgroups (the server's pool, with cgroups, is
-/// tested in LambentRuntimeTests).
+/// tested in LambentExecutionTests).
 @Suite("ParkedLauncher", .enabled(if: FileManager.default.isExecutableFile(atPath: AgentHarness.agentPath),
                                  "needs the built lambent-agent (swift build)"))
 struct ParkedLauncherTests {

@@ -1,7 +1,7 @@
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import LambentRuntime
+import LambentExecution
 import LambentServer
 import Testing
 

@@ -1,4 +1,4 @@
-import LambentRuntime
+import LambentExecution
 import Metrics
 import Synchronization
 

@@ -1,4 +1,4 @@
-import LambentRuntime
+import LambentExecution
 import NIOCore
 import class Prometheus.PrometheusCollectorRegistry
 import struct Prometheus.PrometheusMetricsFactory

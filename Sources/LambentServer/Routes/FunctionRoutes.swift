@@ -78,8 +78,9 @@ struct FunctionRoutes {
 
     @Sendable func accountSettings(_ request: Request, context: LambentRequestContext) async throws -> Response {
         let usage = try await service.accountUsage()
-        var limit = AccountLimit(concurrentExecutions: service.invoker.limiter.accountLimit)
-        limit.unreservedConcurrentExecutions = service.invoker.limiter.unreservedLimit
+        let concurrency = try await service.accountConcurrency()
+        var limit = AccountLimit(concurrentExecutions: concurrency.limit)
+        limit.unreservedConcurrentExecutions = concurrency.unreserved
         let response = GetAccountSettingsResponse(
             accountLimit: limit,
             accountUsage: .init(totalCodeSize: usage.totalCodeSize, functionCount: usage.functionCount))

@@ -1,5 +1,5 @@
 import Hummingbird
-import LambentRuntime
+import LambentExecution
 
 /// `GET /metrics`: Prometheus's text format. Unsigned, like health, because scrapers cannot
 /// sign SigV4; it shows function names and counts, never configuration, code or payloads.

@@ -1,0 +1,374 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LambentControl
+import LambentStore
+import Logging
+import NIOCore
+import Synchronization
+
+/// One execution environment: a sandboxed agent and runtime serving one function version,
+/// one invocation at a time. The state machine decides; this class performs its actions:
+/// sending frames, resuming waiters, destroying the sandbox.
+final class Environment: Sendable {
+    /// How an invocation ended.
+    enum Outcome: Sendable {
+        case response(ByteBuffer, maxMemoryKB: UInt64)
+        case functionError(type: String, body: ByteBuffer, maxMemoryKB: UInt64)
+        case exited(reason: String)
+        /// The runtime died before it took the invocation (it crashed after its previous
+        /// one): the invocation never started and can run elsewhere.
+        case notDelivered(reason: String)
+        case timedOut
+    }
+
+    /// How initialization ended.
+    enum InitOutcome: Sendable {
+        case ready(initDurationMicros: UInt64)
+        case failed(errorType: String, body: ByteBuffer)
+        case exited(reason: String)
+        case timedOut
+    }
+
+    let id: String
+    let key: EnvironmentKey
+    var functionName: String { key.function.functionName }
+    let logGroup: String
+    let logStream: String
+    let sandbox: any Sandbox
+    private let channel: Mutex<Channel?>
+    private let core: Mutex<Core>
+    private let logSink: LogSink
+    private let logger: Logger
+    private let onGone: @Sendable (Environment) -> Void
+
+    private struct Core {
+        var machine = EnvironmentStateMachine()
+        var initWaiter: CheckedContinuation<InitOutcome, Never>?
+        var initOutcome: InitOutcome?
+        var invokeWaiter: CheckedContinuation<Outcome, Never>?
+        var timer: Scheduled<Void>?
+        /// Lines logged by the current invocation (for `LogType: Tail`), when asked for.
+        var tail: [String]?
+        /// An unfinished last line of runtime output.
+        var partialLine: [UInt8] = []
+        var invocationCount = 0
+        var initDurationMicros: UInt64?
+        var lastUsed: ContinuousClock.Instant?
+        /// A transition the state machine refused, to be logged outside the lock.
+        var refused: EnvironmentStateMachine.IllegalTransition?
+
+        /// Applies an event; an illegal one changes nothing and is kept for `logRefused`.
+        mutating func handle(_ event: EnvironmentStateMachine.Event) -> EnvironmentStateMachine.Action {
+            do {
+                return try machine.handle(event)
+            } catch {
+                refused = error
+                return .none
+            }
+        }
+    }
+
+    init(
+        id: String, key: EnvironmentKey, logGroup: String, logStream: String,
+        sandbox: any Sandbox, logSink: LogSink, logger: Logger,
+        onGone: @escaping @Sendable (Environment) -> Void
+    ) {
+        self.id = id
+        self.key = key
+        self.logGroup = logGroup
+        self.logStream = logStream
+        self.sandbox = sandbox
+        self.channel = Mutex(nil)
+        self.core = Mutex(Core())
+        self.logSink = logSink
+        self.logger = logger
+        self.onGone = onGone
+    }
+
+    /// When the environment was started.
+    let createdAt = ContinuousClock.now
+
+    /// Attaches the control channel; called in the channel's initializer, before it reads.
+    func attach(_ channel: Channel) {
+        self.channel.withLock { $0 = channel }
+        _ = transition(.attached)
+    }
+
+    /// Applies an event under the lock; logs it when the state machine refuses it.
+    private func transition(_ event: EnvironmentStateMachine.Event) -> EnvironmentStateMachine.Action {
+        let (action, refused) = core.withLock { core in
+            let action = core.handle(event)
+            defer { core.refused = nil }
+            return (action, core.refused)
+        }
+        if let refused { logRefused(refused) }
+        return action
+    }
+
+    private func logRefused(_ refused: EnvironmentStateMachine.IllegalTransition) {
+        logger.notice("environment ignored an event its state does not allow", metadata: [
+            "lambent.environment": "\(id)", "lambent.state": "\(refused.state)", "lambent.event": "\(refused.event)",
+        ])
+    }
+
+    /// When the environment last finished an invocation (its start, before the first).
+    var lastUsed: ContinuousClock.Instant { core.withLock { $0.lastUsed ?? createdAt } }
+
+    /// Records the end of an invocation, for idle reaping.
+    func markUsed(at instant: ContinuousClock.Instant = .now) {
+        core.withLock { $0.lastUsed = instant }
+    }
+
+    var isGone: Bool { core.withLock { $0.machine.state == .gone } }
+
+    /// The lifecycle state right now.
+    var state: EnvironmentStateMachine.State { core.withLock { $0.machine.state } }
+
+    /// Whether this is the environment's first invocation (so its REPORT carries Init Duration).
+    func takeInitDuration() -> UInt64? {
+        core.withLock { core in
+            core.invocationCount += 1
+            return core.invocationCount == 1 ? core.initDurationMicros : nil
+        }
+    }
+
+    // MARK: Initialization
+
+    /// Waits until the runtime is ready (or failed), at most `limit`.
+    func waitUntilReady(limit: TimeAmount, eventLoop: EventLoop) async -> InitOutcome {
+        let timer = eventLoop.scheduleTask(in: limit) { [weak self] in
+            guard let self else { return }
+            self.initTimedOut()
+        }
+        defer { timer.cancel() }
+        return await withCheckedContinuation { continuation in
+            let finished: InitOutcome? = core.withLock { core in
+                if let outcome = core.initOutcome { return outcome }
+                core.initWaiter = continuation
+                return nil
+            }
+            if let finished { continuation.resume(returning: finished) }
+        }
+    }
+
+    private func initTimedOut() {
+        finishInit(.initFailed, outcome: .timedOut)
+    }
+
+    private func finishInit(_ event: EnvironmentStateMachine.Event, outcome: InitOutcome) {
+        let (action, waiter, refused) = core.withLock { core in
+            let action = core.handle(event)
+            defer { core.refused = nil }
+            guard action != .none else { return (action, nil as CheckedContinuation<InitOutcome, Never>?, core.refused) }
+            if case .ready(let micros) = outcome { core.initDurationMicros = micros }
+            core.initOutcome = outcome
+            defer { core.initWaiter = nil }
+            return (action, core.initWaiter, core.refused)
+        }
+        if let refused { logRefused(refused) }
+        switch action {
+        case .initSucceeded:
+            sandbox.initFinished()
+            waiter?.resume(returning: outcome)
+        case .failInitAndDestroy:
+            waiter?.resume(returning: outcome)
+            destroy()
+        default:
+            break
+        }
+    }
+
+    // MARK: Invocation
+
+    /// Runs one invocation; the environment must be idle and taken out of the pool.
+    func invoke(_ invocation: Invocation, timeout: TimeAmount, collectTail: Bool) async -> (Outcome, tail: [String]) {
+        let start = LogFormat.start(requestID: invocation.requestID, version: key.function.version.rawValue)
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+            let (action, channel, refused) = core.withLock { core -> (EnvironmentStateMachine.Action, Channel?, EnvironmentStateMachine.IllegalTransition?) in
+                let action = core.handle(.invoke(requestID: invocation.requestID))
+                defer { core.refused = nil }
+                if action == .sendInvoke {
+                    core.invokeWaiter = continuation
+                    core.tail = collectTail ? [start] : nil
+                }
+                return (action, self.channel.withLock { $0 }, core.refused)
+            }
+            if let refused { logRefused(refused) }
+            guard action == .sendInvoke, let channel else {
+                // Retired or gone between the pool and here: the invocation never started.
+                continuation.resume(returning: .notDelivered(reason: "environment retired"))
+                return
+            }
+            emit([start])
+            let requestID = invocation.requestID
+            let timer = channel.eventLoop.scheduleTask(in: timeout) { [weak self] in
+                guard let self else { return }
+                self.complete(.timedOut(requestID: requestID), outcome: .timedOut)
+            }
+            core.withLock { $0.timer = timer }
+            channel.writeAndFlush(ControlMessage.invoke(invocation), promise: nil)
+        }
+        let tail = core.withLock { core in
+            defer { core.tail = nil }
+            return core.tail ?? []
+        }
+        return (outcome, tail)
+    }
+
+    private func complete(_ event: EnvironmentStateMachine.Event, outcome: Outcome) {
+        let (action, waiter, refused) = core.withLock { core in
+            let action = core.handle(event)
+            defer { core.refused = nil }
+            guard action != .none else { return (action, nil as CheckedContinuation<Outcome, Never>?, core.refused) }
+            core.timer?.cancel()
+            core.timer = nil
+            defer { core.invokeWaiter = nil }
+            return (action, core.invokeWaiter, core.refused)
+        }
+        if let refused { logRefused(refused) }
+        switch action {
+        case .finishInvoke:
+            waiter?.resume(returning: outcome)
+        case .finishInvokeThenDestroy, .failInvokeAndDestroy:
+            waiter?.resume(returning: outcome)
+            destroy()
+        case .rerunAndDestroy:
+            var reason = "exit status 1"
+            if case .exited(let exitReason) = outcome { reason = exitReason }
+            waiter?.resume(returning: .notDelivered(reason: reason))
+            destroy()
+        case .failInitAndDestroy:
+            // The runtime exited before it was ready.
+            finishInitAfterExit(outcome)
+        case .destroy:
+            destroy()
+        default:
+            break
+        }
+    }
+
+    private func finishInitAfterExit(_ outcome: Outcome) {
+        var reason = "exit status 1"
+        if case .exited(let exitReason) = outcome { reason = exitReason }
+        let waiter = core.withLock { core in
+            core.initOutcome = .exited(reason: reason)
+            defer { core.initWaiter = nil }
+            return core.initWaiter
+        }
+        waiter?.resume(returning: .exited(reason: reason))
+        destroy()
+    }
+
+    /// Marks the environment for destruction once its current work is done (or now, if idle).
+    func retire() {
+        if transition(.retire) == .destroy { destroy() }
+    }
+
+    // MARK: Control channel
+
+    /// Handles one frame from the agent (called on the channel's event loop).
+    func received(_ message: ControlMessage) {
+        switch message {
+        case .log(let bytes):
+            appendOutput(bytes)
+        case .ready(let micros):
+            finishInit(.ready, outcome: .ready(initDurationMicros: micros))
+        case .nextRequested:
+            _ = transition(.nextRequested)
+        case .initError(let errorType, let body):
+            flushPartialLine()
+            finishInit(.initFailed, outcome: .failed(errorType: errorType, body: body))
+        case .response(let requestID, let body, let maxMemoryKB):
+            flushPartialLine()
+            complete(.completed(requestID: requestID), outcome: .response(body, maxMemoryKB: maxMemoryKB))
+        case .invokeError(let requestID, let errorType, let body, let maxMemoryKB):
+            flushPartialLine()
+            complete(.completed(requestID: requestID), outcome: .functionError(type: errorType, body: body, maxMemoryKB: maxMemoryKB))
+        case .exited(let reason):
+            flushPartialLine()
+            runtimeExited(reason: reason)
+        case .invoke, .shutdown:
+            logger.warning("agent sent a server-side frame", metadata: ["lambent.environment": "\(id)"])
+        }
+    }
+
+    /// The control channel closed: the agent (and so the sandbox) is gone.
+    func channelClosed() {
+        runtimeExited(reason: "signal: killed")
+        destroy()
+    }
+
+    private func runtimeExited(reason: String) {
+        complete(.exited, outcome: .exited(reason: reason))
+    }
+
+    /// Kills the sandbox and reports the environment gone (idempotent).
+    func destroy() {
+        let channel = self.channel.withLock { channel -> Channel? in
+            defer { channel = nil }
+            return channel
+        }
+        guard let channel else { return }
+        sandbox.destroy()
+        channel.close(promise: nil)
+        onGone(self)
+    }
+
+    // MARK: Logs
+
+    private func appendOutput(_ bytes: ByteBuffer) {
+        let lines = core.withLock { core -> [String] in
+            var lines: [String] = []
+            let view = bytes.readableBytesView
+            var start = view.startIndex
+            for index in view.indices where view[index] == UInt8(ascii: "\n") {
+                core.partialLine.append(contentsOf: view[start..<index])
+                lines.append(String(decoding: core.partialLine, as: UTF8.self))
+                core.partialLine.removeAll(keepingCapacity: true)
+                start = view.index(after: index)
+            }
+            core.partialLine.append(contentsOf: view[start...])
+            // A runaway line without newlines is cut into 256 KB events, as CloudWatch does.
+            if core.partialLine.count > 262_144 {
+                lines.append(String(decoding: core.partialLine, as: UTF8.self))
+                core.partialLine.removeAll(keepingCapacity: true)
+            }
+            core.tail?.append(contentsOf: lines)
+            return lines
+        }
+        emit(lines)
+    }
+
+    private func flushPartialLine() {
+        let line = core.withLock { core -> String? in
+            guard !core.partialLine.isEmpty else { return nil }
+            defer { core.partialLine.removeAll(keepingCapacity: true) }
+            let line = String(decoding: core.partialLine, as: UTF8.self)
+            core.tail?.append(line)
+            return line
+        }
+        if let line { emit([line]) }
+    }
+
+    /// Writes lines to the environment's log stream.
+    func emit(_ lines: [String]) {
+        guard !lines.isEmpty else { return }
+        let now = Int64(clockMilliseconds())
+        logSink.append(lines.map { FunctionLogEvent(group: logGroup, stream: logStream, timestamp: now, message: $0) })
+    }
+
+    /// Appends platform lines that also belong to the invocation's tail (END, REPORT).
+    func emitPlatform(_ lines: [String], tail: inout [String]) {
+        tail.append(contentsOf: lines)
+        emit(lines)
+    }
+}
+
+/// Wall-clock milliseconds since the Unix epoch.
+func clockMilliseconds() -> UInt64 {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return UInt64(spec.tv_sec) * 1000 + UInt64(spec.tv_nsec) / 1_000_000
+}
+

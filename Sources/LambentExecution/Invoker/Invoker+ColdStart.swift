@@ -1,0 +1,84 @@
+import Foundation
+import LambentControl
+import LambentModel
+import Logging
+import NIOCore
+import NIOPosix
+
+extension Invoker {
+    /// Starts an environment for `request`: provisions its language runtime, builds the
+    /// sandbox spec (mounts, command, Lambda's variables), launches it on the spawner thread
+    /// and connects its control channel. The environment then initializes on its own.
+    func startEnvironment(for request: InvokeRequest, key: EnvironmentKey) async throws(LambdaError) -> Environment {
+        let config = request.function.configuration
+        if pool.isShuttingDown {
+            throw LambdaError(status: 503, type: "ServiceException", message: "Lambent is shutting down", isUserError: false)
+        }
+        let launch: RuntimeLaunch
+        do {
+            launch = try await runtimes.provision(config.runtime, handler: config.handler)
+        } catch {
+            throw LambdaError.service(error.message)
+        }
+        let environmentID = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        let logStream = "\(LambdaClock.logDate())/[\(config.version)]\(environmentID)"
+        let logGroup = ResourceNames(region: configuration.region, accountID: "").logGroup(config.functionName)
+        let variables = LambdaVariables.merged(
+            function: config.environment.variables,
+            reserved: LambdaVariables.reserved(for: config, region: configuration.region, logGroup: logGroup, logStream: logStream),
+            runtime: launch.variables)
+
+        let spec = SandboxSpec(
+            environmentID: environmentID, root: .hostSystem, codeDirectory: request.codeDirectory, mounts: launch.mounts,
+            agentPath: configuration.agentPath, runtimeCommand: launch.command, environment: variables,
+            memoryMB: config.memorySize, ephemeralStorageMB: config.ephemeralStorage.size,
+            diagnosticsPath: configuration.stateDirectory.appendingPathComponent("\(environmentID).stderr").path,
+            network: config.isInVPC ? configuration.vpcNetwork : configuration.network)
+        let sandbox: any Sandbox
+        do {
+            let driver = self.driver
+            sandbox = try await Self.spawner.runIfActive { try driver.launch(spec) }
+        } catch let error as SandboxError {
+            throw LambdaError.service("could not start an execution environment: \(error.message)")
+        } catch {
+            throw LambdaError.service("could not start an execution environment: \(error)")
+        }
+        let environment = Environment(
+            id: environmentID, key: key, logGroup: logGroup, logStream: logStream, sandbox: sandbox,
+            logSink: logSink, logger: logger, onGone: { [weak self] gone in self?.forget(gone) })
+        pool.register(environment)
+        do {
+            _ = try await ClientBootstrap(group: eventLoopGroup)
+                .channelInitializer { channel in
+                    environment.attach(channel)
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandlers([
+                            ByteToMessageHandler(ControlMessageDecoder()),
+                            MessageToByteHandler(ControlMessageEncoder()),
+                            EnvironmentChannelHandler(environment: environment),
+                        ])
+                    }
+                }
+                .withConnectedSocket(sandbox.controlFD)
+                .get()
+        } catch {
+            sandbox.destroy()
+            Syscalls.close(sandbox.controlFD)
+            forget(environment)
+            throw LambdaError.service("could not connect to the execution environment: \(error)")
+        }
+        logger.debug("environment started", metadata: [
+            "lambent.function": "\(config.functionName)", "lambent.environment": "\(environmentID)",
+        ])
+        return environment
+    }
+
+    /// The one thread that starts sandboxes. bwrap's `--die-with-parent` (PR_SET_PDEATHSIG)
+    /// fires when the *thread* that spawned it exits, and Swift's and Dispatch's worker
+    /// threads come and go; this thread lives as long as the process.
+    static let spawner: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 1)
+        pool.start()
+        return pool
+    }()
+}

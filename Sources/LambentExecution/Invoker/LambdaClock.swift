@@ -1,0 +1,37 @@
+import Foundation
+import LambentModel
+import NIOCore
+
+/// Lambda's time formats: log stream dates, platform line timestamps, trace ids.
+enum LambdaClock {
+    /// `YYYY/MM/DD`, the date part of a log stream's name.
+    static func logDate() -> String {
+        let parts = LambdaTimestamp.format(Date()).prefix(10).split(separator: "-")
+        return parts.joined(separator: "/")
+    }
+
+    /// `2024-01-02T03:04:05.678Z`, as platform lines begin.
+    static func isoTimestamp() -> String {
+        let text = LambdaTimestamp.format(Date())
+        return String(text.prefix(23)) + "Z"
+    }
+
+    /// An X-Ray trace header: `Root=1-<8 hex seconds>-<24 hex random>;Parent=<16 hex>;Sampled=0`.
+    static func traceID() -> String {
+        func hex(_ value: UInt64, digits: Int) -> String {
+            let text = String(value, radix: 16)
+            return String(repeating: "0", count: max(0, digits - text.count)) + text
+        }
+        let seconds = UInt64(clockMilliseconds() / 1000)
+        let random = hex(UInt64.random(in: 0..<(1 << 32)), digits: 8) + hex(UInt64.random(in: 0...UInt64.max), digits: 16)
+        return "Root=1-\(hex(seconds, digits: 8))-\(random);Parent=\(hex(UInt64.random(in: 0...UInt64.max), digits: 16));Sampled=0"
+    }
+}
+
+extension TimeAmount {
+    /// The same span as a Swift `Duration`.
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

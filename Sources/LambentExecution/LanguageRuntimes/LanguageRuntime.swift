@@ -1,0 +1,73 @@
+/// A language runtime: what a function of a Lambda runtime id (`python3.12`,
+/// `provided.al2023`, …) needs inside its sandbox besides its code: files to mount, the
+/// command the agent starts, and variables of its own.
+///
+/// Runtimes are chosen by id from a `LanguageRuntimeRegistry`. Adding a language is adding
+/// a type that conforms here (and a folder next to `Python/` and `Provided/`); nothing in
+/// the invoker or the sandbox drivers changes.
+public protocol LanguageRuntime: Sendable {
+    /// The Lambda runtime ids this runtime serves.
+    var identifiers: [String] { get }
+    /// Whether this host can run it at all (CreateFunction refuses runtimes it cannot).
+    var isAvailable: Bool { get }
+    /// Prepares the runtime for `runtimeID` (installing its files on first use) and says how
+    /// to start a function with `handler` in it.
+    func provision(_ runtimeID: String, handler: String) async throws(SandboxError) -> RuntimeLaunch
+}
+
+/// How a language runtime starts inside a sandbox.
+public struct RuntimeLaunch: Sendable, Equatable {
+    /// Host directories the runtime needs, e.g. its client library at /var/runtime.
+    public var mounts: [SandboxMount]
+    /// The runtime's command, with paths as seen inside the sandbox.
+    public var command: [String]
+    /// Variables of the runtime's own (`PYTHONPATH`, `AWS_EXECUTION_ENV`, …), set after
+    /// Lambda's and the function's.
+    public var variables: [String: String]
+
+    public init(mounts: [SandboxMount] = [], command: [String], variables: [String: String] = [:]) {
+        self.mounts = mounts
+        self.command = command
+        self.variables = variables
+    }
+}
+
+/// The language runtimes a server offers, by Lambda runtime id.
+///
+/// ```swift
+/// let runtimes = LanguageRuntimeRegistry.standard(runtimesDirectory: dir, logger: logger)
+/// let launch = try await runtimes.runtime(for: "python3.12")?.provision("python3.12", handler: "app.handler")
+/// ```
+public struct LanguageRuntimeRegistry: Sendable {
+    private let byIdentifier: [String: any LanguageRuntime]
+    private let ordered: [any LanguageRuntime]
+
+    public init(_ runtimes: [any LanguageRuntime]) {
+        ordered = runtimes
+        var byIdentifier: [String: any LanguageRuntime] = [:]
+        for runtime in runtimes {
+            for identifier in runtime.identifiers where byIdentifier[identifier] == nil {
+                byIdentifier[identifier] = runtime
+            }
+        }
+        self.byIdentifier = byIdentifier
+    }
+
+    /// The runtime serving `identifier`, if any.
+    public func runtime(for identifier: String) -> (any LanguageRuntime)? {
+        byIdentifier[identifier]
+    }
+
+    /// Every runtime id this host can run, in registration order.
+    public var runnableIdentifiers: [String] {
+        ordered.filter(\.isAvailable).flatMap(\.identifiers)
+    }
+
+    /// Prepares the runtime for `runtimeID`; `.runtimeUnavailable` when none serves it.
+    public func provision(_ runtimeID: String, handler: String) async throws(SandboxError) -> RuntimeLaunch {
+        guard let runtime = byIdentifier[runtimeID] else {
+            throw SandboxError(.runtimeUnavailable, "this server has no runtime \(runtimeID)")
+        }
+        return try await runtime.provision(runtimeID, handler: handler)
+    }
+}

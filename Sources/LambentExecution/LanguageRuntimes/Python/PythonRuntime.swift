@@ -1,0 +1,186 @@
+import Foundation
+import LambentModel
+import Logging
+
+/// Provisions the Python runtime: a host Python interpreter, and awslambdaric (the real AWS
+/// runtime interface client, from PyPI) installed once into `<runtimes>/python<X.Y>/` and
+/// mounted read-only at /var/runtime.
+///
+/// Lambda's `python3.N` identifiers map to the host's `python3.N` when it has one, and
+/// otherwise to the host's default `python3` (at least 3.9): Lambent runs the code with the
+/// interpreter it has rather than refusing a function that almost always works. The server
+/// logs which interpreter serves which runtime.
+public actor PythonRuntime: LanguageRuntime {
+    /// A provisioned runtime: what the sandbox mounts and runs.
+    public struct Provisioned: Sendable {
+        /// The interpreter, a path that exists both on the host and in the sandbox.
+        public var interpreter: String
+        /// The interpreter's version, e.g. "3.11".
+        public var version: String
+        /// Host directory with awslambdaric, mounted at /var/runtime.
+        public var directory: String
+    }
+
+    private let runtimesDirectory: URL
+    private let logger: Logger
+    private var provisioned: [String: Provisioned] = [:]
+    private var interpreters: [String: (path: String, version: String)]?
+    private var fallback: (path: String, version: String)?
+    private var installs: [String: Task<Void, any Error>] = [:]
+
+    public init(runtimesDirectory: URL, logger: Logger) {
+        self.runtimesDirectory = runtimesDirectory
+        self.logger = logger
+    }
+
+    /// The interpreter search path: system directories only, since they are what the
+    /// sandbox binds (never a home directory).
+    static let searchDirectories = ["/usr/bin", "/usr/local/bin"]
+
+    /// Whether some Python ≥ 3.9 exists to run functions with.
+    public nonisolated static func hostHasPython() -> Bool {
+        searchDirectories.contains { FileManager.default.isExecutableFile(atPath: "\($0)/python3") }
+    }
+
+    public nonisolated var identifiers: [String] { LambdaRuntime.python }
+
+    public nonisolated var isAvailable: Bool { Self.hostHasPython() }
+
+    /// awslambdaric at /var/runtime, run as `python -m awslambdaric <handler>`.
+    public func provision(_ runtimeID: String, handler: String) async throws(SandboxError) -> RuntimeLaunch {
+        let python = try await provisionInterpreter(runtimeID)
+        return RuntimeLaunch(
+            mounts: [SandboxMount(host: python.directory, sandbox: "/var/runtime")],
+            command: [python.interpreter, "-m", "awslambdaric", handler],
+            variables: ["PYTHONPATH": "/var/runtime", "AWS_EXECUTION_ENV": "AWS_Lambda_\(runtimeID)"])
+    }
+
+    /// The interpreter for a Lambda identifier such as "python3.12", installing awslambdaric if needed.
+    public func provisionInterpreter(_ runtime: String) async throws(SandboxError) -> Provisioned {
+        let interpreter = try resolveInterpreter(for: runtime)
+        if let ready = provisioned[interpreter.version] { return ready }
+        let directory = runtimesDirectory.appendingPathComponent("python\(interpreter.version)")
+        let marker = directory.appendingPathComponent("awslambdaric").path
+        if !FileManager.default.fileExists(atPath: marker) {
+            // The actor is reentrant across the install's await: cold starts that arrive
+            // meanwhile wait for the one install instead of starting their own.
+            let version = interpreter.version
+            let install = installs[version] ?? Task { [self] () async throws -> Void in
+                let failure: SandboxError? = await self.installReportingFailure(into: directory, pythonVersion: version)
+                if let failure { throw failure }
+            }
+            installs[interpreter.version] = install
+            defer { installs[interpreter.version] = nil }
+            do {
+                try await install.value
+            } catch let error as SandboxError {
+                throw error
+            } catch {
+                throw SandboxError(.runtimeUnavailable, "could not install the Python runtime: \(error)")
+            }
+        }
+        let result = Provisioned(interpreter: interpreter.path, version: interpreter.version, directory: directory.path)
+        provisioned[interpreter.version] = result
+        return result
+    }
+
+    private func resolveInterpreter(for runtime: String) throws(SandboxError) -> (path: String, version: String) {
+        if interpreters == nil { interpreters = Self.discoverInterpreters() }
+        let wanted = runtime.replacingOccurrences(of: "python", with: "")
+        if let exact = interpreters?[wanted] { return exact }
+        if let fallback { return fallback }
+        for directory in Self.searchDirectories {
+            let path = "\(directory)/python3"
+            if let version = Self.version(of: path), let minor = Int(version.split(separator: ".").last ?? ""), minor >= 9 {
+                logger.notice("runtimes without a matching host interpreter run on the host's Python \(version)",
+                              metadata: ["lambent.runtime": "\(runtime)"])
+                fallback = (path, version)
+                return (path, version)
+            }
+        }
+        throw SandboxError(.runtimeUnavailable, "no Python 3.9 or later in /usr/bin or /usr/local/bin (apt-get install python3)")
+    }
+
+    static func discoverInterpreters() -> [String: (path: String, version: String)] {
+        var found: [String: (path: String, version: String)] = [:]
+        for directory in searchDirectories {
+            for minor in 9...14 {
+                let path = "\(directory)/python3.\(minor)"
+                if found["3.\(minor)"] == nil, FileManager.default.isExecutableFile(atPath: path) {
+                    found["3.\(minor)"] = (path, "3.\(minor)")
+                }
+            }
+        }
+        return found
+    }
+
+    static func version(of interpreter: String) -> String? {
+        let output = try? run([interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        return output?.status == 0 ? output?.text.trimmingCharacters(in: .whitespacesAndNewlines) : nil
+    }
+
+    private func installReportingFailure(into directory: URL, pythonVersion: String) async -> SandboxError? {
+        do {
+            try await install(into: directory, pythonVersion: pythonVersion)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    /// Installs awslambdaric with whichever pip the host has, for the interpreter's version,
+    /// as binary wheels only, into a temporary directory renamed into place when complete.
+    private func install(into directory: URL, pythonVersion: String) async throws(SandboxError) {
+        let parent = directory.deletingLastPathComponent()
+        let temporary = parent.appendingPathComponent(".install-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+        logger.notice("installing awslambdaric for Python \(pythonVersion) into \(directory.path) (first use; needs PyPI)")
+        let pips: [[String]] = [["python3", "-m", "pip"], ["/usr/bin/python3", "-m", "pip"], ["pip3"], ["pip"]]
+        var failure = "no pip found (apt-get install python3-pip)"
+        for pip in pips {
+            let command = ["/usr/bin/env"] + pip + [
+                "install", "--quiet", "--disable-pip-version-check", "--no-warn-script-location",
+                "--target", temporary.path, "--python-version", pythonVersion, "--only-binary=:all:",
+                "--implementation", "cp", "awslambdaric",
+            ]
+            guard let result = try? await Self.runOffPool(command) else { continue }
+            if result.status == 0 {
+                try? FileManager.default.removeItem(at: directory)
+                do {
+                    try FileManager.default.moveItem(at: temporary, to: directory)
+                } catch {
+                    throw SandboxError(.runtimeUnavailable, "could not install the Python runtime: \(error)")
+                }
+                return
+            }
+            failure = "`\(pip.joined(separator: " ")) install awslambdaric` failed: \(result.text.suffix(600))"
+            try? FileManager.default.removeItem(at: temporary)
+            if result.text.contains("No module named pip") || result.status == 127 { continue }
+            break
+        }
+        throw SandboxError(.runtimeUnavailable, "could not install awslambdaric from PyPI: \(failure)")
+    }
+
+    /// Runs a command on a thread of its own: pip can take seconds, and the cooperative
+    /// pool (two threads on a 2-core machine) must keep serving invocations meanwhile.
+    static func runOffPool(_ argv: [String]) async throws -> (status: Int32, text: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try run(argv) })
+            }
+        }
+    }
+
+    static func run(_ argv: [String]) throws -> (status: Int32, text: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: argv[0])
+        process.arguments = Array(argv.dropFirst())
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+}

@@ -1,0 +1,373 @@
+import Foundation
+import LambentCode
+import LambentModel
+import LambentExecution
+import LambentStore
+import Logging
+
+/// The control plane for functions: validates requests, stores code and records, and tells
+/// the execution side (a `FunctionChangeListener`, the invoker) what changed. HTTP handlers
+/// call one method each.
+public struct FunctionService: Sendable {
+    let store: any Store
+    let blobs: BlobStore
+    /// Root of unpacked code trees: `<codeRoot>/<sha256-hex>/`.
+    let codeRoot: URL
+    let names: ResourceNames
+    /// Told of every change that affects running environments or concurrency.
+    let changes: any FunctionChangeListener
+    /// The account's concurrency limit (reservations must leave some of it unreserved).
+    let accountConcurrencyLimit: Int
+    let runnableRuntimes: [String]
+    let logger: Logger
+    let cache = FunctionCache()
+
+    public init(store: any Store, blobs: BlobStore, codeRoot: URL, names: ResourceNames,
+                changes: any FunctionChangeListener, accountConcurrencyLimit: Int,
+                runnableRuntimes: [String], logger: Logger) {
+        self.store = store
+        self.blobs = blobs
+        self.codeRoot = codeRoot
+        self.names = names
+        self.changes = changes
+        self.accountConcurrencyLimit = accountConcurrencyLimit
+        self.runnableRuntimes = runnableRuntimes
+        self.logger = logger
+    }
+
+    /// Where a code blob's unpacked tree lives.
+    public func codeDirectory(for codeKey: String) -> URL {
+        codeRoot.appendingPathComponent(codeKey)
+    }
+
+    // MARK: Create
+
+    public func create(_ request: CreateFunctionRequest) async throws -> FunctionConfiguration {
+        guard let rawName = request.functionName else { throw missing("FunctionName") }
+        let name = try FunctionNameRule.nameForCreate(rawName)
+        if let packageType = request.packageType, packageType != "Zip" {
+            throw LambdaError.invalidParameter("PackageType \(packageType) is not supported by Lambent yet; use Zip.")
+        }
+        guard let runtime = request.runtime else {
+            throw LambdaError.invalidParameter("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+        }
+        guard let handler = request.handler else {
+            throw LambdaError.invalidParameter("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+        }
+        guard let role = request.role else { throw missing("Role") }
+        try LambdaRuntime.validate(runtime, runnable: runnableRuntimes)
+        try FunctionValidation.handler(handler)
+        try FunctionValidation.role(role)
+        let memory = request.memorySize ?? Limits.defaultMemory
+        let timeout = request.timeout ?? Limits.defaultTimeout
+        let storage = request.ephemeralStorage?.size ?? Limits.defaultEphemeralStorage
+        try FunctionValidation.memorySize(memory)
+        try FunctionValidation.timeout(timeout)
+        try FunctionValidation.ephemeralStorage(storage)
+        try FunctionValidation.description(request.description ?? "")
+        let variables = request.environment?.variables ?? [:]
+        try FunctionValidation.environment(variables)
+        try validateArchitectures(request.architectures)
+        if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
+        if let layers = request.layers, !layers.isEmpty {
+            throw LambdaError.invalidParameter("Layers are not supported by Lambent yet.")
+        }
+        if request.publish == true {
+            throw LambdaError.invalidParameter("Publish is not supported by Lambent yet: versions come in a later release.")
+        }
+        guard let zip = request.code?.zipFile else {
+            if request.code?.s3Bucket != nil || request.code?.imageUri != nil {
+                throw LambdaError.invalidParameter("Lambent accepts code as Code.ZipFile only (no S3 or container images yet).")
+            }
+            throw LambdaError.invalidParameter("Please provide a source for function code.")
+        }
+        if try await store.function(named: name) != nil { throw LambdaError.functionExists(name: name) }
+
+        let code = try await storeCode(zip)
+        let now = LambdaTimestamp.format(Date())
+        var configuration = FunctionConfiguration(
+            functionName: name, functionArn: names.functionARN(name), runtime: runtime, role: role,
+            handler: handler, codeSize: code.size, description: request.description ?? "", timeout: timeout,
+            memorySize: memory, lastModified: now, codeSha256: code.sha256Base64, environment: variables,
+            revisionId: Self.newRevision(), state: .active, ephemeralStorage: storage,
+            runtimeVersionArn: names.runtimeVersionARN(runtime), logGroup: names.logGroup(name))
+        // A create that names no subnets answers without VpcConfig, as AWS does.
+        if let vpc = request.vpcConfig, !(vpc.subnetIds ?? []).isEmpty { configuration.vpcConfig = VpcConfigResponse(vpc) }
+        var stored = configuration
+        stored.lastUpdateStatus = .successful
+        let record = FunctionRecord(configuration: stored, tags: request.tags ?? [:], codeKey: code.sha256Hex)
+        guard try await store.insertFunction(record) else { throw LambdaError.functionExists(name: name) }
+        cache.changed(name, to: record)
+        logger.info("function created", metadata: ["lambent.function": "\(name)"])
+
+        // Lambda answers a create with the function still Pending; Lambent's code is already
+        // unpacked, so the function is Active by the time anyone asks again.
+        var response = configuration
+        response.state = .pending
+        response.stateReason = "The function is being created."
+        response.stateReasonCode = "Creating"
+        return response
+    }
+
+    // MARK: Read
+
+    /// The function a name, partial ARN or ARN refers to; `qualifier` must be absent or `$LATEST`.
+    public func function(_ reference: String, qualifier: String? = nil) async throws -> FunctionRecord {
+        let parsed = try FunctionReference(parsing: reference)
+        let qualifier = try resolveQualifier(parsed: parsed, explicit: qualifier)
+        if let account = parsed.accountID, account != names.accountID {
+            throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
+        }
+        guard let record = try await cachedFunction(parsed.name) else {
+            throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
+        }
+        if let qualifier, qualifier != FunctionVersion.latest.rawValue {
+            throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
+        }
+        return record
+    }
+
+    private func cachedFunction(_ name: String) async throws -> FunctionRecord? {
+        let cached = cache.lookup(name)
+        if let record = cached.record { return record }
+        guard let record = try await store.function(named: name) else { return nil }
+        cache.fill(record, readAt: cached.generation)
+        return record
+    }
+
+    private func resolveQualifier(parsed: FunctionReference, explicit: String?) throws -> String? {
+        if let explicit, let inName = parsed.qualifier, explicit != inName {
+            throw LambdaError.invalidParameter("The derived qualifier from the function name does not match the specified qualifier.")
+        }
+        return explicit ?? parsed.qualifier
+    }
+
+    public func list(marker: String?, maxItems: Int?) async throws -> (functions: [FunctionConfiguration], nextMarker: String?) {
+        let limit = maxItems ?? 50
+        guard (1...10_000).contains(limit) else {
+            throw LambdaError.validation(value: "\(limit)", field: "maxItems",
+                                         constraint: limit < 1 ? "Member must have value greater than or equal to 1"
+                                                               : "Member must have value less than or equal to 10000")
+        }
+        var after: String?
+        if let marker, !marker.isEmpty {
+            guard let bytes = Base64.decode(marker) else { throw LambdaError.invalidParameter("Invalid Marker: \(marker)") }
+            after = String(decoding: bytes, as: UTF8.self)
+        }
+        let records = try await store.listFunctions(after: after, limit: limit + 1)
+        let page = records.prefix(limit)
+        let next = records.count > limit ? page.last.map { Base64.encode(Array($0.name.utf8)) } : nil
+        return (page.map(\.configuration.listed), next)
+    }
+
+    public func accountUsage() async throws -> (functionCount: Int, totalCodeSize: Int) {
+        try await store.usage()
+    }
+
+    // MARK: Update
+
+    public func updateConfiguration(_ reference: String, _ request: UpdateFunctionConfigurationRequest) async throws -> FunctionConfiguration {
+        let current = try await function(reference)
+        if let runtime = request.runtime { try LambdaRuntime.validate(runtime, runnable: runnableRuntimes) }
+        if let handler = request.handler { try FunctionValidation.handler(handler) }
+        if let role = request.role { try FunctionValidation.role(role) }
+        if let memory = request.memorySize { try FunctionValidation.memorySize(memory) }
+        if let timeout = request.timeout { try FunctionValidation.timeout(timeout) }
+        if let storage = request.ephemeralStorage?.size { try FunctionValidation.ephemeralStorage(storage) }
+        if let description = request.description { try FunctionValidation.description(description) }
+        if let variables = request.environment?.variables { try FunctionValidation.environment(variables) }
+        if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
+        if let layers = request.layers, !layers.isEmpty {
+            throw LambdaError.invalidParameter("Layers are not supported by Lambent yet.")
+        }
+        let runtimeARN = names.runtimeVersionARN(request.runtime ?? current.configuration.runtime)
+        let updated = try await update(current.name, expectedRevision: request.revisionId) { config in
+            if let runtime = request.runtime { config.runtime = runtime }
+            if let handler = request.handler { config.handler = handler }
+            if let role = request.role { config.role = role }
+            if let memory = request.memorySize { config.memorySize = memory }
+            if let timeout = request.timeout { config.timeout = timeout }
+            if let storage = request.ephemeralStorage?.size { config.ephemeralStorage.size = storage }
+            if let description = request.description { config.description = description }
+            if let environment = request.environment { config.environment.variables = environment.variables ?? [:] }
+            if let vpc = request.vpcConfig { config.vpcConfig = VpcConfigResponse(vpc) }
+            config.runtimeVersionConfig = RuntimeVersionConfig(runtimeVersionArn: runtimeARN)
+        }
+        return inProgress(updated)
+    }
+
+    public func updateCode(_ reference: String, _ request: UpdateFunctionCodeRequest) async throws -> FunctionConfiguration {
+        let current = try await function(reference)
+        try validateArchitectures(request.architectures)
+        if request.publish == true {
+            throw LambdaError.invalidParameter("Publish is not supported by Lambent yet: versions come in a later release.")
+        }
+        guard let zip = request.zipFile else {
+            if request.s3Bucket != nil || request.imageUri != nil {
+                throw LambdaError.invalidParameter("Lambent accepts code as ZipFile only (no S3 or container images yet).")
+            }
+            throw LambdaError.invalidParameter("Please provide a source for function code.")
+        }
+        if let revision = request.revisionId, revision != current.configuration.revisionId {
+            throw LambdaError.revisionMismatch
+        }
+        let code = try await storeCode(zip)
+        if request.dryRun == true {
+            var preview = current.configuration
+            preview.codeSha256 = code.sha256Base64
+            preview.codeSize = code.size
+            return preview
+        }
+        let updated = try await update(current.name, expectedRevision: request.revisionId, codeKey: code.sha256Hex) { config in
+            config.codeSha256 = code.sha256Base64
+            config.codeSize = code.size
+        }
+        return inProgress(updated)
+    }
+
+    /// Applies a change in one store transaction, with a new RevisionId and LastModified, and
+    /// retires the environments of the old revision.
+    private func update(
+        _ name: String, expectedRevision: String?, codeKey: String? = nil,
+        _ change: @escaping @Sendable (inout FunctionConfiguration) -> Void
+    ) async throws -> FunctionConfiguration {
+        let now = LambdaTimestamp.format(Date())
+        let revision = Self.newRevision()
+        let record = try await store.updateFunction(named: name) { old in
+            if let expectedRevision, expectedRevision != old.configuration.revisionId { throw LambdaError.revisionMismatch }
+            var new = old
+            change(&new.configuration)
+            new.configuration.revisionId = revision
+            new.configuration.lastModified = now
+            new.configuration.lastUpdateStatus = .successful
+            if let codeKey { new.codeKey = codeKey }
+            return new
+        }
+        guard let record else { throw LambdaError.functionNotFound(arn: names.functionARN(name)) }
+        cache.changed(name, to: record)
+        changes.functionChanged(record.configuration.versionID, revisionID: revision)
+        logger.info("function updated", metadata: ["lambent.function": "\(name)", "lambent.revision": "\(revision)"])
+        return record.configuration
+    }
+
+    /// Lambda answers updates with `LastUpdateStatus: InProgress`; Lambent has already
+    /// applied them, so the next read says `Successful`.
+    private func inProgress(_ configuration: FunctionConfiguration) -> FunctionConfiguration {
+        var response = configuration
+        response.lastUpdateStatus = .inProgress
+        response.lastUpdateStatusReason = "The function is being created."
+        response.lastUpdateStatusReasonCode = "Creating"
+        return response
+    }
+
+    // MARK: Delete
+
+    public func delete(_ reference: String, qualifier: String?) async throws {
+        let parsed = try FunctionReference(parsing: reference)
+        let qualifier = try resolveQualifier(parsed: parsed, explicit: qualifier)
+        if qualifier == FunctionVersion.latest.rawValue {
+            throw LambdaError.invalidParameter("$LATEST version cannot be deleted without deleting the function.")
+        }
+        if let qualifier {
+            throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
+        }
+        guard let deleted = try await store.deleteFunction(named: parsed.name) else {
+            throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name))
+        }
+        cache.changed(parsed.name, to: nil)
+        if deleted.reservedConcurrency != nil {
+            changes.reservedConcurrencyChanged(total: try await reservedTotal())
+        }
+        changes.functionDeleted(parsed.name)
+        logger.info("function deleted", metadata: ["lambent.function": "\(parsed.name)"])
+    }
+
+    // MARK: Code
+
+    struct StoredCode {
+        var sha256Base64: String
+        var sha256Hex: String
+        var size: Int
+    }
+
+    /// Validates and unpacks a zip, then keeps it as a content-addressed blob. Unpacking comes
+    /// first so a bad zip is refused before anything is kept.
+    private func storeCode(_ zip: [UInt8]) async throws -> StoredCode {
+        guard zip.count <= Limits.zippedCodeBytes else {
+            throw LambdaError(status: 413, type: "RequestEntityTooLargeException",
+                              message: "Zipped size must be smaller than \(Limits.zippedCodeBytes) bytes")
+        }
+        let digest = CodeArchive.digest(of: zip)
+        let key = digest.sha256Hex
+        let directory = codeDirectory(for: key)
+        let blobPath = blobs.url(for: key)
+        if FileManager.default.fileExists(atPath: directory.path), FileManager.default.fileExists(atPath: blobPath.path) {
+            return StoredCode(sha256Base64: digest.sha256Base64, sha256Hex: key, size: digest.size)
+        }
+        let upload = blobs.root.appendingPathComponent(".upload-\(UUID().uuidString).zip")
+        defer { try? FileManager.default.removeItem(at: upload) }
+        do {
+            try Data(zip).write(to: upload)
+        } catch {
+            throw LambdaError.service("could not store the deployment package: \(error)")
+        }
+        let limits = CodeLimits()
+        do throws(CodeError) {
+            try CodeArchive.validate(zipAt: upload, limits: limits)
+            if !FileManager.default.fileExists(atPath: directory.path) {
+                try CodeArchive.extract(zipAt: upload, to: directory, limits: limits)
+            }
+        } catch {
+            if error.code == .io {
+                logger.error("could not unpack code", metadata: ["lambent.error": "\(error)"])
+                throw LambdaError.service("could not unpack the deployment package")
+            }
+            throw LambdaError.invalidParameter(error.message)
+        }
+        do {
+            try blobs.put(zip, key: key)
+        } catch {
+            throw LambdaError.service("could not store the deployment package: \(error)")
+        }
+        return StoredCode(sha256Base64: digest.sha256Base64, sha256Hex: key, size: digest.size)
+    }
+
+    /// Removes unpacked code and blobs that no function refers to (run at startup, when no
+    /// environment can be using them).
+    public func collectUnusedCode() async {
+        let manager = FileManager.default
+        guard let keys = try? manager.contentsOfDirectory(atPath: codeRoot.path) else { return }
+        for key in keys where !key.hasPrefix(".") {
+            if (try? await store.isCodeReferenced(key)) == false {
+                try? manager.removeItem(at: codeDirectory(for: key))
+                blobs.remove(key: key)
+            }
+        }
+    }
+
+    // MARK: Helpers
+
+    private func validateArchitectures(_ architectures: [String]?) throws {
+        guard let architectures else { return }
+        if architectures.count > 1 {
+            throw LambdaError.validation(value: "[\(architectures.joined(separator: ", "))]", field: "architectures",
+                                         constraint: "Member must have length less than or equal to 1")
+        }
+        if let architecture = architectures.first, architecture != "x86_64" {
+            if architecture == "arm64" {
+                throw LambdaError.invalidParameter("Lambent runs x86_64 functions only on this host.")
+            }
+            throw LambdaError.validation(
+                value: "[\(architecture)]", field: "architectures",
+                constraint: "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]")
+        }
+    }
+
+    private func missing(_ field: String) -> LambdaError {
+        LambdaError(status: 400, type: "ValidationException",
+                    message: "1 validation error detected: Value null at '\(field.prefix(1).lowercased() + field.dropFirst())' failed to satisfy constraint: Member must not be null",
+                    isUserError: false)
+    }
+
+    static func newRevision() -> String { UUID().uuidString.lowercased() }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import LambentExecution
+import LambentModel
+import LambentStore
+import NIOCore
+
+/// Runs functions for every entry point: the `Invoke` API today; asynchronous events, queue
+/// pollers, Function URLs and schedules as they come. It resolves the target to a function
+/// version, checks its state and the payload, and hands the invocation to the invoker.
+/// Entry points only translate their wire format to an `InvocationRequest` and the reply back.
+///
+/// ```swift
+/// let reply = try await invocations.invoke(InvocationRequest(
+///     target: InvocationTarget(function: "hello", qualifier: nil), payload: ByteBuffer(string: "{}")))
+/// if case .completed(let result) = reply {
+///     let (body, completion) = try await result.collect()
+/// }
+/// ```
+public struct InvocationService: Sendable {
+    let functions: FunctionService
+    let invoker: Invoker
+    let names: ResourceNames
+
+    public init(functions: FunctionService, invoker: Invoker, names: ResourceNames) {
+        self.functions = functions
+        self.invoker = invoker
+        self.names = names
+    }
+
+    public func invoke(_ request: InvocationRequest) async throws(LambdaError) -> InvocationReply {
+        let record = try await resolve(request.target)
+        guard request.payload.readableBytes <= Limits.syncPayloadBytes else { throw LambdaError.invokeRequestTooLarge }
+
+        switch request.type {
+        case .dryRun:
+            return .dryRun(executedVersion: record.configuration.version)
+        case .event:
+            throw LambdaError.invalidParameter("Lambent does not support asynchronous invocation (InvocationType Event) yet.")
+        case .requestResponse:
+            break
+        }
+        switch record.configuration.state {
+        case .pending?, .inactive?, .failed?:
+            throw LambdaError.functionNotReady(state: record.configuration.state!.rawValue)
+        default:
+            break
+        }
+        var payload = request.payload
+        if payload.readableBytes == 0 {
+            payload = ByteBuffer(string: "{}")
+        } else if let problem = PayloadCheck.jsonProblem(payload.readableBytesView) {
+            throw LambdaError.invalidPayload(problem)
+        }
+
+        let result = try await invoker.invoke(InvokeRequest(
+            function: record,
+            codeDirectory: functions.codeDirectory(for: record.codeKey).path,
+            payload: payload,
+            clientContext: request.clientContext,
+            wantsLogTail: request.wantsLogTail,
+            invokedFunctionARN: names.functionARN(record.name, qualifier: request.target.qualifier)))
+        return .completed(InvocationResult(
+            requestID: result.requestID, executedVersion: result.executedVersion,
+            body: .buffered(result.payload, InvocationCompletion(functionError: result.functionError, logTail: result.logTail))))
+    }
+
+    private func resolve(_ target: InvocationTarget) async throws(LambdaError) -> FunctionRecord {
+        do {
+            return try await functions.function(target.function, qualifier: target.qualifier)
+        } catch let error as LambdaError {
+            throw error
+        } catch {
+            throw LambdaError.service("could not read the function: \(error)")
+        }
+    }
+}
+
+/// Checks that an invocation payload is JSON, without keeping what it parses.
+enum PayloadCheck {
+    /// nil when the bytes are one JSON value; otherwise a description of the problem.
+    static func jsonProblem(_ bytes: some Collection<UInt8>) -> String? {
+        do {
+            _ = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
+            return nil
+        } catch {
+            return "Unexpected content: the payload is not valid JSON"
+        }
+    }
+}
