@@ -18,12 +18,17 @@ public enum PlatformError: Sendable, Equatable {
     case runtimeExitedWithoutReason(requestID: String)
     /// The invocation (or init) outlived its limit.
     case timedOut(requestID: String, seconds: Int)
+    /// The runtime's entrypoint could not be started: `detail` is AWS's reason, e.g.
+    /// `Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]` or
+    /// `fork/exec /var/task/bootstrap: permission denied`.
+    case invalidEntrypoint(requestID: String, detail: String)
 
     /// `errorType` of the payload the caller receives.
     public var errorType: String {
         switch self {
         case .runtimeExited, .runtimeExitedWithoutReason: PlatformErrorType.runtimeExit
         case .timedOut: PlatformErrorType.sandboxTimedOut
+        case .invalidEntrypoint: PlatformErrorType.invalidEntrypoint
         }
     }
 
@@ -36,6 +41,8 @@ public enum PlatformError: Sendable, Equatable {
             "RequestId: \(requestID) Error: Runtime exited without providing a reason"
         case .timedOut(let requestID, let seconds):
             "RequestId: \(requestID) Error: Task timed out after \(seconds).00 seconds"
+        case .invalidEntrypoint(let requestID, let detail):
+            "RequestId: \(requestID) Error: \(detail)"
         }
     }
 }

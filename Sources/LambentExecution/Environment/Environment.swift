@@ -36,6 +36,8 @@ final class Environment: Sendable {
     let logGroup: String
     let logStream: String
     let sandbox: any Sandbox
+    /// How the runtime was started (for reporting a command that could not be).
+    let launch: RuntimeLaunch
     private let channel: Mutex<Channel?>
     private let core: Mutex<Core>
     private let logSink: LogSink
@@ -71,7 +73,7 @@ final class Environment: Sendable {
 
     init(
         id: String, key: EnvironmentKey, logGroup: String, logStream: String,
-        sandbox: any Sandbox, logSink: LogSink, logger: Logger,
+        sandbox: any Sandbox, launch: RuntimeLaunch, logSink: LogSink, logger: Logger,
         onGone: @escaping @Sendable (Environment) -> Void
     ) {
         self.id = id
@@ -79,6 +81,7 @@ final class Environment: Sendable {
         self.logGroup = logGroup
         self.logStream = logStream
         self.sandbox = sandbox
+        self.launch = launch
         self.channel = Mutex(nil)
         self.core = Mutex(Core())
         self.logSink = logSink

@@ -264,13 +264,24 @@ public final class Invoker: Service, Sendable {
             let type = errorType.isEmpty ? PlatformErrorType.runtimeUnknown : errorType
             return failed(body, lines: [LogFormat.initFailed(errorType: type)])
         case .exited(let reason):
-            return failed(Self.errorPayload(.runtimeExited(requestID: requestID, reason: reason)),
-                          lines: [LogFormat.initFailed(errorType: PlatformErrorType.runtimeExit)])
+            let error = Self.initExitError(requestID: requestID, reason: reason, launch: environment.launch)
+            return failed(Self.errorPayload(error), lines: [LogFormat.initFailed(errorType: error.errorType)])
         case .timedOut:
             let seconds = Int(configuration.initLimit.components.seconds)
             return failed(Self.errorPayload(.timedOut(requestID: requestID, seconds: seconds)),
                           lines: [LogFormat.initTimedOut(seconds: seconds)])
         }
+    }
+
+    /// A runtime that exited during init: `Runtime.InvalidEntrypoint` when its command could
+    /// not be started at all (the agent reports Go's `fork/exec <path>: <reason>`), else
+    /// `Runtime.ExitError`.
+    static func initExitError(requestID: String, reason: String, launch: RuntimeLaunch) -> PlatformError {
+        guard reason.hasPrefix("fork/exec ") else { return .runtimeExited(requestID: requestID, reason: reason) }
+        if reason.hasSuffix("no such file or directory"), let message = launch.missingEntrypointMessage {
+            return .invalidEntrypoint(requestID: requestID, detail: message)
+        }
+        return .invalidEntrypoint(requestID: requestID, detail: reason)
     }
 
     // MARK: Pool

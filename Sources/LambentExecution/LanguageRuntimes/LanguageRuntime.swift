@@ -24,11 +24,16 @@ public struct RuntimeLaunch: Sendable, Equatable {
     /// Variables of the runtime's own (`PYTHONPATH`, `AWS_EXECUTION_ENV`, …), set after
     /// Lambda's and the function's.
     public var variables: [String: String]
+    /// What the caller is told when the command does not exist (`Runtime.InvalidEntrypoint`);
+    /// nil reports the exec error itself, as Lambda does for its managed runtimes.
+    public var missingEntrypointMessage: String?
 
-    public init(mounts: [SandboxMount] = [], command: [String], variables: [String: String] = [:]) {
+    public init(mounts: [SandboxMount] = [], command: [String], variables: [String: String] = [:],
+                missingEntrypointMessage: String? = nil) {
         self.mounts = mounts
         self.command = command
         self.variables = variables
+        self.missingEntrypointMessage = missingEntrypointMessage
     }
 }
 

@@ -16,6 +16,7 @@ public struct ProvidedRuntime: LanguageRuntime {
     public static let bootstrapPath = "/var/task/bootstrap"
 
     public func provision(_ runtimeID: String, handler: String) async throws(SandboxError) -> RuntimeLaunch {
-        RuntimeLaunch(command: [Self.bootstrapPath])
+        RuntimeLaunch(command: [Self.bootstrapPath],
+                      missingEntrypointMessage: "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]")
     }
 }
