@@ -82,7 +82,11 @@ let package = Package(
                           path: "bench/HelloServer"),
         .testTarget(name: "LambentModelTests", dependencies: ["LambentModel"]),
         .testTarget(name: "LambentStoreTests", dependencies: ["LambentStore"]),
-        .testTarget(name: "LambentExecutionTests", dependencies: ["LambentExecution"]),
+        .testTarget(name: "LambentExecutionTests", dependencies: [
+            "LambentExecution", "LambentControl", "LambentModel", "LambentStore",
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "LambentControlTests", dependencies: ["LambentControl", .product(name: "NIOCore", package: "swift-nio")]),
         .testTarget(name: "LambentAgentCoreTests", dependencies: [
             "LambentAgentCore", "LambentControl",

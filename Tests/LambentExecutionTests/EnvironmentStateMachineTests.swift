@@ -59,7 +59,7 @@ struct EnvironmentStateMachineTests {
 
     /// Every event, with request ids that match ("a") and do not match ("b") the busy one.
     static let events: [Event] = [
-        .attached, .ready, .initFailed,
+        .attached, .ready, .nextRequested, .initFailed,
         .invoke(requestID: "a"), .invoke(requestID: "b"),
         .completed(requestID: "a"), .completed(requestID: "b"),
         .timedOut(requestID: "a"), .timedOut(requestID: "b"),
@@ -120,6 +120,7 @@ struct EnvironmentStateMachineTests {
             .retire: .transition(.initializing, retiring: true, .none),
         ])
         + rows(.idle, [
+            .nextRequested: .transition(.idle, retiring: false, .none),
             .invoke(requestID: "a"): .transition(busyA, retiring: false, .sendInvoke),
             .invoke(requestID: "b"): .transition(busyB, retiring: false, .sendInvoke),
             .timedOut(requestID: "a"): .transition(.idle, retiring: false, .none),
@@ -128,6 +129,7 @@ struct EnvironmentStateMachineTests {
             .retire: .transition(.gone, retiring: false, .destroy),
         ])
         + rows(.idleRetiring, [
+            .nextRequested: .transition(.idle, retiring: true, .none),
             .invoke(requestID: "a"): .transition(drainingA, retiring: true, .sendInvoke),
             .invoke(requestID: "b"): .transition(drainingB, retiring: true, .sendInvoke),
             .timedOut(requestID: "a"): .transition(.idle, retiring: true, .none),
@@ -136,6 +138,7 @@ struct EnvironmentStateMachineTests {
             .retire: .transition(.gone, retiring: true, .destroy),
         ])
         + rows(.busy, [
+            .nextRequested: .transition(busyA, retiring: false, .none),
             .completed(requestID: "a"): .transition(.idle, retiring: false, .finishInvoke),
             .timedOut(requestID: "a"): .transition(.gone, retiring: false, .failInvokeAndDestroy),
             .timedOut(requestID: "b"): .transition(busyA, retiring: false, .none),
@@ -143,6 +146,7 @@ struct EnvironmentStateMachineTests {
             .retire: .transition(drainingA, retiring: false, .none),
         ])
         + rows(.draining, [
+            .nextRequested: .transition(drainingA, retiring: false, .none),
             .completed(requestID: "a"): .transition(.gone, retiring: false, .finishInvokeThenDestroy),
             .timedOut(requestID: "a"): .transition(.gone, retiring: false, .failInvokeAndDestroy),
             .timedOut(requestID: "b"): .transition(drainingA, retiring: false, .none),
@@ -150,6 +154,7 @@ struct EnvironmentStateMachineTests {
             .retire: .transition(drainingA, retiring: false, .none),
         ])
         + rows(.drainingFromRetiredInit, [
+            .nextRequested: .transition(drainingA, retiring: true, .none),
             .completed(requestID: "a"): .transition(.gone, retiring: true, .finishInvokeThenDestroy),
             .timedOut(requestID: "a"): .transition(.gone, retiring: true, .failInvokeAndDestroy),
             .timedOut(requestID: "b"): .transition(drainingA, retiring: true, .none),
@@ -220,5 +225,46 @@ struct EnvironmentStateMachineTests {
         #expect(try machine.handle(.timedOut(requestID: "r1")) == .none)
         #expect(machine.state == .busy(requestID: "r2"))
         #expect(try machine.handle(.completed(requestID: "r2")) == .finishInvoke)
+    }
+
+    @Test("an invocation the runtime never took reruns in a fresh environment")
+    func undeliveredInvocationReruns() throws {
+        var machine = Machine()
+        _ = try machine.handle(.attached)
+        _ = try machine.handle(.ready)
+        #expect(machine.runtimeWaiting)
+        _ = try machine.handle(.invoke(requestID: "r1"))
+        #expect(!machine.isAwaitingDelivery, "the runtime was blocked in /next: it took r1 at once")
+        _ = try machine.handle(.completed(requestID: "r1"))
+        // The runtime has not asked for its next invocation yet (it died after r1).
+        #expect(!machine.runtimeWaiting)
+        #expect(try machine.handle(.invoke(requestID: "r2")) == .sendInvoke)
+        #expect(machine.isAwaitingDelivery)
+        #expect(try machine.handle(.exited) == .rerunAndDestroy)
+        #expect(machine.state == .gone)
+    }
+
+    @Test("an invocation the runtime took fails with the runtime")
+    func deliveredInvocationFails() throws {
+        var machine = Machine()
+        for event: Event in [.attached, .ready, .invoke(requestID: "r1"), .completed(requestID: "r1"), .invoke(requestID: "r2")] {
+            _ = try machine.handle(event)
+        }
+        // The runtime asks for its next invocation after r2 was sent: it takes r2.
+        #expect(try machine.handle(.nextRequested) == .none)
+        #expect(!machine.isAwaitingDelivery)
+        #expect(try machine.handle(.exited) == .failInvokeAndDestroy)
+    }
+
+    @Test("a runtime that asked again before the next invocation takes it at once")
+    func waitingRuntimeTakesTheNextInvocation() throws {
+        var machine = Machine()
+        for event: Event in [.attached, .ready, .invoke(requestID: "r1"), .completed(requestID: "r1"), .nextRequested] {
+            _ = try machine.handle(event)
+        }
+        #expect(machine.runtimeWaiting)
+        _ = try machine.handle(.invoke(requestID: "r2"))
+        #expect(!machine.isAwaitingDelivery)
+        #expect(try machine.handle(.exited) == .failInvokeAndDestroy)
     }
 }

@@ -28,6 +28,24 @@ struct StartGateTests {
         #expect(await order.values == [0, 1, 2])
     }
 
+    @Test("a waiter whose caller goes away leaves the queue without taking a turn")
+    func cancellation() async throws {
+        let gate = StartGate(limit: 1)
+        try await gate.acquire()
+        let waiter = Task { try await gate.acquire() }
+        try await Task.sleep(for: .milliseconds(20))
+        waiter.cancel()
+        await #expect(throws: CancellationError.self) { try await waiter.value }
+        // The cancelled waiter did not take the turn the release hands on.
+        gate.release()
+        try await gate.acquire()
+        let cancelledFirst = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await gate.acquire()
+        }
+        await #expect(throws: CancellationError.self) { try await cancelledFirst.value }
+    }
+
     @Test("the default keeps every core busy")
     func defaultLimit() {
         #expect(StartGate.defaultLimit(cores: 2) == 8)
