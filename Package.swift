@@ -81,7 +81,9 @@ let package = Package(
         .executableTarget(name: "lambent-bench-hello", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
                           path: "bench/HelloServer"),
         .testTarget(name: "LambentModelTests", dependencies: ["LambentModel"]),
-        .testTarget(name: "LambentStoreTests", dependencies: ["LambentStore"]),
+        .testTarget(name: "LambentStoreTests", dependencies: [
+            "LambentStore", "LambentModel", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "LambentExecutionTests", dependencies: [
             "LambentExecution", "LambentControl", "LambentModel", "LambentStore",
             .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),

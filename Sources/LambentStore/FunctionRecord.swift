@@ -18,6 +18,30 @@ public struct FunctionRecord: Codable, Sendable, Equatable {
     }
 
     public var name: String { configuration.functionName }
+
+    /// The function-level part of the record, kept once per function.
+    var attributes: FunctionAttributes {
+        FunctionAttributes(tags: tags, reservedConcurrency: reservedConcurrency)
+    }
+}
+
+/// What belongs to a function rather than to one of its versions.
+struct FunctionAttributes: Codable, Sendable, Equatable {
+    var tags: [String: String]
+    var reservedConcurrency: Int?
+
+    /// Defaults for fields a stored document lacks.
+    static let template = FunctionAttributes(tags: [:], reservedConcurrency: nil)
+}
+
+extension FunctionConfiguration {
+    /// Defaults for fields a stored configuration lacks (see `StoredJSON`): what a function
+    /// created without them would have.
+    static let template = FunctionConfiguration(
+        functionName: "", functionArn: "", runtime: "", role: "", handler: "", codeSize: 0, description: "",
+        timeout: Limits.defaultTimeout, memorySize: Limits.defaultMemory, lastModified: "", codeSha256: "",
+        environment: [:], revisionId: "", state: .active, ephemeralStorage: Limits.defaultEphemeralStorage,
+        runtimeVersionArn: "", logGroup: "")
 }
 
 /// One line of a function's log, as CloudWatch Logs would hold it.

@@ -3,15 +3,15 @@ import GRDB
 import LambentModel
 
 /// The embedded store: one SQLite database in WAL mode (GRDB's `DatabasePool`), so that
-/// readers never wait for the writer. Function records are kept as JSON next to the
-/// columns queries need.
+/// readers never wait for the writer.
+///
+/// Schema (v2): `function` holds one row per function (name, its attributes as JSON);
+/// `functionVersion` one row per version, keyed by (name, version), with its configuration
+/// as JSON next to the columns queries need (`ordinal` orders versions: 0 for `$LATEST`,
+/// then the version number). Documents decode through `StoredJSON`, so rows written before a
+/// field existed still read.
 public final class SQLiteStore: Store {
     private let pool: DatabasePool
-    private static let encoder: JSONEncoder = {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return encoder
-    }()
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String) throws {
@@ -21,7 +21,7 @@ public final class SQLiteStore: Store {
         try Self.migrator.migrate(pool)
     }
 
-    private static var migrator: DatabaseMigrator {
+    static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in
             try db.create(table: "function") { table in
@@ -39,75 +39,177 @@ public final class SQLiteStore: Store {
             }
             try db.create(index: "logEventByGroup", on: "logEvent", columns: ["logGroup", "id"])
         }
+        // Functions split from their versions: every v1 record becomes a function row and
+        // its $LATEST version.
+        migrator.registerMigration("v2-versions") { db in
+            try db.create(table: "functionVersion") { table in
+                table.column("name", .text).notNull()
+                table.column("version", .text).notNull()
+                table.column("ordinal", .integer).notNull()
+                table.column("codeKey", .text).notNull().indexed()
+                table.column("codeSize", .integer).notNull()
+                table.column("configuration", .blob).notNull()
+                table.primaryKey(["name", "version"])
+            }
+            try db.create(table: "functionV2") { table in
+                table.primaryKey("name", .text)
+                table.column("attributes", .blob).notNull()
+            }
+            let rows = try Row.fetchAll(db, sql: "SELECT record FROM function")
+            for row in rows {
+                let record = try decodeV1Record(row["record"])
+                try insert(record.attributes, named: record.name, db: db)
+                try insert(version: record, db: db)
+            }
+            try db.drop(table: "function")
+            try db.rename(table: "functionV2", to: "function")
+        }
         return migrator
     }
 
-    private static func encode(_ record: FunctionRecord) throws -> Data { try encoder.encode(record) }
-    private static func decode(_ data: Data) throws -> FunctionRecord { try JSONDecoder().decode(FunctionRecord.self, from: data) }
+    /// A v1 row: the whole record as one JSON document.
+    static func decodeV1Record(_ data: Data) throws -> FunctionRecord {
+        guard var object = try JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let configuration = object.removeValue(forKey: "configuration") else {
+            throw StoreError("a v1 function row is not a record")
+        }
+        let decoded = try StoredJSON.decode(
+            FunctionConfiguration.self, from: JSONSerialization.data(withJSONObject: configuration), defaults: .template)
+        let rest = try JSONDecoder().decode(V1Rest.self, from: JSONSerialization.data(withJSONObject: object))
+        return FunctionRecord(configuration: decoded, tags: rest.tags ?? [:], codeKey: rest.codeKey,
+                              reservedConcurrency: rest.reservedConcurrency)
+    }
+
+    private struct V1Rest: Codable {
+        var tags: [String: String]?
+        var codeKey: String
+        var reservedConcurrency: Int?
+    }
+
+    // MARK: Rows
+
+    /// Inserts a function row into the table the v2 migration builds.
+    private static func insert(_ attributes: FunctionAttributes, named name: String, db: Database) throws {
+        try db.execute(sql: "INSERT INTO functionV2 (name, attributes) VALUES (?, ?)",
+                       arguments: [name, StoredJSON.encode(attributes)])
+    }
+
+    /// Inserts (or, with `replace`, replaces) a version row.
+    private static func insert(version record: FunctionRecord, replace: Bool = false, db: Database) throws {
+        let version = FunctionVersion(record.configuration.version)
+        try db.execute(
+            sql: """
+                INSERT \(replace ? "OR REPLACE " : "")INTO functionVersion (name, version, ordinal, codeKey, codeSize, configuration)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [record.name, version.rawValue, ordinal(of: version), record.codeKey,
+                        record.configuration.codeSize, StoredJSON.encode(record.configuration)])
+    }
+
+    /// Where a version sorts: `$LATEST` first, then by number.
+    static func ordinal(of version: FunctionVersion) -> Int64 {
+        version.isLatest ? 0 : Int64(version.rawValue) ?? Int64.max
+    }
+
+    private static let selectRecord = """
+        SELECT v.configuration, v.codeKey, f.attributes FROM functionVersion v JOIN function f ON f.name = v.name
+        """
+
+    private static func record(_ row: Row) throws -> FunctionRecord {
+        let configuration = try StoredJSON.decode(FunctionConfiguration.self, from: row[0], defaults: .template)
+        let attributes = try StoredJSON.decode(FunctionAttributes.self, from: row[2], defaults: .template)
+        return FunctionRecord(configuration: configuration, tags: attributes.tags, codeKey: row[1],
+                              reservedConcurrency: attributes.reservedConcurrency)
+    }
+
+    private static func fetch(_ id: FunctionVersionID, db: Database) throws -> FunctionRecord? {
+        try Row.fetchOne(db, sql: selectRecord + " WHERE v.name = ? AND v.version = ?",
+                         arguments: [id.functionName, id.version.rawValue]).map(record)
+    }
+
+    // MARK: FunctionStore
 
     public func insertFunction(_ record: FunctionRecord) async throws -> Bool {
-        let data = try Self.encode(record)
+        let attributes = try StoredJSON.encode(record.attributes)
         return try await pool.write { db in
-            try db.execute(
-                sql: "INSERT OR IGNORE INTO function (name, codeKey, codeSize, record) VALUES (?, ?, ?, ?)",
-                arguments: [record.name, record.codeKey, record.configuration.codeSize, data])
-            return db.changesCount == 1
+            try db.execute(sql: "INSERT OR IGNORE INTO function (name, attributes) VALUES (?, ?)",
+                           arguments: [record.name, attributes])
+            guard db.changesCount == 1 else { return false }
+            try Self.insert(version: record, db: db)
+            return true
         }
     }
 
-    public func function(named name: String) async throws -> FunctionRecord? {
-        let data = try await pool.read { db in
-            try Data.fetchOne(db, sql: "SELECT record FROM function WHERE name = ?", arguments: [name])
-        }
-        return try data.map(Self.decode)
+    public func function(_ id: FunctionVersionID) async throws -> FunctionRecord? {
+        try await pool.read { db in try Self.fetch(id, db: db) }
     }
 
     public func updateFunction(
         named name: String, _ change: @Sendable (FunctionRecord) throws -> FunctionRecord
     ) async throws -> FunctionRecord? {
         try await pool.write { db in
-            guard let data = try Data.fetchOne(db, sql: "SELECT record FROM function WHERE name = ?", arguments: [name]) else {
-                return nil
-            }
-            let updated = try change(Self.decode(data))
-            try db.execute(
-                sql: "UPDATE function SET codeKey = ?, codeSize = ?, record = ? WHERE name = ?",
-                arguments: [updated.codeKey, updated.configuration.codeSize, Self.encode(updated), name])
+            guard let current = try Self.fetch(FunctionVersionID(functionName: name), db: db) else { return nil }
+            let updated = try change(current)
+            try db.execute(sql: "UPDATE function SET attributes = ? WHERE name = ?",
+                           arguments: [StoredJSON.encode(updated.attributes), name])
+            try Self.insert(version: updated, replace: true, db: db)
             return updated
         }
     }
 
     public func deleteFunction(named name: String) async throws -> FunctionRecord? {
         try await pool.write { db in
-            guard let data = try Data.fetchOne(db, sql: "SELECT record FROM function WHERE name = ?", arguments: [name]) else {
-                return nil
-            }
+            guard let current = try Self.fetch(FunctionVersionID(functionName: name), db: db) else { return nil }
+            try db.execute(sql: "DELETE FROM functionVersion WHERE name = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM function WHERE name = ?", arguments: [name])
-            return try Self.decode(data)
+            return current
         }
     }
 
     public func listFunctions(after marker: String?, limit: Int) async throws -> [FunctionRecord] {
-        let rows = try await pool.read { db in
-            try Data.fetchAll(
-                db, sql: "SELECT record FROM function WHERE name > ? ORDER BY name LIMIT ?",
-                arguments: [marker ?? "", limit])
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: Self.selectRecord + " WHERE v.version = ? AND v.name > ? ORDER BY v.name LIMIT ?",
+                arguments: [FunctionVersion.latest.rawValue, marker ?? "", limit]
+            ).map(Self.record)
         }
-        return try rows.map(Self.decode)
+    }
+
+    public func insertVersion(_ record: FunctionRecord) async throws -> Bool {
+        try await pool.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM function WHERE name = ?)",
+                                    arguments: [record.name]) == true,
+                  try Self.fetch(record.configuration.versionID, db: db) == nil else { return false }
+            try Self.insert(version: record, db: db)
+            return true
+        }
+    }
+
+    public func listVersions(of name: String, after marker: FunctionVersion?, limit: Int) async throws -> [FunctionRecord] {
+        let after = marker.map(Self.ordinal) ?? -1
+        return try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: Self.selectRecord + " WHERE v.name = ? AND v.ordinal > ? ORDER BY v.ordinal LIMIT ?",
+                arguments: [name, after, limit]
+            ).map(Self.record)
+        }
     }
 
     public func usage() async throws -> (functionCount: Int, totalCodeSize: Int) {
         try await pool.read { db in
-            let row = try Row.fetchOne(db, sql: "SELECT COUNT(*), COALESCE(SUM(codeSize), 0) FROM function")
-            return (row?[0] ?? 0, row?[1] ?? 0)
+            let count = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM function") ?? 0
+            let size = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(codeSize), 0) FROM functionVersion") ?? 0
+            return (count, size)
         }
     }
 
     public func isCodeReferenced(_ codeKey: String) async throws -> Bool {
         try await pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM function WHERE codeKey = ?)", arguments: [codeKey]) ?? false
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM functionVersion WHERE codeKey = ?)", arguments: [codeKey]) ?? false
         }
     }
+
+    // MARK: LogStore
 
     public func appendLogEvents(_ events: [FunctionLogEvent]) async throws {
         guard !events.isEmpty else { return }

@@ -1,26 +1,47 @@
 import LambentModel
 
-/// Lambent's metadata store. One protocol, with SQLite now and PostgreSQL later, so that
-/// both pass one conformance suite.
-public protocol Store: Sendable {
-    /// Inserts a new function; returns false when the name is taken.
+/// Functions and their versions. A function has function-level attributes (tags, reserved
+/// concurrency) and one record per version, keyed by (name, version): `$LATEST` always,
+/// published numbers once versions exist.
+///
+/// One protocol, with SQLite now and PostgreSQL later, so that both pass one conformance suite.
+public protocol FunctionStore: Sendable {
+    /// Inserts a new function with its `$LATEST` record; returns false when the name is taken.
     func insertFunction(_ record: FunctionRecord) async throws -> Bool
-    /// The function with this name, if any.
-    func function(named name: String) async throws -> FunctionRecord?
-    /// Replaces a function's record inside one transaction: `change` sees the current record
-    /// and returns the new one (or throws to abort). Returns nil when there is no such function.
+    /// One version of a function, if both exist.
+    func function(_ id: FunctionVersionID) async throws -> FunctionRecord?
+    /// Replaces a function's `$LATEST` record (and its attributes) inside one transaction:
+    /// `change` sees the current record and returns the new one (or throws to abort).
+    /// Returns nil when there is no such function.
     func updateFunction(
         named name: String, _ change: @Sendable (FunctionRecord) throws -> FunctionRecord
     ) async throws -> FunctionRecord?
-    /// Deletes a function; returns the deleted record, or nil if there was none.
+    /// Deletes a function and every version of it; returns its `$LATEST` record, or nil if
+    /// there was none.
     func deleteFunction(named name: String) async throws -> FunctionRecord?
-    /// Functions in name order, strictly after `marker`, at most `limit`.
+    /// Functions (their `$LATEST` records) in name order, strictly after `marker`, at most `limit`.
     func listFunctions(after marker: String?, limit: Int) async throws -> [FunctionRecord]
-    /// How many functions exist and the sum of their code sizes.
+    /// Adds a published version of an existing function; false when that version exists
+    /// or the function does not.
+    func insertVersion(_ record: FunctionRecord) async throws -> Bool
+    /// A function's versions in version order (`$LATEST` first, then by number), after
+    /// `marker` (a version), at most `limit`.
+    func listVersions(of name: String, after marker: FunctionVersion?, limit: Int) async throws -> [FunctionRecord]
+    /// How many functions exist and the sum of the code sizes of all their versions.
     func usage() async throws -> (functionCount: Int, totalCodeSize: Int)
-    /// Whether any function still uses this code blob.
+    /// Whether any version of any function still uses this code blob.
     func isCodeReferenced(_ codeKey: String) async throws -> Bool
+}
 
+extension FunctionStore {
+    /// A function's `$LATEST` record.
+    public func function(named name: String) async throws -> FunctionRecord? {
+        try await function(FunctionVersionID(functionName: name, version: .latest))
+    }
+}
+
+/// Functions' log events, as CloudWatch Logs groups and streams hold them.
+public protocol LogStore: Sendable {
     /// Appends log events (in one transaction).
     func appendLogEvents(_ events: [FunctionLogEvent]) async throws
     /// Log events of a group with id greater than `afterID`, oldest first, at most `limit`.
@@ -28,3 +49,7 @@ public protocol Store: Sendable {
     /// Deletes a log group's events.
     func deleteLogGroup(_ group: String) async throws
 }
+
+/// Everything Lambent keeps, by concern. A queue store (async events, SQS) joins these as a
+/// protocol of its own, so that a PostgreSQL implementation can take each part in turn.
+public typealias Store = FunctionStore & LogStore

@@ -56,7 +56,9 @@ extension FunctionService {
             return new
         }
         guard let record else { throw LambdaError.functionNotFound(arn: names.functionARN(name)) }
-        cache.changed(name, to: record)
+        // A reservation belongs to the function: every cached version of it is stale.
+        cache.deleted(name)
+        cache.changed(record.configuration.versionID, to: record)
         changes.reservedConcurrencyChanged(total: try await reservedTotal())
     }
 

@@ -97,7 +97,7 @@ public struct FunctionService: Sendable {
         stored.lastUpdateStatus = .successful
         let record = FunctionRecord(configuration: stored, tags: request.tags ?? [:], codeKey: code.sha256Hex)
         guard try await store.insertFunction(record) else { throw LambdaError.functionExists(name: name) }
-        cache.changed(name, to: record)
+        cache.changed(record.configuration.versionID, to: record)
         logger.info("function created", metadata: ["lambent.function": "\(name)"])
 
         // Lambda answers a create with the function still Pending; Lambent's code is already
@@ -128,7 +128,7 @@ public struct FunctionService: Sendable {
     }
 
     private func cachedFunction(_ name: String) async throws -> FunctionRecord? {
-        let cached = cache.lookup(name)
+        let cached = cache.lookup(FunctionVersionID(functionName: name))
         if let record = cached.record { return record }
         guard let record = try await store.function(named: name) else { return nil }
         cache.fill(record, readAt: cached.generation)
@@ -244,7 +244,7 @@ public struct FunctionService: Sendable {
             return new
         }
         guard let record else { throw LambdaError.functionNotFound(arn: names.functionARN(name)) }
-        cache.changed(name, to: record)
+        cache.changed(record.configuration.versionID, to: record)
         changes.functionChanged(record.configuration.versionID, revisionID: revision)
         logger.info("function updated", metadata: ["lambent.function": "\(name)", "lambent.revision": "\(revision)"])
         return record.configuration
@@ -274,7 +274,7 @@ public struct FunctionService: Sendable {
         guard let deleted = try await store.deleteFunction(named: parsed.name) else {
             throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name))
         }
-        cache.changed(parsed.name, to: nil)
+        cache.deleted(parsed.name)
         if deleted.reservedConcurrency != nil {
             changes.reservedConcurrencyChanged(total: try await reservedTotal())
         }

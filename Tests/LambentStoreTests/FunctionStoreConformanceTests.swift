@@ -1,0 +1,70 @@
+import Foundation
+import LambentModel
+import Testing
+
+@testable import LambentStore
+
+/// What every `FunctionStore` must do about versions, run against each implementation
+/// (SQLite today; PostgreSQL joins the `Kind` list when it exists).
+@Suite struct FunctionStoreConformanceTests {
+    enum Kind: String, CaseIterable, Sendable {
+        case sqlite
+
+        func make() throws -> any Store {
+            switch self {
+            case .sqlite:
+                let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lambent-conformance-\(UUID().uuidString)")
+                try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+                return try SQLiteStore(path: directory.appendingPathComponent("db.sqlite").path)
+            }
+        }
+    }
+
+    static func record(_ name: String, version: FunctionVersion = .latest, codeKey: String? = nil, size: Int = 10) -> FunctionRecord {
+        var configuration = FunctionConfiguration(
+            functionName: name, functionArn: "arn:aws:lambda:us-east-1:000000000000:function:\(name)",
+            runtime: "python3.12", role: "arn:aws:iam::000000000000:role/x", handler: "app.handler",
+            codeSize: size, description: "", timeout: 3, memorySize: 128, lastModified: "x", codeSha256: "abc",
+            version: version.rawValue, environment: [:], revisionId: "r-\(version)", state: .active,
+            ephemeralStorage: 512, runtimeVersionArn: "r", logGroup: "/aws/lambda/\(name)")
+        configuration.description = "version \(version)"
+        return FunctionRecord(configuration: configuration, tags: ["k": "v"], codeKey: codeKey ?? "key-\(name)-\(version)")
+    }
+
+    @Test("versions are kept by (function, version), listed $LATEST first then by number", arguments: Kind.allCases)
+    func versions(kind: Kind) async throws {
+        let store = try kind.make()
+        #expect(try await store.insertFunction(Self.record("f")))
+        for number in [2, 1, 10] {
+            #expect(try await store.insertVersion(Self.record("f", version: FunctionVersion("\(number)"))))
+        }
+        #expect(try await !store.insertVersion(Self.record("f", version: FunctionVersion("1"))), "a version is immutable")
+        #expect(try await !store.insertVersion(Self.record("nope", version: FunctionVersion("1"))), "the function must exist")
+
+        let all = try await store.listVersions(of: "f", after: nil, limit: 10).map(\.configuration.version)
+        #expect(all == ["$LATEST", "1", "2", "10"])
+        let page = try await store.listVersions(of: "f", after: FunctionVersion("1"), limit: 1).map(\.configuration.version)
+        #expect(page == ["2"])
+        let one = try await store.function(FunctionVersionID(functionName: "f", version: FunctionVersion("2")))
+        #expect(one?.configuration.description == "version 2")
+        #expect(one?.tags == ["k": "v"], "function-level attributes come with every version")
+
+        // Only $LATEST is listed as the function, and updates touch $LATEST alone.
+        #expect(try await store.listFunctions(after: nil, limit: 10).map(\.configuration.version) == ["$LATEST"])
+        _ = try await store.updateFunction(named: "f") { old in
+            var new = old
+            new.configuration.description = "changed"
+            new.tags = ["k": "w"]
+            return new
+        }
+        #expect(try await store.function(FunctionVersionID(functionName: "f", version: FunctionVersion("2")))?.configuration.description == "version 2")
+        #expect(try await store.function(FunctionVersionID(functionName: "f", version: FunctionVersion("2")))?.tags == ["k": "w"])
+
+        let usage = try await store.usage()
+        #expect(usage.functionCount == 1 && usage.totalCodeSize == 40)
+        #expect(try await store.isCodeReferenced("key-f-10"))
+        #expect(try await store.deleteFunction(named: "f")?.configuration.version == "$LATEST")
+        #expect(try await !store.isCodeReferenced("key-f-10"), "deleting a function deletes every version")
+        #expect(try await store.listVersions(of: "f", after: nil, limit: 10).isEmpty)
+    }
+}
