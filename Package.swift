@@ -99,7 +99,8 @@ let package = Package(
             "LambentCode", .product(name: "ZIPFoundation", package: "ZIPFoundation"),
         ]),
         .testTarget(name: "LambentServerTests", dependencies: [
-            "LambentServer", .product(name: "HummingbirdTesting", package: "hummingbird"),
+            "LambentServer", "LambentExecution", "LambentModel", "LambentStore",
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
         ]),
     ]
 )

@@ -18,7 +18,9 @@ final class AgentSupervisor: @unchecked Sendable {
     }
 
     let eventLoop: EventLoop
-    var stateMachine = InvocationStateMachine()
+    /// Only the supervisor changes it: the Runtime API handler asks through `nextRequested`,
+    /// `postStarted` and the `report…` methods.
+    private(set) var stateMachine = InvocationStateMachine()
     private var control: Channel?
     private var process: RuntimeProcess?
     /// Pipe fds that may still be read directly; -1 once their channel closed (the fd
@@ -75,6 +77,18 @@ final class AgentSupervisor: @unchecked Sendable {
             return .rejected(error)
         case .none, .accept, .refuseInvocation:
             preconditionFailure("unexpected action for /next")
+        }
+    }
+
+    /// The runtime began a POST (a response, an invocation error, an init error): whether the
+    /// state allows it. nil for routes that are not such a POST.
+    func postStarted(_ route: RuntimeAPIRoute) -> InvocationStateMachine.Action? {
+        eventLoop.assertInEventLoop()
+        switch route {
+        case .response(let id): return stateMachine.responseStarted(requestID: id)
+        case .error(let id): return stateMachine.errorStarted(requestID: id)
+        case .initError: return stateMachine.initErrorStarted()
+        case .next, .methodNotAllowed, .notFound: return nil
         }
     }
 

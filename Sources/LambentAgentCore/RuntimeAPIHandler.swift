@@ -43,13 +43,7 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             let route = RuntimeAPIRoute(method: head.method, uri: head.uri)
             let errorType = head.headers.first(name: "Lambda-Runtime-Function-Error-Type") ?? ""
             request = .waitingForEnd(route, rejection: nil)
-            let action: InvocationStateMachine.Action
-            switch route {
-            case .response(let id): action = supervisor.stateMachine.responseStarted(requestID: id)
-            case .error(let id): action = supervisor.stateMachine.errorStarted(requestID: id)
-            case .initError: action = supervisor.stateMachine.initErrorStarted()
-            case .next, .methodNotAllowed, .notFound: return
-            }
+            guard let action = supervisor.postStarted(route) else { return }
             // curl (awslambdaric's client) asks before sending a body over 1 KB and would
             // otherwise wait a second; Go's net/http answers the same way.
             if head.headers[canonicalForm: "Expect"].contains(where: { $0.lowercased() == "100-continue" }) {

@@ -70,7 +70,8 @@ public struct LambentServer: Sendable {
     let launchers: LauncherPool?
     let tmpVolumes: EphemeralStoragePool?
 
-    public init(configuration: ServerConfiguration, logger: Logger) throws {
+    /// Builds a node. `dependencies` are probed from the host when nil (see `ServerDependencies`).
+    public init(configuration: ServerConfiguration, logger: Logger, dependencies: ServerDependencies? = nil) throws {
         self.configuration = configuration
         self.logger = logger
         let manager = FileManager.default
@@ -83,64 +84,12 @@ public struct LambentServer: Sendable {
         try manager.createDirectory(at: codeRoot, withIntermediateDirectories: true)
         names = ResourceNames(region: configuration.region, accountID: configuration.accountID)
         logSink = LogSink(store: store, logger: logger)
-        let driver: any SandboxDriver
-        var bubblewrapError: SandboxError?
-        if configuration.sandbox != .process, BubblewrapDriver.locate() == nil {
-            bubblewrapError = BubblewrapDriver.missing
-        }
-        if configuration.sandbox == .process || (configuration.sandbox == .auto && bubblewrapError != nil) {
-            logger.warning("""
-                SANDBOX DISABLED: functions run as plain processes of this user, with no isolation and no \
-                resource limits (--sandbox process\(bubblewrapError.map { "; \($0.message)" } ?? ""))). \
-                Never run untrusted code this way.
-                """)
-            cgroups = nil
-            launchers = nil
-            tmpVolumes = nil
-            driver = ProcessDriver()
-        } else {
-            if let bubblewrapError { throw bubblewrapError }
-            switch Cgroups.detect() {
-            case .success(let found):
-                let stale = found.removeStale()
-                if stale > 0 { logger.notice("removed \(stale) environment cgroups left by a previous run") }
-                cgroups = found
-            case .failure(let error):
-                logger.warning("resource limits are NOT enforced (memory, CPU, processes): \(error.message)")
-                cgroups = nil
-            }
-            var outbound: OutboundNetwork?
-            if [configuration.network, configuration.vpcNetwork].contains(.outbound) {
-                switch OutboundNetwork.detect() {
-                case .success(let found): outbound = found
-                case .failure(let error):
-                    logger.warning("functions meant to get the default network (outbound only) get NO network: \(error.message)")
-                }
-            }
-            let etc = try SandboxEtc(directory: data.appendingPathComponent("sandbox-etc").path)
-            launchers = cgroups.map {
-                LauncherPool(cgroups: $0, configuration: .init(launcherPath: configuration.agentPath), logger: logger)
-            }
-            switch EphemeralStorage.detect(directory: data.appendingPathComponent("tmp").path) {
-            case .success(let storage):
-                let stale = storage.removeStale()
-                if stale > 0 { logger.notice("removed \(stale) /tmp volumes left by a previous run") }
-                tmpVolumes = EphemeralStoragePool(storage: storage, logger: logger)
-            case .failure(let error):
-                logger.warning("""
-                    /tmp is a tmpfs, counted against MemorySize: a function filling it can be OOM-killed \
-                    instead of getting ENOSPC (\(error.message))
-                    """)
-                tmpVolumes = nil
-            }
-            driver = try BubblewrapDriver(cgroups: cgroups, outbound: outbound, etc: etc, launchers: launchers,
-                                          tmpVolumes: tmpVolumes)
-        }
-        let runtimes = configuration.runtimesDirectory ?? data.appendingPathComponent("runtimes")
-        let languageRuntimes = LanguageRuntimeRegistry([
-            PythonRuntime(runtimesDirectory: runtimes, logger: logger),
-            ProvidedRuntime(),
-        ])
+        let dependencies = try dependencies ?? ServerDependencies.probe(configuration: configuration, logger: logger)
+        cgroups = dependencies.cgroups
+        launchers = dependencies.launchers
+        tmpVolumes = dependencies.tmpVolumes
+        let driver = dependencies.driver
+        let languageRuntimes = dependencies.runtimes
         invoker = Invoker(
             configuration: .init(agentPath: configuration.agentPath,
                                  stateDirectory: data.appendingPathComponent("environments"),

@@ -4,6 +4,7 @@ import LambentModel
 import LambentStore
 import Logging
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import LambentExecution
@@ -21,20 +22,34 @@ struct InvokerTests {
         }
     }
 
+    /// A settable offset, shared with the clock closure.
+    final class Skew: Sendable {
+        private let state = Mutex(Duration.zero)
+        var value: Duration {
+            get { state.withLock { $0 } }
+            set { state.withLock { $0 = newValue } }
+        }
+    }
+
     final class Fixture: Sendable {
         let driver: FakeSandboxDriver
         let invoker: Invoker
         let directory: URL
 
-        init(script: AgentScript = AgentScript(), initLimit: Duration = .seconds(2)) throws {
+        /// How far the fixture's lifecycle clock is ahead of the real one.
+        let skew = Skew()
+
+        init(script: AgentScript = AgentScript(), initLimit: Duration = .seconds(2), maxLifetime: Duration = .seconds(7200)) throws {
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("invoker-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             driver = FakeSandboxDriver(script: script)
             let store = try SQLiteStore(path: directory.appendingPathComponent("store.sqlite").path)
             let logger = Logger(label: "invoker-tests")
+            let skew = self.skew
             invoker = Invoker(
                 configuration: .init(agentPath: "/bin/false", stateDirectory: directory.appendingPathComponent("environments"),
-                                     region: "us-east-1", initLimit: initLimit),
+                                     region: "us-east-1", initLimit: initLimit, maxLifetime: maxLifetime,
+                                     clock: LifecycleClock { ContinuousClock.now + skew.value }),
                 driver: driver, runtimes: LanguageRuntimeRegistry([FakeRuntime()]),
                 logSink: LogSink(store: store, logger: logger), logger: logger)
         }
@@ -219,6 +234,21 @@ struct InvokerTests {
         #expect(fixture.invoker.reapIdle(now: .now) == 0)
         #expect(fixture.invoker.reapIdle(now: .now + .seconds(601)) == 1)
         #expect(fixture.driver.sandboxes[0].isDestroyed)
+        await fixture.finish()
+    }
+
+    @Test("an environment past its maximum lifetime is retired after its invocation, not during it")
+    func maxLifetime() async throws {
+        let fixture = try Fixture(maxLifetime: .seconds(60))
+        _ = try await fixture.invoke(fixture.request())
+        #expect(!fixture.driver.sandboxes[0].isDestroyed)
+        fixture.skew.value = .seconds(61)
+        let late = try await fixture.invoke(fixture.request())
+        #expect(late.functionError == nil, "the invocation runs in the old environment")
+        #expect(fixture.driver.sandboxes.count == 1)
+        #expect(fixture.driver.sandboxes[0].isDestroyed, "and the environment goes after it")
+        _ = try await fixture.invoke(fixture.request())
+        #expect(fixture.driver.sandboxes.count == 2)
         await fixture.finish()
     }
 

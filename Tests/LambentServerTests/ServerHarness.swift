@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import LambentAuth
+import LambentExecution
 import LambentServer
 import Logging
 import Testing
@@ -24,7 +25,11 @@ struct ServerHarness {
         logger.logLevel = .critical
         // Any agent path works: these tests never start an environment.
         let configuration = ServerConfiguration(dataDirectory: directory, agentPath: "/nonexistent/lambent-agent")
-        let server = try LambentServer(configuration: configuration, logger: logger)
+        // Nothing is probed from the host (no bubblewrap, no cgroups): these tests never run a function.
+        let dependencies = ServerDependencies(
+            driver: ProcessDriver(),
+            runtimes: ServerDependencies.standardRuntimes(runtimesDirectory: directory.appendingPathComponent("runtimes"), logger: logger))
+        let server = try LambentServer(configuration: configuration, logger: logger, dependencies: dependencies)
         let app = Application(router: server.router(), logger: logger)
         try await app.test(.router) { client in
             try await body(SignedClient(client: client, key: server.credentials.key, dataDirectory: directory))

@@ -73,7 +73,7 @@ final class Environment: Sendable {
 
     init(
         id: String, key: EnvironmentKey, logGroup: String, logStream: String,
-        sandbox: any Sandbox, launch: RuntimeLaunch, logSink: LogSink, logger: Logger,
+        sandbox: any Sandbox, launch: RuntimeLaunch, createdAt: ContinuousClock.Instant, logSink: LogSink, logger: Logger,
         onGone: @escaping @Sendable (Environment) -> Void
     ) {
         self.id = id
@@ -82,6 +82,7 @@ final class Environment: Sendable {
         self.logStream = logStream
         self.sandbox = sandbox
         self.launch = launch
+        self.createdAt = createdAt
         self.channel = Mutex(nil)
         self.core = Mutex(Core())
         self.logSink = logSink
@@ -90,7 +91,7 @@ final class Environment: Sendable {
     }
 
     /// When the environment was started.
-    let createdAt = ContinuousClock.now
+    let createdAt: ContinuousClock.Instant
 
     /// Attaches the control channel; called in the channel's initializer, before it reads.
     func attach(_ channel: Channel) {
@@ -119,7 +120,7 @@ final class Environment: Sendable {
     var lastUsed: ContinuousClock.Instant { core.withLock { $0.lastUsed ?? createdAt } }
 
     /// Records the end of an invocation, for idle reaping.
-    func markUsed(at instant: ContinuousClock.Instant = .now) {
+    func markUsed(at instant: ContinuousClock.Instant) {
         core.withLock { $0.lastUsed = instant }
     }
 

@@ -45,7 +45,7 @@ extension Invoker {
         }
         let environment = Environment(
             id: environmentID, key: key, logGroup: logGroup, logStream: logStream, sandbox: sandbox,
-            launch: launch, logSink: logSink, logger: logger, onGone: { [weak self] gone in self?.forget(gone) })
+            launch: launch, createdAt: configuration.clock.now(), logSink: logSink, logger: logger, onGone: { [weak self] gone in self?.forget(gone) })
         pool.register(environment)
         do {
             _ = try await ClientBootstrap(group: eventLoopGroup)

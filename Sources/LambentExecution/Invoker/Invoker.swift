@@ -39,11 +39,13 @@ public final class Invoker: Service, Sendable {
         /// The network of functions without a VpcConfig, and of functions with one.
         public var network: NetworkMode
         public var vpcNetwork: NetworkMode
+        /// Where environments' ages and idle times are read (reported durations are always measured).
+        public var clock: LifecycleClock
 
         public init(
             agentPath: String, stateDirectory: URL, region: String, initLimit: Duration = .seconds(10),
             idleTimeout: Duration = .seconds(600), maxLifetime: Duration = .seconds(7200),
-            network: NetworkMode = .outbound, vpcNetwork: NetworkMode = .host
+            network: NetworkMode = .outbound, vpcNetwork: NetworkMode = .host, clock: LifecycleClock = .continuous
         ) {
             self.agentPath = agentPath
             self.stateDirectory = stateDirectory
@@ -53,6 +55,7 @@ public final class Invoker: Service, Sendable {
             self.maxLifetime = maxLifetime
             self.network = network
             self.vpcNetwork = vpcNetwork
+            self.clock = clock
         }
 
         /// How often idle environments are checked against the two limits.
@@ -288,7 +291,7 @@ public final class Invoker: Service, Sendable {
 
     private func release(_ environment: Environment) {
         guard !environment.isGone else { return }
-        let now = ContinuousClock.now
+        let now = configuration.clock.now()
         environment.markUsed(at: now)
         let tooOld = now - environment.createdAt >= configuration.maxLifetime
         if tooOld || !pool.putIdle(environment) { environment.retire() }
@@ -358,7 +361,7 @@ public final class Invoker: Service, Sendable {
                 } catch {
                     return
                 }
-                self.reapIdle(now: .now)
+                self.reapIdle(now: self.configuration.clock.now())
             }
         }
         await shutdown()

@@ -35,3 +35,16 @@ extension TimeAmount {
         self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }
+
+/// The time an invoker reads for environments' ages and idleness: when they were created and
+/// last used, against `--idle-timeout` and `--max-lifetime`. Tests pass one they move by hand.
+public struct LifecycleClock: Sendable {
+    public var now: @Sendable () -> ContinuousClock.Instant
+
+    public init(now: @escaping @Sendable () -> ContinuousClock.Instant) {
+        self.now = now
+    }
+
+    /// The system's monotonic clock.
+    public static let continuous = LifecycleClock { ContinuousClock.now }
+}
