@@ -50,13 +50,22 @@ def outside(tmp_path_factory):
 
     # `ip netns add` prepares /run/netns on first use; two at once (xdist workers) can race
     # and leave a namespace file that cannot be entered. Take turns.
+    # Moving the peer in can still fail with EINVAL ("RTNETLINK answers: Invalid argument")
+    # now and then while sandboxes start alongside: the namespace is then made again.
     with open("/tmp/lambent-e2e-netns.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        ip("netns", "add", name)
+        for attempt in range(5):
+            ip("netns", "add", name)
+            ip("link", "add", f"{name}h", "type", "veth", "peer", "name", f"{name}p")
+            if subprocess.run(["ip", "link", "set", f"{name}p", "netns", name]).returncode == 0:
+                break
+            subprocess.run(["ip", "link", "del", f"{name}h"], stderr=subprocess.DEVNULL)
+            subprocess.run(["ip", "netns", "del", name], stderr=subprocess.DEVNULL)
+            time.sleep(0.2 * (attempt + 1))
+        else:
+            pytest.fail(f"could not move a veth into network namespace {name}")
         fcntl.flock(lock, fcntl.LOCK_UN)
     try:
-        ip("link", "add", f"{name}h", "type", "veth", "peer", "name", f"{name}p")
-        ip("link", "set", f"{name}p", "netns", name)
         ip("addr", "add", f"{host_ip}/30", "dev", f"{name}h")
         ip("link", "set", f"{name}h", "up")
         ip("addr", "add", f"{peer_ip}/30", "dev", f"{name}p", netns=True)
