@@ -25,7 +25,7 @@ NOT_YET = "not yet"
 
 # Operation name -> (status, notes). Operations not listed here are "not yet".
 COVERAGE: dict[str, tuple[str, str]] = {
-    "CreateFunction": (PARTIAL, "Zip packages (`ZipFile`); python3.9–python3.14; `VpcConfig` picks the network mode (docs/SPECIFICATION.md, Network); no `Publish`, `Layers`, S3 or image code yet."),
+    "CreateFunction": (PARTIAL, "Zip packages (`ZipFile`); python3.9–python3.14, provided.al2023 and provided.al2 (the package's own `bootstrap`); `VpcConfig` picks the network mode (docs/SPECIFICATION.md, Network); no `Publish`, `Layers`, S3 or image code yet."),
     "GetFunction": (SUPPORTED, "`Code.Location` is a URL on this server (plain GET)."),
     "GetFunctionConfiguration": (SUPPORTED, ""),
     "ListFunctions": (SUPPORTED, "`Marker` / `MaxItems` pagination."),

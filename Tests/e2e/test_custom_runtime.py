@@ -4,6 +4,7 @@ Runtime API loop, through the same language-runtime and sandbox seams as Python.
 from __future__ import annotations
 
 import io
+import shutil
 import zipfile
 
 import pytest
@@ -97,3 +98,32 @@ def test_custom_runtime_without_bootstrap(function, lambda_client):
     result = invoke(lambda_client, name, {})
     assert result.function_error == "Unhandled"
     assert result.payload["errorType"] == "Runtime.InvalidEntrypoint"
+
+
+SHELL_BOOTSTRAP = """#!/bin/sh
+# The README's custom runtime: the Runtime API loop in sh and curl.
+set -eu
+API="http://${AWS_LAMBDA_RUNTIME_API}/2018-06-01/runtime/invocation"
+while true; do
+  HEADERS=$(mktemp)
+  EVENT=$(curl -sS -D "$HEADERS" "$API/next")
+  ID=$(grep -i '^Lambda-Runtime-Aws-Request-Id:' "$HEADERS" | cut -d: -f2 | tr -d '[:space:]')
+  curl -sS -X POST "$API/$ID/response" -d "{\\"echo\\": $EVENT}" >/dev/null
+  rm -f "$HEADERS"
+done
+"""
+
+
+@pytest.mark.skipif(not shutil.which("curl"), reason="the shell bootstrap needs curl on the host (/usr is bound read-only)")
+def test_custom_runtime_shell_bootstrap(function, lambda_client):
+    """A bootstrap in sh and curl, as in the README's tour, serves invocations cold and warm."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        info = zipfile.ZipInfo("bootstrap", date_time=(2020, 1, 1, 0, 0, 0))
+        info.external_attr = 0o755 << 16
+        archive.writestr(info, SHELL_BOOTSTRAP)
+    name = function(zip_bytes=buffer.getvalue(), Runtime="provided.al2023", Handler="unused")["FunctionName"]
+    for n in (1, 2):
+        result = invoke(lambda_client, name, {"n": n})
+        assert result.status == 200 and result.function_error is None, result.payload
+        assert result.payload == {"echo": {"n": n}}
