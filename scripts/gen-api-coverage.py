@@ -25,18 +25,20 @@ NOT_YET = "not yet"
 
 # Operation name -> (status, notes). Operations not listed here are "not yet".
 COVERAGE: dict[str, tuple[str, str]] = {
-    "CreateFunction": (PARTIAL, "Zip packages (`ZipFile`); python3.9–python3.14, provided.al2023 and provided.al2 (the package's own `bootstrap`); `VpcConfig` picks the network mode (docs/SPECIFICATION.md, Network); no `Publish`, `Layers`, S3 or image code yet."),
-    "GetFunction": (SUPPORTED, "`Code.Location` is a URL on this server (plain GET)."),
-    "GetFunctionConfiguration": (SUPPORTED, ""),
+    "CreateFunction": (PARTIAL, "Zip packages (`ZipFile`); python3.9–python3.14, provided.al2023 and provided.al2 (the package's own `bootstrap`); `VpcConfig` picks the network mode (docs/SPECIFICATION.md, Network); `Publish` makes version 1; no `Layers`, S3 or image code yet."),
+    "GetFunction": (SUPPORTED, "`Code.Location` is a URL on this server (plain GET). `Qualifier` (or `name:qualifier`, qualified ARNs): `$LATEST` or a published version; aliases not yet."),
+    "GetFunctionConfiguration": (SUPPORTED, "Qualified as GetFunction."),
+    "PublishVersion": (SUPPORTED, "`CodeSha256` and `RevisionId` preconditions; an unchanged `$LATEST` answers with the last version; numbers are never reused."),
+    "ListVersionsByFunction": (SUPPORTED, "`$LATEST` first, then by number; `Marker`/`MaxItems` (at most 50 a page)."),
     "ListFunctions": (SUPPORTED, "`Marker` / `MaxItems` pagination."),
-    "UpdateFunctionCode": (PARTIAL, "`ZipFile` and `DryRun`; no `Publish`, S3 or image code yet."),
+    "UpdateFunctionCode": (PARTIAL, "`ZipFile`, `DryRun` and `Publish` (answers with the new version); no S3 or image code yet."),
     "UpdateFunctionConfiguration": (SUPPORTED, "`VpcConfig` changes the network mode of new environments."),
-    "DeleteFunction": (SUPPORTED, ""),
+    "DeleteFunction": (SUPPORTED, "With a version as `Qualifier`, deletes that version only."),
     "GetAccountSettings": (SUPPORTED, "`ConcurrentExecutions` from `--concurrency-limit`; `UnreservedConcurrentExecutions` less reservations."),
     "PutFunctionConcurrency": (SUPPORTED, "At least 100 (or the whole limit, if smaller) stays unreserved."),
     "GetFunctionConcurrency": (SUPPORTED, ""),
     "DeleteFunctionConcurrency": (SUPPORTED, ""),
-    "Invoke": (PARTIAL, "`RequestResponse` and `DryRun`; `Event` (async) not yet."),
+    "Invoke": (PARTIAL, "`RequestResponse` and `DryRun`, on `$LATEST` or a published version (`X-Amz-Executed-Version`); `Event` (async) and aliases not yet."),
 }
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "api-coverage.md"

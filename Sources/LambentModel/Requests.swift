@@ -128,3 +128,20 @@ struct Base64Blob: Decodable {
         self.bytes = bytes
     }
 }
+
+/// `PublishVersion`'s body: optional preconditions and the version's description.
+public struct PublishVersionRequest: Decodable, Sendable {
+    public var codeSha256: String?
+    public var description: String?
+    public var revisionId: String?
+
+    public init(codeSha256: String? = nil, description: String? = nil, revisionId: String? = nil) {
+        self.codeSha256 = codeSha256
+        self.description = description
+        self.revisionId = revisionId
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case codeSha256 = "CodeSha256", description = "Description", revisionId = "RevisionId"
+    }
+}

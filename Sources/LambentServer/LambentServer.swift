@@ -114,6 +114,7 @@ public struct LambentServer: Sendable {
         router.add(middleware: SigV4Middleware(verifier: SigV4Verifier(
             service: "lambda", lookup: { $0 == key.accessKeyID ? key : nil })))
         FunctionRoutes(service: service, codeLinks: codeLinks).register(on: router)
+        VersionRoutes(service: service).register(on: router)
         InvokeRoutes(invocations: invocations).register(on: router)
         LambentRoutes(store: store, blobs: blobs, codeLinks: codeLinks, names: names).register(on: router)
         MetricsRoutes(metrics: metrics, invoker: invoker).register(on: router)

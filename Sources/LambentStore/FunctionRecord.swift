@@ -9,19 +9,29 @@ public struct FunctionRecord: Codable, Sendable, Equatable {
     public var codeKey: String
     /// `ReservedConcurrentExecutions`, when the function has a reservation.
     public var reservedConcurrency: Int?
+    /// The number of the last version published (kept when versions are deleted: Lambda
+    /// never reuses a number); nil before the first.
+    public var lastPublishedVersion: Int?
+    /// `$LATEST`'s RevisionId right after the last publish: while it is unchanged, there is
+    /// nothing new to publish.
+    public var publishedRevision: String?
 
-    public init(configuration: FunctionConfiguration, tags: [String: String], codeKey: String, reservedConcurrency: Int? = nil) {
+    public init(configuration: FunctionConfiguration, tags: [String: String], codeKey: String, reservedConcurrency: Int? = nil,
+                lastPublishedVersion: Int? = nil, publishedRevision: String? = nil) {
         self.configuration = configuration
         self.tags = tags
         self.codeKey = codeKey
         self.reservedConcurrency = reservedConcurrency
+        self.lastPublishedVersion = lastPublishedVersion
+        self.publishedRevision = publishedRevision
     }
 
     public var name: String { configuration.functionName }
 
     /// The function-level part of the record, kept once per function.
     var attributes: FunctionAttributes {
-        FunctionAttributes(tags: tags, reservedConcurrency: reservedConcurrency)
+        FunctionAttributes(tags: tags, reservedConcurrency: reservedConcurrency, lastPublishedVersion: lastPublishedVersion,
+                           publishedRevision: publishedRevision)
     }
 }
 
@@ -29,9 +39,11 @@ public struct FunctionRecord: Codable, Sendable, Equatable {
 struct FunctionAttributes: Codable, Sendable, Equatable {
     var tags: [String: String]
     var reservedConcurrency: Int?
+    var lastPublishedVersion: Int?
+    var publishedRevision: String?
 
     /// Defaults for fields a stored document lacks.
-    static let template = FunctionAttributes(tags: [:], reservedConcurrency: nil)
+    static let template = FunctionAttributes(tags: [:], reservedConcurrency: nil, lastPublishedVersion: nil, publishedRevision: nil)
 }
 
 extension FunctionConfiguration {

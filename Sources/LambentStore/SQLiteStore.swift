@@ -119,7 +119,9 @@ public final class SQLiteStore: Store {
         let configuration = try StoredJSON.decode(FunctionConfiguration.self, from: row[0], defaults: .template)
         let attributes = try StoredJSON.decode(FunctionAttributes.self, from: row[2], defaults: .template)
         return FunctionRecord(configuration: configuration, tags: attributes.tags, codeKey: row[1],
-                              reservedConcurrency: attributes.reservedConcurrency)
+                              reservedConcurrency: attributes.reservedConcurrency,
+                              lastPublishedVersion: attributes.lastPublishedVersion,
+                              publishedRevision: attributes.publishedRevision)
     }
 
     private static func fetch(_ id: FunctionVersionID, db: Database) throws -> FunctionRecord? {
@@ -182,6 +184,16 @@ public final class SQLiteStore: Store {
                   try Self.fetch(record.configuration.versionID, db: db) == nil else { return false }
             try Self.insert(version: record, db: db)
             return true
+        }
+    }
+
+    public func deleteVersion(_ id: FunctionVersionID) async throws -> FunctionRecord? {
+        precondition(!id.version.isLatest, "$LATEST goes only with its function")
+        return try await pool.write { db in
+            guard let current = try Self.fetch(id, db: db) else { return nil }
+            try db.execute(sql: "DELETE FROM functionVersion WHERE name = ? AND version = ?",
+                           arguments: [id.functionName, id.version.rawValue])
+            return current
         }
     }
 

@@ -24,6 +24,8 @@ public protocol FunctionStore: Sendable {
     /// Adds a published version of an existing function; false when that version exists
     /// or the function does not.
     func insertVersion(_ record: FunctionRecord) async throws -> Bool
+    /// Deletes one published version (never `$LATEST`); returns it, or nil if there was none.
+    func deleteVersion(_ id: FunctionVersionID) async throws -> FunctionRecord?
     /// A function's versions in version order (`$LATEST` first, then by number), after
     /// `marker` (a version), at most `limit`.
     func listVersions(of name: String, after marker: FunctionVersion?, limit: Int) async throws -> [FunctionRecord]

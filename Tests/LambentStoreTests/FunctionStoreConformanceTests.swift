@@ -60,6 +60,11 @@ import Testing
         #expect(try await store.function(FunctionVersionID(functionName: "f", version: FunctionVersion("2")))?.configuration.description == "version 2")
         #expect(try await store.function(FunctionVersionID(functionName: "f", version: FunctionVersion("2")))?.tags == ["k": "w"])
 
+        #expect(try await store.deleteVersion(FunctionVersionID(functionName: "f", version: FunctionVersion("1")))?.configuration.version == "1")
+        #expect(try await store.deleteVersion(FunctionVersionID(functionName: "f", version: FunctionVersion("1"))) == nil)
+        #expect(try await store.listVersions(of: "f", after: nil, limit: 10).map(\.configuration.version) == ["$LATEST", "2", "10"])
+        #expect(try await store.insertVersion(Self.record("f", version: FunctionVersion("1"))), "put back for the checks below")
+
         let usage = try await store.usage()
         #expect(usage.functionCount == 1 && usage.totalCodeSize == 40)
         #expect(try await store.isCodeReferenced("key-f-10"))

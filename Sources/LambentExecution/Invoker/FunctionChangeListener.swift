@@ -5,6 +5,8 @@ import LambentModel
 public protocol FunctionChangeListener: Sendable {
     /// A version's configuration or code changed; environments of other revisions must go.
     func functionChanged(_ function: FunctionVersionID, revisionID: String)
+    /// One published version was deleted; its environments must go.
+    func functionVersionDeleted(_ function: FunctionVersionID)
     /// A function (every version of it) was deleted.
     func functionDeleted(_ functionName: String)
     /// The sum of all reserved concurrency is now `total`.

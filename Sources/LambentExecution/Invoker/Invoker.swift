@@ -391,6 +391,10 @@ extension Invoker: FunctionChangeListener {
         retireEnvironments(of: function.functionName, version: function.version, keepingRevision: revisionID)
     }
 
+    public func functionVersionDeleted(_ function: FunctionVersionID) {
+        retireEnvironments(of: function.functionName, version: function.version)
+    }
+
     public func functionDeleted(_ functionName: String) {
         retireEnvironments(of: functionName)
     }

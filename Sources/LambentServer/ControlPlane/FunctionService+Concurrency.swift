@@ -18,7 +18,7 @@ extension FunctionService {
             throw LambdaError.validation(value: "\(reserved)", field: "reservedConcurrentExecutions",
                                          constraint: "Member must have value greater than or equal to 0")
         }
-        let current = try await function(reference)
+        let current = try await latestFunction(reference)
         let othersReserved = try await reservedTotal() - (current.reservedConcurrency ?? 0)
         if accountConcurrencyLimit - othersReserved - reserved < minimumUnreserved {
             throw LambdaError.invalidParameter(
@@ -35,7 +35,7 @@ extension FunctionService {
 
     /// `DeleteFunctionConcurrency`: removes a reservation.
     public func deleteConcurrency(_ reference: String) async throws {
-        let current = try await function(reference)
+        let current = try await latestFunction(reference)
         try await setReservation(current.name, to: nil)
     }
 

@@ -72,9 +72,6 @@ public struct FunctionService: Sendable {
         if let layers = request.layers, !layers.isEmpty {
             throw LambdaError.invalidParameter("Layers are not supported by Lambent yet.")
         }
-        if request.publish == true {
-            throw LambdaError.invalidParameter("Publish is not supported by Lambent yet: versions come in a later release.")
-        }
         guard let zip = request.code?.zipFile else {
             if request.code?.s3Bucket != nil || request.code?.imageUri != nil {
                 throw LambdaError.invalidParameter("Lambent accepts code as Code.ZipFile only (no S3 or container images yet).")
@@ -101,36 +98,77 @@ public struct FunctionService: Sendable {
         logger.info("function created", metadata: ["lambent.function": "\(name)"])
 
         // Lambda answers a create with the function still Pending; Lambent's code is already
-        // unpacked, so the function is Active by the time anyone asks again.
+        // unpacked, so the function is Active by the time anyone asks again. With `Publish`,
+        // the answer names version 1 (the ARN stays unqualified, as AWS's does).
+        var response = creating(configuration)
+        if request.publish == true {
+            response.version = try await publish(name, PublishVersionRequest()).version
+        }
+        return response
+    }
+
+    /// The configuration as Lambda answers a resource it is still creating.
+    func creating(_ configuration: FunctionConfiguration) -> FunctionConfiguration {
         var response = configuration
         response.state = .pending
         response.stateReason = "The function is being created."
         response.stateReasonCode = "Creating"
+        response.lastUpdateStatus = nil
+        response.lastUpdateStatusReason = nil
+        response.lastUpdateStatusReasonCode = nil
         return response
     }
 
     // MARK: Read
 
-    /// The function a name, partial ARN or ARN refers to; `qualifier` must be absent or `$LATEST`.
+    /// The function version a name, partial ARN or ARN refers to, with the qualifier in it or
+    /// given apart (`?Qualifier=`): `$LATEST` when there is none, or a published version.
     public func function(_ reference: String, qualifier: String? = nil) async throws -> FunctionRecord {
-        let parsed = try FunctionReference(parsing: reference)
-        let qualifier = try resolveQualifier(parsed: parsed, explicit: qualifier)
-        if let account = parsed.accountID, account != names.accountID {
-            throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
-        }
-        guard let record = try await cachedFunction(parsed.name) else {
-            throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
-        }
-        if let qualifier, qualifier != FunctionVersion.latest.rawValue {
-            throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
-        }
-        return record
+        try await resolve(reference, qualifier: qualifier).record
     }
 
-    private func cachedFunction(_ name: String) async throws -> FunctionRecord? {
-        let cached = cache.lookup(FunctionVersionID(functionName: name))
+    /// The function version a reference names, and the qualifier it was named with (nil when
+    /// unqualified), for the ARN "as invoked".
+    public func resolve(_ reference: String, qualifier: String? = nil) async throws -> (record: FunctionRecord, qualifier: String?) {
+        let parsed = try FunctionReference(parsing: reference)
+        let qualifier = try resolveQualifier(parsed: parsed, explicit: qualifier)
+        let notFound = LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
+        if let account = parsed.accountID, account != names.accountID { throw notFound }
+        let version: FunctionVersion
+        switch qualifier {
+        case nil, FunctionVersion.latest.rawValue?:
+            version = .latest
+        case let number? where Self.isVersionNumber(number):
+            version = FunctionVersion(number)
+        default:
+            // Aliases come with the aliases issue; until then no other qualifier exists.
+            throw notFound
+        }
+        guard let record = try await cachedFunction(FunctionVersionID(functionName: parsed.name, version: version)) else {
+            throw notFound
+        }
+        return (record, qualifier)
+    }
+
+    /// The `$LATEST` record of the function a reference names: what updates change. A
+    /// reference qualified with anything but `$LATEST` names no such thing.
+    func latestFunction(_ reference: String) async throws -> FunctionRecord {
+        let parsed = try FunctionReference(parsing: reference)
+        if let qualifier = parsed.qualifier, qualifier != FunctionVersion.latest.rawValue {
+            throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
+        }
+        return try await function(reference)
+    }
+
+    /// A published version's number: digits only.
+    static func isVersionNumber(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    func cachedFunction(_ id: FunctionVersionID) async throws -> FunctionRecord? {
+        let cached = cache.lookup(id)
         if let record = cached.record { return record }
-        guard let record = try await store.function(named: name) else { return nil }
+        guard let record = try await store.function(id) else { return nil }
         cache.fill(record, readAt: cached.generation)
         return record
     }
@@ -167,7 +205,7 @@ public struct FunctionService: Sendable {
     // MARK: Update
 
     public func updateConfiguration(_ reference: String, _ request: UpdateFunctionConfigurationRequest) async throws -> FunctionConfiguration {
-        let current = try await function(reference)
+        let current = try await latestFunction(reference)
         if let runtime = request.runtime { try LambdaRuntime.validate(runtime, runnable: runnableRuntimes) }
         if let handler = request.handler { try FunctionValidation.handler(handler) }
         if let role = request.role { try FunctionValidation.role(role) }
@@ -197,11 +235,8 @@ public struct FunctionService: Sendable {
     }
 
     public func updateCode(_ reference: String, _ request: UpdateFunctionCodeRequest) async throws -> FunctionConfiguration {
-        let current = try await function(reference)
+        let current = try await latestFunction(reference)
         try validateArchitectures(request.architectures)
-        if request.publish == true {
-            throw LambdaError.invalidParameter("Publish is not supported by Lambent yet: versions come in a later release.")
-        }
         guard let zip = request.zipFile else {
             if request.s3Bucket != nil || request.imageUri != nil {
                 throw LambdaError.invalidParameter("Lambent accepts code as ZipFile only (no S3 or container images yet).")
@@ -221,6 +256,10 @@ public struct FunctionService: Sendable {
         let updated = try await update(current.name, expectedRevision: request.revisionId, codeKey: code.sha256Hex) { config in
             config.codeSha256 = code.sha256Base64
             config.codeSize = code.size
+        }
+        if request.publish == true {
+            // Lambda answers with the new version, still being created.
+            return creating(try await publish(current.name, PublishVersionRequest()))
         }
         return inProgress(updated)
     }
@@ -269,7 +308,8 @@ public struct FunctionService: Sendable {
             throw LambdaError.invalidParameter("$LATEST version cannot be deleted without deleting the function.")
         }
         if let qualifier {
-            throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
+            try await deleteVersion(parsed.name, qualifier: qualifier)
+            return
         }
         guard let deleted = try await store.deleteFunction(named: parsed.name) else {
             throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name))

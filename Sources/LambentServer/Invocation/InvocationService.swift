@@ -28,7 +28,7 @@ public struct InvocationService: Sendable {
     }
 
     public func invoke(_ request: InvocationRequest) async throws(LambdaError) -> InvocationReply {
-        let record = try await resolve(request.target)
+        let (record, qualifier) = try await resolve(request.target)
         guard request.payload.readableBytes <= Limits.syncPayloadBytes else { throw LambdaError.invokeRequestTooLarge }
 
         switch request.type {
@@ -58,15 +58,16 @@ public struct InvocationService: Sendable {
             payload: payload,
             clientContext: request.clientContext,
             wantsLogTail: request.wantsLogTail,
-            invokedFunctionARN: names.functionARN(record.name, qualifier: request.target.qualifier)))
+            invokedFunctionARN: names.functionARN(record.name, qualifier: qualifier)))
         return .completed(InvocationResult(
             requestID: result.requestID, executedVersion: result.executedVersion,
             body: .buffered(result.payload, InvocationCompletion(functionError: result.functionError, logTail: result.logTail))))
     }
 
-    private func resolve(_ target: InvocationTarget) async throws(LambdaError) -> FunctionRecord {
+    /// The function version a target names, and the qualifier it was named with.
+    private func resolve(_ target: InvocationTarget) async throws(LambdaError) -> (record: FunctionRecord, qualifier: String?) {
         do {
-            return try await functions.function(target.function, qualifier: target.qualifier)
+            return try await functions.resolve(target.function, qualifier: target.qualifier)
         } catch let error as LambdaError {
             throw error
         } catch {

@@ -30,10 +30,10 @@ struct FunctionRoutes {
     }
 
     @Sendable func get(_ request: Request, context: LambentRequestContext) async throws -> Response {
-        let record = try await service.function(try context.functionName(), qualifier: request.uri.queryParameters.get("Qualifier"))
+        let (record, qualifier) = try await service.resolve(try context.functionName(), qualifier: request.uri.queryParameters.get("Qualifier"))
         let location = codeLinks.url(for: record.codeKey, host: request.head.authority)
         let response = GetFunctionResponse(
-            configuration: record.configuration,
+            configuration: Self.asNamed(record.configuration, qualifier: qualifier),
             code: .init(repositoryType: "S3", location: location),
             tags: record.tags.isEmpty ? nil : record.tags,
             concurrency: record.reservedConcurrency.map { ConcurrencyBody(reservedConcurrentExecutions: $0) })
@@ -41,8 +41,16 @@ struct FunctionRoutes {
     }
 
     @Sendable func getConfiguration(_ request: Request, context: LambentRequestContext) async throws -> Response {
-        let record = try await service.function(try context.functionName(), qualifier: request.uri.queryParameters.get("Qualifier"))
-        return try JSONBody.response(record.configuration)
+        let (record, qualifier) = try await service.resolve(try context.functionName(), qualifier: request.uri.queryParameters.get("Qualifier"))
+        return try JSONBody.response(Self.asNamed(record.configuration, qualifier: qualifier))
+    }
+
+    /// `$LATEST` asked for by name answers with the qualified ARN, as AWS does.
+    static func asNamed(_ configuration: FunctionConfiguration, qualifier: String?) -> FunctionConfiguration {
+        guard qualifier == FunctionVersion.latest.rawValue else { return configuration }
+        var named = configuration
+        named.functionArn += ":" + FunctionVersion.latest.rawValue
+        return named
     }
 
     @Sendable func list(_ request: Request, context: LambentRequestContext) async throws -> Response {
