@@ -26,19 +26,24 @@ NOT_YET = "not yet"
 # Operation name -> (status, notes). Operations not listed here are "not yet".
 COVERAGE: dict[str, tuple[str, str]] = {
     "CreateFunction": (PARTIAL, "Zip packages (`ZipFile`); python3.9–python3.14, provided.al2023 and provided.al2 (the package's own `bootstrap`); `VpcConfig` picks the network mode (docs/SPECIFICATION.md, Network); `Publish` makes version 1; no `Layers`, S3 or image code yet."),
-    "GetFunction": (SUPPORTED, "`Code.Location` is a URL on this server (plain GET). `Qualifier` (or `name:qualifier`, qualified ARNs): `$LATEST` or a published version; aliases not yet."),
+    "GetFunction": (SUPPORTED, "`Code.Location` is a URL on this server (plain GET). `Qualifier` (or `name:qualifier`, qualified ARNs): `$LATEST`, a published version or an alias."),
     "GetFunctionConfiguration": (SUPPORTED, "Qualified as GetFunction."),
     "PublishVersion": (SUPPORTED, "`CodeSha256` and `RevisionId` preconditions; an unchanged `$LATEST` answers with the last version; numbers are never reused."),
     "ListVersionsByFunction": (SUPPORTED, "`$LATEST` first, then by number; `Marker`/`MaxItems` (at most 50 a page)."),
+    "CreateAlias": (SUPPORTED, "`RoutingConfig.AdditionalVersionWeights`: one more version, weight in [0, 1], picked per invocation."),
+    "GetAlias": (SUPPORTED, ""),
+    "UpdateAlias": (SUPPORTED, "`RevisionId` precondition."),
+    "DeleteAlias": (SUPPORTED, "204 also when the alias does not exist, as AWS answers."),
+    "ListAliases": (SUPPORTED, "`FunctionVersion` filter (the alias's own version), `Marker`/`MaxItems`."),
     "ListFunctions": (SUPPORTED, "`Marker` / `MaxItems` pagination."),
     "UpdateFunctionCode": (PARTIAL, "`ZipFile`, `DryRun` and `Publish` (answers with the new version); no S3 or image code yet."),
     "UpdateFunctionConfiguration": (SUPPORTED, "`VpcConfig` changes the network mode of new environments."),
-    "DeleteFunction": (SUPPORTED, "With a version as `Qualifier`, deletes that version only."),
+    "DeleteFunction": (SUPPORTED, "With a version as `Qualifier`, deletes that version only (refused while an alias routes to it)."),
     "GetAccountSettings": (SUPPORTED, "`ConcurrentExecutions` from `--concurrency-limit`; `UnreservedConcurrentExecutions` less reservations."),
     "PutFunctionConcurrency": (SUPPORTED, "At least 100 (or the whole limit, if smaller) stays unreserved."),
     "GetFunctionConcurrency": (SUPPORTED, ""),
     "DeleteFunctionConcurrency": (SUPPORTED, ""),
-    "Invoke": (PARTIAL, "`RequestResponse` and `DryRun`, on `$LATEST` or a published version (`X-Amz-Executed-Version`); `Event` (async) and aliases not yet."),
+    "Invoke": (PARTIAL, "`RequestResponse` and `DryRun`, on `$LATEST`, a published version or an alias (`X-Amz-Executed-Version` names the version that ran); `Event` (async) not yet."),
 }
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "api-coverage.md"

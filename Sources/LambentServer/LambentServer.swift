@@ -115,6 +115,7 @@ public struct LambentServer: Sendable {
             service: "lambda", lookup: { $0 == key.accessKeyID ? key : nil })))
         FunctionRoutes(service: service, codeLinks: codeLinks).register(on: router)
         VersionRoutes(service: service).register(on: router)
+        AliasRoutes(service: service).register(on: router)
         InvokeRoutes(invocations: invocations).register(on: router)
         LambentRoutes(store: store, blobs: blobs, codeLinks: codeLinks, names: names).register(on: router)
         MetricsRoutes(metrics: metrics, invoker: invoker).register(on: router)

@@ -64,6 +64,14 @@ public final class SQLiteStore: Store {
             try db.drop(table: "function")
             try db.rename(table: "functionV2", to: "function")
         }
+        migrator.registerMigration("v3-aliases") { db in
+            try db.create(table: "alias") { table in
+                table.column("functionName", .text).notNull()
+                table.column("name", .text).notNull()
+                table.column("document", .blob).notNull()
+                table.primaryKey(["functionName", "name"])
+            }
+        }
         return migrator
     }
 
@@ -163,6 +171,7 @@ public final class SQLiteStore: Store {
         try await pool.write { db in
             guard let current = try Self.fetch(FunctionVersionID(functionName: name), db: db) else { return nil }
             try db.execute(sql: "DELETE FROM functionVersion WHERE name = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM alias WHERE functionName = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM function WHERE name = ?", arguments: [name])
             return current
         }
@@ -218,6 +227,57 @@ public final class SQLiteStore: Store {
     public func isCodeReferenced(_ codeKey: String) async throws -> Bool {
         try await pool.read { db in
             try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM functionVersion WHERE codeKey = ?)", arguments: [codeKey]) ?? false
+        }
+    }
+
+    // MARK: AliasStore
+
+    private static let aliasTemplate = AliasConfiguration(aliasArn: "", name: "", functionVersion: "", description: "", revisionId: "")
+
+    private static func fetchAlias(_ name: String, function: String, db: Database) throws -> AliasConfiguration? {
+        try Data.fetchOne(db, sql: "SELECT document FROM alias WHERE functionName = ? AND name = ?", arguments: [function, name])
+            .map { try StoredJSON.decode(AliasConfiguration.self, from: $0, defaults: aliasTemplate) }
+    }
+
+    public func insertAlias(_ alias: AliasConfiguration, function: String) async throws -> Bool {
+        let document = try StoredJSON.encode(alias)
+        return try await pool.write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO alias (functionName, name, document) VALUES (?, ?, ?)",
+                           arguments: [function, alias.name, document])
+            return db.changesCount == 1
+        }
+    }
+
+    public func alias(_ name: String, function: String) async throws -> AliasConfiguration? {
+        try await pool.read { db in try Self.fetchAlias(name, function: function, db: db) }
+    }
+
+    public func updateAlias(
+        _ name: String, function: String, _ change: @Sendable (AliasConfiguration) throws -> AliasConfiguration
+    ) async throws -> AliasConfiguration? {
+        try await pool.write { db in
+            guard let current = try Self.fetchAlias(name, function: function, db: db) else { return nil }
+            let updated = try change(current)
+            try db.execute(sql: "UPDATE alias SET document = ? WHERE functionName = ? AND name = ?",
+                           arguments: [StoredJSON.encode(updated), function, name])
+            return updated
+        }
+    }
+
+    public func deleteAlias(_ name: String, function: String) async throws -> AliasConfiguration? {
+        try await pool.write { db in
+            guard let current = try Self.fetchAlias(name, function: function, db: db) else { return nil }
+            try db.execute(sql: "DELETE FROM alias WHERE functionName = ? AND name = ?", arguments: [function, name])
+            return current
+        }
+    }
+
+    public func listAliases(function: String, after marker: String?, limit: Int) async throws -> [AliasConfiguration] {
+        try await pool.read { db in
+            try Data.fetchAll(
+                db, sql: "SELECT document FROM alias WHERE functionName = ? AND name > ? ORDER BY name LIMIT ?",
+                arguments: [function, marker ?? "", limit]
+            ).map { try StoredJSON.decode(AliasConfiguration.self, from: $0, defaults: Self.aliasTemplate) }
         }
     }
 

@@ -42,6 +42,22 @@ extension FunctionStore {
     }
 }
 
+/// Aliases of functions, keyed by (function name, alias name). Deleting a function deletes
+/// its aliases.
+public protocol AliasStore: Sendable {
+    /// Adds an alias; false when the function has one of that name.
+    func insertAlias(_ alias: AliasConfiguration, function: String) async throws -> Bool
+    func alias(_ name: String, function: String) async throws -> AliasConfiguration?
+    /// Replaces an alias inside one transaction; nil when there is no such alias.
+    func updateAlias(
+        _ name: String, function: String, _ change: @Sendable (AliasConfiguration) throws -> AliasConfiguration
+    ) async throws -> AliasConfiguration?
+    /// Deletes an alias; the deleted one, or nil if there was none.
+    func deleteAlias(_ name: String, function: String) async throws -> AliasConfiguration?
+    /// A function's aliases in name order, after `marker`, at most `limit`.
+    func listAliases(function: String, after marker: String?, limit: Int) async throws -> [AliasConfiguration]
+}
+
 /// Functions' log events, as CloudWatch Logs groups and streams hold them.
 public protocol LogStore: Sendable {
     /// Appends log events (in one transaction).
@@ -54,4 +70,4 @@ public protocol LogStore: Sendable {
 
 /// Everything Lambent keeps, by concern. A queue store (async events, SQS) joins these as a
 /// protocol of its own, so that a PostgreSQL implementation can take each part in turn.
-public typealias Store = FunctionStore & LogStore
+public typealias Store = FunctionStore & AliasStore & LogStore

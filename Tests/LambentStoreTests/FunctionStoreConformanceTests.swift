@@ -31,6 +31,35 @@ import Testing
         return FunctionRecord(configuration: configuration, tags: ["k": "v"], codeKey: codeKey ?? "key-\(name)-\(version)")
     }
 
+    @Test("aliases are kept by (function, name), listed by name, and go with their function", arguments: Kind.allCases)
+    func aliases(kind: Kind) async throws {
+        let store = try kind.make()
+        _ = try await store.insertFunction(Self.record("f"))
+        func alias(_ name: String, _ version: String) -> AliasConfiguration {
+            AliasConfiguration(aliasArn: "arn:f:\(name)", name: name, functionVersion: version, description: "", revisionId: "r",
+                               routingConfig: AliasRoutingConfiguration(additionalVersionWeights: ["2": 0.25]))
+        }
+        #expect(try await store.insertAlias(alias("live", "1"), function: "f"))
+        #expect(try await !store.insertAlias(alias("live", "2"), function: "f"))
+        #expect(try await store.insertAlias(alias("beta", "2"), function: "f"))
+        #expect(try await store.alias("live", function: "f") == alias("live", "1"))
+        #expect(try await store.alias("live", function: "other") == nil)
+        #expect(try await store.listAliases(function: "f", after: nil, limit: 10).map(\.name) == ["beta", "live"])
+        #expect(try await store.listAliases(function: "f", after: "beta", limit: 10).map(\.name) == ["live"])
+        let moved = try await store.updateAlias("live", function: "f") { old in
+            var new = old
+            new.functionVersion = "3"
+            return new
+        }
+        #expect(moved?.functionVersion == "3")
+        #expect(try await store.updateAlias("nope", function: "f") { $0 } == nil)
+        #expect(try await store.deleteAlias("beta", function: "f")?.name == "beta")
+        #expect(try await store.deleteAlias("beta", function: "f") == nil)
+        _ = try await store.deleteFunction(named: "f")
+        _ = try await store.insertFunction(Self.record("f"))
+        #expect(try await store.listAliases(function: "f", after: nil, limit: 10).isEmpty, "aliases go with their function")
+    }
+
     @Test("versions are kept by (function, version), listed $LATEST first then by number", arguments: Kind.allCases)
     func versions(kind: Kind) async throws {
         let store = try kind.make()

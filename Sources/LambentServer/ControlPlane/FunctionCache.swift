@@ -2,48 +2,74 @@ import LambentModel
 import LambentStore
 import Synchronization
 
-/// Function records in memory, by function version, so that a warm invocation reads no database. Every change
-/// goes through `FunctionService`, which writes the store first and then updates this cache.
+/// Records in memory, so that a warm invocation reads no database: function versions by
+/// `FunctionVersionID` (`FunctionCache`), aliases by `AliasID` (`AliasCache`). Every change
+/// goes through `FunctionService`, which writes the store first and then updates the cache.
 ///
 /// A reader that missed fills the cache only if no change happened since it began reading
 /// (a generation counter), so a slow reader can never put back a record that an update or a
 /// delete has replaced meanwhile.
-final class FunctionCache: Sendable {
+final class RecordCache<Key: Hashable & Sendable, Value: Sendable>: Sendable {
     private struct State {
-        var records: [FunctionVersionID: FunctionRecord] = [:]
+        var records: [Key: Value] = [:]
         var generation: UInt64 = 0
     }
 
     private let state = Mutex(State())
 
+    init() {}
+
     /// The cached record and the generation to pass to `fill` after a miss.
-    func lookup(_ id: FunctionVersionID) -> (record: FunctionRecord?, generation: UInt64) {
-        state.withLock { ($0.records[id], $0.generation) }
+    func lookup(_ key: Key) -> (record: Value?, generation: UInt64) {
+        state.withLock { ($0.records[key], $0.generation) }
     }
 
     /// Caches a record read from the store, unless anything changed since `generation`.
-    func fill(_ record: FunctionRecord, readAt generation: UInt64) {
+    func fill(_ record: Value, for key: Key, readAt generation: UInt64) {
         state.withLock { state in
-            let id = record.configuration.versionID
-            if state.generation == generation, state.records[id] == nil {
-                state.records[id] = record
+            if state.generation == generation, state.records[key] == nil {
+                state.records[key] = record
             }
         }
     }
 
-    /// Records a change of one version: it now has `record`, or is gone when nil.
-    func changed(_ id: FunctionVersionID, to record: FunctionRecord?) {
+    /// Records a change: `key` now has `record`, or is gone when nil.
+    func changed(_ key: Key, to record: Value?) {
         state.withLock { state in
             state.generation &+= 1
-            state.records[id] = record
+            state.records[key] = record
         }
+    }
+
+    /// Forgets every record whose key matches (a deleted function's versions or aliases).
+    func removeAll(where matches: (Key) -> Bool) {
+        state.withLock { state in
+            state.generation &+= 1
+            state.records = state.records.filter { !matches($0.key) }
+        }
+    }
+}
+
+/// Function versions by id.
+typealias FunctionCache = RecordCache<FunctionVersionID, FunctionRecord>
+
+extension RecordCache where Key == FunctionVersionID, Value == FunctionRecord {
+    /// Caches a record read from the store, under its own version id.
+    func fill(_ record: FunctionRecord, readAt generation: UInt64) {
+        fill(record, for: record.configuration.versionID, readAt: generation)
     }
 
     /// Records that a function is gone, with every version of it.
     func deleted(_ functionName: String) {
-        state.withLock { state in
-            state.generation &+= 1
-            state.records = state.records.filter { $0.key.functionName != functionName }
-        }
+        removeAll { $0.functionName == functionName }
     }
 }
+
+/// An alias of a function.
+struct AliasID: Hashable, Sendable {
+    var functionName: String
+    var name: String
+}
+
+/// Aliases by id.
+typealias AliasCache = RecordCache<AliasID, AliasConfiguration>

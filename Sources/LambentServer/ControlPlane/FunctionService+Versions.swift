@@ -94,6 +94,13 @@ extension FunctionService {
         let notFound = LambdaError.functionNotFound(arn: names.functionARN(name, qualifier: qualifier))
         guard Self.isVersionNumber(qualifier) else { throw notFound }
         let id = FunctionVersionID(functionName: name, version: FunctionVersion(qualifier))
+        guard try await store.function(id) != nil else { throw notFound }
+        let routing = try await aliasesRouting(to: qualifier, function: name)
+        if !routing.isEmpty {
+            throw LambdaError(
+                status: 409, type: "ResourceConflictException",
+                message: "Unable to delete version because the following aliases reference it: [\(routing.joined(separator: ", "))]")
+        }
         guard try await store.deleteVersion(id) != nil else { throw notFound }
         cache.changed(id, to: nil)
         changes.functionVersionDeleted(id)

@@ -21,6 +21,7 @@ public struct FunctionService: Sendable {
     let runnableRuntimes: [String]
     let logger: Logger
     let cache = FunctionCache()
+    let aliasCache = AliasCache()
 
     public init(store: any Store, blobs: BlobStore, codeRoot: URL, names: ResourceNames,
                 changes: any FunctionChangeListener, accountConcurrencyLimit: Int,
@@ -129,7 +130,10 @@ public struct FunctionService: Sendable {
 
     /// The function version a reference names, and the qualifier it was named with (nil when
     /// unqualified), for the ARN "as invoked".
-    public func resolve(_ reference: String, qualifier: String? = nil) async throws -> (record: FunctionRecord, qualifier: String?) {
+    /// `routed` picks an alias's version by its weights, as an invocation does; reads see the
+    /// alias's own version.
+    public func resolve(_ reference: String, qualifier: String? = nil, routed: Bool = false) async throws
+        -> (record: FunctionRecord, qualifier: String?) {
         let parsed = try FunctionReference(parsing: reference)
         let qualifier = try resolveQualifier(parsed: parsed, explicit: qualifier)
         let notFound = LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
@@ -140,9 +144,16 @@ public struct FunctionService: Sendable {
             version = .latest
         case let number? where Self.isVersionNumber(number):
             version = FunctionVersion(number)
-        default:
-            // Aliases come with the aliases issue; until then no other qualifier exists.
-            throw notFound
+        case let name?:
+            // An alias: its version (or, for an invocation, the one its weights pick) under
+            // the alias's ARN.
+            guard let alias = try await cachedAlias(AliasID(functionName: parsed.name, name: name)) else { throw notFound }
+            let picked = FunctionVersion(routed ? alias.pickVersion() : alias.functionVersion)
+            guard var record = try await cachedFunction(FunctionVersionID(functionName: parsed.name, version: picked)) else {
+                throw notFound
+            }
+            record.configuration.functionArn = alias.aliasArn
+            return (record, qualifier)
         }
         guard let record = try await cachedFunction(FunctionVersionID(functionName: parsed.name, version: version)) else {
             throw notFound
@@ -163,6 +174,14 @@ public struct FunctionService: Sendable {
     /// A published version's number: digits only.
     static func isVersionNumber(_ text: String) -> Bool {
         !text.isEmpty && text.utf8.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
+    }
+
+    func cachedAlias(_ id: AliasID) async throws -> AliasConfiguration? {
+        let cached = aliasCache.lookup(id)
+        if let alias = cached.record { return alias }
+        guard let alias = try await store.alias(id.name, function: id.functionName) else { return nil }
+        aliasCache.fill(alias, for: id, readAt: cached.generation)
+        return alias
     }
 
     func cachedFunction(_ id: FunctionVersionID) async throws -> FunctionRecord? {
@@ -315,6 +334,7 @@ public struct FunctionService: Sendable {
             throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name))
         }
         cache.deleted(parsed.name)
+        aliasCache.removeAll { $0.functionName == parsed.name }
         if deleted.reservedConcurrency != nil {
             changes.reservedConcurrencyChanged(total: try await reservedTotal())
         }
@@ -403,7 +423,7 @@ public struct FunctionService: Sendable {
         }
     }
 
-    private func missing(_ field: String) -> LambdaError {
+    func missing(_ field: String) -> LambdaError {
         LambdaError(status: 400, type: "ValidationException",
                     message: "1 validation error detected: Value null at '\(field.prefix(1).lowercased() + field.dropFirst())' failed to satisfy constraint: Member must not be null",
                     isUserError: false)

@@ -67,7 +67,7 @@ public struct InvocationService: Sendable {
     /// The function version a target names, and the qualifier it was named with.
     private func resolve(_ target: InvocationTarget) async throws(LambdaError) -> (record: FunctionRecord, qualifier: String?) {
         do {
-            return try await functions.resolve(target.function, qualifier: target.qualifier)
+            return try await functions.resolve(target.function, qualifier: target.qualifier, routed: true)
         } catch let error as LambdaError {
             throw error
         } catch {
