@@ -116,6 +116,7 @@ public struct LambentServer: Sendable {
         FunctionRoutes(service: service, codeLinks: codeLinks).register(on: router)
         VersionRoutes(service: service).register(on: router)
         AliasRoutes(service: service).register(on: router)
+        TagRoutes(service: service).register(on: router)
         InvokeRoutes(invocations: invocations).register(on: router)
         LambentRoutes(store: store, blobs: blobs, codeLinks: codeLinks, names: names).register(on: router)
         MetricsRoutes(metrics: metrics, invoker: invoker).register(on: router)

@@ -70,6 +70,7 @@ public struct FunctionService: Sendable {
         try FunctionValidation.environment(variables)
         try validateArchitectures(request.architectures)
         if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
+        if let tags = request.tags { try Self.validateTags(tags) }
         if let layers = request.layers, !layers.isEmpty {
             throw LambdaError.invalidParameter("Layers are not supported by Lambent yet.")
         }
