@@ -69,17 +69,9 @@ extension FunctionService {
     public func listAliases(_ reference: String, functionVersion: String?, marker: String?, maxItems: Int?) async throws
         -> (aliases: [AliasConfiguration], nextMarker: String?) {
         let latest = try await latestFunction(reference)
-        let limit = maxItems ?? 50
-        guard (1...10_000).contains(limit) else {
-            throw LambdaError.validation(value: "\(limit)", field: "maxItems",
-                                         constraint: limit < 1 ? "Member must have value greater than or equal to 1"
-                                                               : "Member must have value less than or equal to 10000")
-        }
-        var after: String?
-        if let marker, !marker.isEmpty {
-            guard let bytes = Base64.decode(marker) else { throw LambdaError.invalidParameter("Invalid Marker: \(marker)") }
-            after = String(decoding: bytes, as: UTF8.self)
-        }
+        let request = try PageRequest(marker: marker, maxItems: maxItems)
+        let limit = request.limit
+        var after = request.after
         var page: [AliasConfiguration] = []
         var more = false
         // Filtering happens after reading, so read on until the page is full.
@@ -92,8 +84,7 @@ extension FunctionService {
             if more || batch.count < 100 { break }
             after = batch.last?.name
         }
-        let next = more ? page.last.map { Base64.encode(Array($0.name.utf8)) } : nil
-        return (page, next)
+        return (page, PageRequest.marker(after: page.last?.name, more: more))
     }
 
     /// The aliases of `function` that route to `version` (as their version or their weighted one).

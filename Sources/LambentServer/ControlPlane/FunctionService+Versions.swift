@@ -63,22 +63,11 @@ extension FunctionService {
     public func listVersions(_ reference: String, marker: String?, maxItems: Int?) async throws
         -> (versions: [FunctionConfiguration], nextMarker: String?) {
         let latest = try await latestFunction(reference)
-        let requested = maxItems ?? 50
-        guard (1...10_000).contains(requested) else {
-            throw LambdaError.validation(value: "\(requested)", field: "maxItems",
-                                         constraint: requested < 1 ? "Member must have value greater than or equal to 1"
-                                                                   : "Member must have value less than or equal to 10000")
-        }
         // At most 50 a page, whatever MaxItems says (the service model's documentation).
-        let limit = min(requested, 50)
-        var after: FunctionVersion?
-        if let marker, !marker.isEmpty {
-            guard let bytes = Base64.decode(marker) else { throw LambdaError.invalidParameter("Invalid Marker: \(marker)") }
-            after = FunctionVersion(String(decoding: bytes, as: UTF8.self))
-        }
-        let records = try await store.listVersions(of: latest.name, after: after, limit: limit + 1)
-        let page = records.prefix(limit)
-        let next = records.count > limit ? page.last.map { Base64.encode(Array($0.configuration.version.utf8)) } : nil
+        let request = try PageRequest(marker: marker, maxItems: maxItems, cap: 50)
+        let records = try await store.listVersions(of: latest.name, after: request.after.map(FunctionVersion.init), limit: request.limit + 1)
+        let page = records.prefix(request.limit)
+        let next = PageRequest.marker(after: page.last?.configuration.version, more: records.count > request.limit)
         let versions = page.map { record -> FunctionConfiguration in
             var listed = record.configuration.listed
             if record.configuration.versionID.version.isLatest {

@@ -201,21 +201,10 @@ public struct FunctionService: Sendable {
     }
 
     public func list(marker: String?, maxItems: Int?) async throws -> (functions: [FunctionConfiguration], nextMarker: String?) {
-        let limit = maxItems ?? 50
-        guard (1...10_000).contains(limit) else {
-            throw LambdaError.validation(value: "\(limit)", field: "maxItems",
-                                         constraint: limit < 1 ? "Member must have value greater than or equal to 1"
-                                                               : "Member must have value less than or equal to 10000")
-        }
-        var after: String?
-        if let marker, !marker.isEmpty {
-            guard let bytes = Base64.decode(marker) else { throw LambdaError.invalidParameter("Invalid Marker: \(marker)") }
-            after = String(decoding: bytes, as: UTF8.self)
-        }
-        let records = try await store.listFunctions(after: after, limit: limit + 1)
-        let page = records.prefix(limit)
-        let next = records.count > limit ? page.last.map { Base64.encode(Array($0.name.utf8)) } : nil
-        return (page.map(\.configuration.listed), next)
+        let request = try PageRequest(marker: marker, maxItems: maxItems)
+        let records = try await store.listFunctions(after: request.after, limit: request.limit + 1)
+        let page = records.prefix(request.limit)
+        return (page.map(\.configuration.listed), PageRequest.marker(after: page.last?.name, more: records.count > request.limit))
     }
 
     public func accountUsage() async throws -> (functionCount: Int, totalCodeSize: Int) {

@@ -35,13 +35,7 @@ struct AliasRoutes {
 
     @Sendable func list(_ request: Request, context: LambentRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
-        var maxItems: Int?
-        if let text = query.get("MaxItems") {
-            guard let value = Int(text) else {
-                throw LambdaError.validation(value: text, field: "maxItems", constraint: "Member must be an integer")
-            }
-            maxItems = value
-        }
+        let maxItems = try query.maxItems()
         let page = try await service.listAliases(
             try context.functionName(), functionVersion: query.get("FunctionVersion").map { String($0) },
             marker: query.get("Marker").map { String($0) }, maxItems: maxItems)

@@ -58,13 +58,7 @@ struct FunctionRoutes {
         if let version = query.get("FunctionVersion"), version != "ALL" {
             throw LambdaError.validation(value: version, field: "functionVersion", constraint: "Member must satisfy enum value set: [ALL]")
         }
-        var maxItems: Int?
-        if let text = query.get("MaxItems") {
-            guard let value = Int(text) else {
-                throw LambdaError.validation(value: text, field: "maxItems", constraint: "Member must be an integer")
-            }
-            maxItems = value
-        }
+        let maxItems = try query.maxItems()
         let page = try await service.list(marker: query.get("Marker"), maxItems: maxItems)
         return try JSONBody.response(ListFunctionsResponse(functions: page.functions, nextMarker: page.nextMarker))
     }

@@ -17,13 +17,7 @@ struct VersionRoutes {
 
     @Sendable func list(_ request: Request, context: LambentRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
-        var maxItems: Int?
-        if let text = query.get("MaxItems") {
-            guard let value = Int(text) else {
-                throw LambdaError.validation(value: text, field: "maxItems", constraint: "Member must be an integer")
-            }
-            maxItems = value
-        }
+        let maxItems = try query.maxItems()
         let page = try await service.listVersions(try context.functionName(), marker: query.get("Marker"), maxItems: maxItems)
         return try JSONBody.response(ListVersionsResponse(versions: page.versions, nextMarker: page.nextMarker))
     }
@@ -33,4 +27,15 @@ struct ListVersionsResponse: Encodable {
     var versions: [FunctionConfiguration]
     var nextMarker: String?
     enum CodingKeys: String, CodingKey { case versions = "Versions", nextMarker = "NextMarker" }
+}
+
+extension Hummingbird.Parameters {
+    /// `MaxItems` of a List operation's query, as an integer.
+    func maxItems() throws -> Int? {
+        guard let text = get("MaxItems") else { return nil }
+        guard let value = Int(text) else {
+            throw LambdaError.validation(value: String(text), field: "maxItems", constraint: "Member must be an integer")
+        }
+        return value
+    }
 }
