@@ -176,8 +176,9 @@ final class Environment: Sendable {
             sandbox.initFinished()
             waiter?.resume(returning: outcome)
         case .failInitAndDestroy:
-            waiter?.resume(returning: outcome)
+            // Destroyed before the caller hears of it: nothing can hand it out again meanwhile.
             destroy()
+            waiter?.resume(returning: outcome)
         default:
             break
         }
@@ -235,13 +236,13 @@ final class Environment: Sendable {
         case .finishInvoke:
             waiter?.resume(returning: outcome)
         case .finishInvokeThenDestroy, .failInvokeAndDestroy:
-            waiter?.resume(returning: outcome)
             destroy()
+            waiter?.resume(returning: outcome)
         case .rerunAndDestroy:
             var reason = "exit status 1"
             if case .exited(let exitReason) = outcome { reason = exitReason }
-            waiter?.resume(returning: .notDelivered(reason: reason))
             destroy()
+            waiter?.resume(returning: .notDelivered(reason: reason))
         case .failInitAndDestroy:
             // The runtime exited before it was ready.
             finishInitAfterExit(outcome)
@@ -260,8 +261,8 @@ final class Environment: Sendable {
             defer { core.initWaiter = nil }
             return core.initWaiter
         }
-        waiter?.resume(returning: .exited(reason: reason))
         destroy()
+        waiter?.resume(returning: .exited(reason: reason))
     }
 
     /// Marks the environment for destruction once its current work is done (or now, if idle).
