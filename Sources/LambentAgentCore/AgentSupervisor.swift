@@ -26,6 +26,10 @@ final class AgentSupervisor: @unchecked Sendable {
     /// Pipe fds that may still be read directly; -1 once their channel closed (the fd
     /// number may then be reused).
     private var logFDs: [CInt] = []
+    /// Duplicates of the pipes' read ends, kept for the end: NIO closes a pipe channel when
+    /// it sees the writers hang up, and on a loaded machine the runtime's last output can
+    /// arrive together with that hang-up and be left unread in the pipe. These read it.
+    private var finalDrainFDs: [CInt] = []
     private var parkedNext: RuntimeAPIHandler?
     private var spawnStart: NIODeadline = .now()
     private let exitPromise: EventLoopPromise<Int32>
@@ -52,6 +56,7 @@ final class AgentSupervisor: @unchecked Sendable {
     func attach(process: RuntimeProcess) {
         self.process = process
         logFDs = [process.stdoutFD, process.stderrFD]
+        finalDrainFDs = logFDs.map { fcntl($0, F_DUPFD_CLOEXEC, 3) }.filter { $0 >= 0 }
     }
 
     // MARK: Runtime API
@@ -236,6 +241,7 @@ final class AgentSupervisor: @unchecked Sendable {
             return
         }
         drainingLogs = false
+        if exiting { drainRemainingOutput() }
         let messages = outbox
         outbox = []
         for (message, done) in messages {
@@ -245,6 +251,22 @@ final class AgentSupervisor: @unchecked Sendable {
             }
             control.writeAndFlush(message).whenComplete { _ in done?() }
         }
+    }
+
+    /// Sends whatever the runtime wrote that its pipe channels did not read, then closes the
+    /// duplicates (only once the runtime is gone: nothing writes any more, and nothing else
+    /// reads these pipes on this event loop meanwhile).
+    private func drainRemainingOutput() {
+        for fd in finalDrainFDs {
+            var buffer = [UInt8](repeating: 0, count: 65_536)
+            while true {
+                let count = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                guard count > 0 else { break }
+                send(.log(ByteBuffer(bytes: buffer[0..<count])))
+            }
+            close(fd)
+        }
+        finalDrainFDs = []
     }
 
     /// How long an event frame may wait for the runtime's output to be read.
