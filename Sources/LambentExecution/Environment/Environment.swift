@@ -57,18 +57,6 @@ final class Environment: Sendable {
         var invocationCount = 0
         var initDurationMicros: UInt64?
         var lastUsed: ContinuousClock.Instant?
-        /// A transition the state machine refused, to be logged outside the lock.
-        var refused: EnvironmentStateMachine.IllegalTransition?
-
-        /// Applies an event; an illegal one changes nothing and is kept for `logRefused`.
-        mutating func handle(_ event: EnvironmentStateMachine.Event) -> EnvironmentStateMachine.Action {
-            do {
-                return try machine.handle(event)
-            } catch {
-                refused = error
-                return .none
-            }
-        }
     }
 
     init(
@@ -101,13 +89,31 @@ final class Environment: Sendable {
 
     /// Applies an event under the lock; logs it when the state machine refuses it.
     private func transition(_ event: EnvironmentStateMachine.Event) -> EnvironmentStateMachine.Action {
-        let (action, refused) = core.withLock { core in
-            let action = core.handle(event)
-            defer { core.refused = nil }
-            return (action, core.refused)
+        transition(event) { _, _ in () }.action
+    }
+
+    /// Applies an event and, under the same lock, `perform` with the action that came out
+    /// (`.none` for an event the state does not allow, which changes nothing and is logged
+    /// once the lock is released).
+    private func transition<Result: Sendable>(
+        _ event: EnvironmentStateMachine.Event,
+        _ perform: (inout Core, EnvironmentStateMachine.Action) -> Result
+    ) -> (action: EnvironmentStateMachine.Action, result: Result) {
+        typealias Applied = (action: EnvironmentStateMachine.Action, result: Result,
+                             refused: EnvironmentStateMachine.IllegalTransition?)
+        let applied = core.withLock { (core: inout Core) -> Applied in
+            let action: EnvironmentStateMachine.Action
+            var refused: EnvironmentStateMachine.IllegalTransition?
+            do throws(EnvironmentStateMachine.IllegalTransition) {
+                action = try core.machine.handle(event)
+            } catch {
+                action = .none
+                refused = error
+            }
+            return (action, perform(&core, action), refused)
         }
-        if let refused { logRefused(refused) }
-        return action
+        if let refused = applied.refused { logRefused(refused) }
+        return (applied.action, applied.result)
     }
 
     private func logRefused(_ refused: EnvironmentStateMachine.IllegalTransition) {
@@ -161,16 +167,13 @@ final class Environment: Sendable {
     }
 
     private func finishInit(_ event: EnvironmentStateMachine.Event, outcome: InitOutcome) {
-        let (action, waiter, refused) = core.withLock { core in
-            let action = core.handle(event)
-            defer { core.refused = nil }
-            guard action != .none else { return (action, nil as CheckedContinuation<InitOutcome, Never>?, core.refused) }
+        let (action, waiter) = transition(event) { core, action -> CheckedContinuation<InitOutcome, Never>? in
+            guard action != .none else { return nil }
             if case .ready(let micros) = outcome { core.initDurationMicros = micros }
             core.initOutcome = outcome
             defer { core.initWaiter = nil }
-            return (action, core.initWaiter, core.refused)
+            return core.initWaiter
         }
-        if let refused { logRefused(refused) }
         switch action {
         case .initSucceeded:
             sandbox.initFinished()
@@ -190,16 +193,13 @@ final class Environment: Sendable {
     func invoke(_ invocation: Invocation, timeout: TimeAmount, collectTail: Bool) async -> (Outcome, tail: [String]) {
         let start = LogFormat.start(requestID: invocation.requestID, version: key.function.version.rawValue)
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-            let (action, channel, refused) = core.withLock { core -> (EnvironmentStateMachine.Action, Channel?, EnvironmentStateMachine.IllegalTransition?) in
-                let action = core.handle(.invoke(requestID: invocation.requestID))
-                defer { core.refused = nil }
+            let (action, channel) = transition(.invoke(requestID: invocation.requestID)) { core, action -> Channel? in
                 if action == .sendInvoke {
                     core.invokeWaiter = continuation
                     core.tail = collectTail ? [start] : nil
                 }
-                return (action, self.channel.withLock { $0 }, core.refused)
+                return self.channel.withLock { $0 }
             }
-            if let refused { logRefused(refused) }
             guard action == .sendInvoke, let channel else {
                 // Retired or gone between the pool and here: the invocation never started.
                 continuation.resume(returning: .notDelivered(reason: "environment retired"))
@@ -222,16 +222,13 @@ final class Environment: Sendable {
     }
 
     private func complete(_ event: EnvironmentStateMachine.Event, outcome: Outcome) {
-        let (action, waiter, refused) = core.withLock { core in
-            let action = core.handle(event)
-            defer { core.refused = nil }
-            guard action != .none else { return (action, nil as CheckedContinuation<Outcome, Never>?, core.refused) }
+        let (action, waiter) = transition(event) { core, action -> CheckedContinuation<Outcome, Never>? in
+            guard action != .none else { return nil }
             core.timer?.cancel()
             core.timer = nil
             defer { core.invokeWaiter = nil }
-            return (action, core.invokeWaiter, core.refused)
+            return core.invokeWaiter
         }
-        if let refused { logRefused(refused) }
         switch action {
         case .finishInvoke:
             waiter?.resume(returning: outcome)

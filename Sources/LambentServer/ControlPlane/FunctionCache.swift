@@ -59,6 +59,13 @@ extension RecordCache where Key == FunctionVersionID, Value == FunctionRecord {
         fill(record, for: record.configuration.versionID, readAt: generation)
     }
 
+    /// Records a change of what belongs to the function rather than to one version (tags,
+    /// reserved concurrency): every cached version of it is stale; `latest` is the new `$LATEST`.
+    func functionChanged(_ latest: FunctionRecord) {
+        deleted(latest.name)
+        changed(latest.configuration.versionID, to: latest)
+    }
+
     /// Records that a function is gone, with every version of it.
     func deleted(_ functionName: String) {
         removeAll { $0.functionName == functionName }

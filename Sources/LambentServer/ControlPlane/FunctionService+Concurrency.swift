@@ -56,9 +56,7 @@ extension FunctionService {
             return new
         }
         guard let record else { throw LambdaError.functionNotFound(arn: names.functionARN(name)) }
-        // A reservation belongs to the function: every cached version of it is stale.
-        cache.deleted(name)
-        cache.changed(record.configuration.versionID, to: record)
+        cache.functionChanged(record)
         changes.reservedConcurrencyChanged(total: try await reservedTotal())
     }
 

@@ -74,8 +74,6 @@ extension FunctionService {
             return new
         }
         guard let record else { throw LambdaError.functionNotFound(arn: names.functionARN(name)) }
-        // Tags belong to the function: every cached version of it is stale.
-        cache.deleted(name)
-        cache.changed(record.configuration.versionID, to: record)
+        cache.functionChanged(record)
     }
 }

@@ -156,8 +156,12 @@ public struct FunctionService: Sendable {
             record.configuration.functionArn = alias.aliasArn
             return (record, qualifier)
         }
-        guard let record = try await cachedFunction(FunctionVersionID(functionName: parsed.name, version: version)) else {
+        guard var record = try await cachedFunction(FunctionVersionID(functionName: parsed.name, version: version)) else {
             throw notFound
+        }
+        // `$LATEST` named explicitly answers with the qualified ARN, as AWS does.
+        if qualifier == FunctionVersion.latest.rawValue {
+            record.configuration.functionArn = names.functionARN(parsed.name, qualifier: qualifier)
         }
         return (record, qualifier)
     }
@@ -165,11 +169,11 @@ public struct FunctionService: Sendable {
     /// The `$LATEST` record of the function a reference names: what updates change. A
     /// reference qualified with anything but `$LATEST` names no such thing.
     func latestFunction(_ reference: String) async throws -> FunctionRecord {
-        let parsed = try FunctionReference(parsing: reference)
-        if let qualifier = parsed.qualifier, qualifier != FunctionVersion.latest.rawValue {
-            throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
+        let (record, qualifier) = try await resolve(reference)
+        if let qualifier, qualifier != FunctionVersion.latest.rawValue {
+            throw LambdaError.functionNotFound(arn: names.functionARN(record.name, qualifier: qualifier))
         }
-        return try await function(reference)
+        return record
     }
 
     /// A published version's number: digits only.

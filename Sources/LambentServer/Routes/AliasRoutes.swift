@@ -52,7 +52,6 @@ struct ListAliasesResponse: Encodable {
 extension LambentRequestContext {
     /// The `{Name}` of an alias route.
     func aliasName() throws -> String {
-        guard let raw = parameters.get("alias") else { throw LambdaError.service("route without an alias name") }
-        return raw.removingPercentEncoding ?? raw
+        try pathParameter("alias")
     }
 }

@@ -30,10 +30,10 @@ struct FunctionRoutes {
     }
 
     @Sendable func get(_ request: Request, context: LambentRequestContext) async throws -> Response {
-        let (record, qualifier) = try await service.resolve(try context.functionName(), qualifier: request.uri.queryParameters.get("Qualifier"))
+        let record = try await service.function(try context.functionName(), qualifier: request.uri.queryParameters.get("Qualifier"))
         let location = codeLinks.url(for: record.codeKey, host: request.head.authority)
         let response = GetFunctionResponse(
-            configuration: Self.asNamed(record.configuration, qualifier: qualifier),
+            configuration: record.configuration,
             code: .init(repositoryType: "S3", location: location),
             tags: record.tags.isEmpty ? nil : record.tags,
             concurrency: record.reservedConcurrency.map { ConcurrencyBody(reservedConcurrentExecutions: $0) })
@@ -41,16 +41,8 @@ struct FunctionRoutes {
     }
 
     @Sendable func getConfiguration(_ request: Request, context: LambentRequestContext) async throws -> Response {
-        let (record, qualifier) = try await service.resolve(try context.functionName(), qualifier: request.uri.queryParameters.get("Qualifier"))
-        return try JSONBody.response(Self.asNamed(record.configuration, qualifier: qualifier))
-    }
-
-    /// `$LATEST` asked for by name answers with the qualified ARN, as AWS does.
-    static func asNamed(_ configuration: FunctionConfiguration, qualifier: String?) -> FunctionConfiguration {
-        guard qualifier == FunctionVersion.latest.rawValue else { return configuration }
-        var named = configuration
-        named.functionArn += ":" + FunctionVersion.latest.rawValue
-        return named
+        let record = try await service.function(try context.functionName(), qualifier: request.uri.queryParameters.get("Qualifier"))
+        return try JSONBody.response(record.configuration)
     }
 
     @Sendable func list(_ request: Request, context: LambentRequestContext) async throws -> Response {
@@ -109,7 +101,12 @@ struct FunctionRoutes {
 extension LambentRequestContext {
     /// The `{FunctionName}` path label, percent-decoded.
     func functionName() throws -> String {
-        guard let raw = parameters.get("name") else { throw LambdaError.service("route without a function name") }
+        try pathParameter("name")
+    }
+
+    /// A percent-decoded path parameter of the route.
+    func pathParameter(_ key: String) throws -> String {
+        guard let raw = parameters.get(key) else { throw LambdaError.service("route without a \(key) parameter") }
         return raw.removingPercentEncoding ?? raw
     }
 }
@@ -206,5 +203,16 @@ enum JSONBody {
         @unknown default:
             return "Could not parse request body"
         }
+    }
+}
+
+extension Hummingbird.Parameters {
+    /// `MaxItems` of a List operation's query, as an integer.
+    func maxItems() throws -> Int? {
+        guard let text = get("MaxItems") else { return nil }
+        guard let value = Int(text) else {
+            throw LambdaError.validation(value: String(text), field: "maxItems", constraint: "Member must be an integer")
+        }
+        return value
     }
 }

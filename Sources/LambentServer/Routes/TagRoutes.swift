@@ -42,7 +42,6 @@ struct TagRoutes {
 extension LambentRequestContext {
     /// The `{Resource}` ARN of a tagging route.
     func resourceARN() throws -> String {
-        guard let raw = parameters.get("resource") else { throw LambdaError.service("route without a resource") }
-        return raw.removingPercentEncoding ?? raw
+        try pathParameter("resource")
     }
 }

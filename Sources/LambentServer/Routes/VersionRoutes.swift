@@ -28,14 +28,3 @@ struct ListVersionsResponse: Encodable {
     var nextMarker: String?
     enum CodingKeys: String, CodingKey { case versions = "Versions", nextMarker = "NextMarker" }
 }
-
-extension Hummingbird.Parameters {
-    /// `MaxItems` of a List operation's query, as an integer.
-    func maxItems() throws -> Int? {
-        guard let text = get("MaxItems") else { return nil }
-        guard let value = Int(text) else {
-            throw LambdaError.validation(value: String(text), field: "maxItems", constraint: "Member must be an integer")
-        }
-        return value
-    }
-}
