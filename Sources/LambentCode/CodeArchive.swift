@@ -63,6 +63,20 @@ public enum CodeArchive {
         let directory = try ZipDirectory(file: file, limits: limits)
         try TreeWriter.write(directory, from: file, to: destination, limits: limits)
     }
+
+    /// Extracts several zips, in order, into one new tree at `destination`, as Lambda
+    /// extracts a function's layers into /opt: a later zip's files and symlinks replace an
+    /// earlier one's, directories merge, and `limits.maxUnzippedBytes` bounds them together.
+    /// An entry that would turn a directory of an earlier zip into a file, or write below an
+    /// earlier zip's symlink, is refused as `.unsafePath`; nothing is left behind on failure.
+    public static func extract(zipsAt urls: [URL], to destination: URL, limits: CodeLimits) throws(CodeError) {
+        var archives: [(directory: ZipDirectory, file: ZipFile)] = []
+        for url in urls {
+            let file = try ZipFile(url: url)
+            archives.append((try ZipDirectory(file: file, limits: limits), file))
+        }
+        try TreeWriter.write(archives, to: destination, limits: limits)
+    }
 }
 
 extension CodeDigest {

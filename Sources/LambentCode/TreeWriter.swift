@@ -9,7 +9,7 @@ import Musl
 /// Writes a validated `ZipDirectory` into a private temporary directory with `*at`
 /// syscalls that never follow symlinks, then renames it into place.
 final class TreeWriter {
-    private let file: ZipFile
+    private var file: ZipFile
     private let limits: CodeLimits
     private let rootDescriptor: Int32
     /// Bytes actually written so far, across all entries.
@@ -28,6 +28,16 @@ final class TreeWriter {
     static func write(
         _ directory: ZipDirectory, from file: ZipFile, to destination: URL, limits: CodeLimits
     ) throws(CodeError) {
+        try write([(directory, file)], to: destination, limits: limits)
+    }
+
+    /// Writes several archives into one tree, in order: a later archive's files and symlinks
+    /// replace an earlier one's, its directories merge; `limits.maxUnzippedBytes` counts
+    /// the bytes of all of them together.
+    static func write(
+        _ archives: [(directory: ZipDirectory, file: ZipFile)], to destination: URL, limits: CodeLimits
+    ) throws(CodeError) {
+        guard let first = archives.first else { throw .io("Nothing to write to \(destination.path)") }
         var status = stat()
         guard lstat(destination.path, &status) != 0, errno == ENOENT else {
             throw .io("Destination \(destination.path) already exists")
@@ -41,9 +51,12 @@ final class TreeWriter {
         do throws(CodeError) {
             let descriptor = open(staging.path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             guard descriptor >= 0 else { throw CodeError.io("Could not open \(staging.path)", errno: errno) }
-            let writer = TreeWriter(file: file, limits: limits, rootDescriptor: descriptor)
-            for entry in directory.entries {
-                try writer.write(entry)
+            let writer = TreeWriter(file: first.file, limits: limits, rootDescriptor: descriptor)
+            for archive in archives {
+                writer.file = archive.file
+                for entry in archive.directory.entries {
+                    try writer.write(entry)
+                }
             }
             guard fchmod(descriptor, 0o755) == 0 else { throw CodeError.io("Could not chmod \(staging.path)", errno: errno) }
             try renameWithoutReplacing(staging, to: destination)

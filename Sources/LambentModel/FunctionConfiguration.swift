@@ -32,6 +32,8 @@ public struct FunctionConfiguration: Codable, Sendable, Equatable {
     public var loggingConfig: LoggingConfig
     /// Absent until a request sets it; empty lists once a VpcConfig is removed (as AWS answers).
     public var vpcConfig: VpcConfigResponse?
+    /// The layer versions extracted into /opt, in order; absent when there are none.
+    public var layers: [FunctionLayer]?
 
     /// Whether the function is attached to a VPC (at least one subnet): Lambent's private
     /// network analogue.
@@ -61,6 +63,7 @@ public struct FunctionConfiguration: Codable, Sendable, Equatable {
         case lastUpdateStatusReasonCode = "LastUpdateStatusReasonCode", packageType = "PackageType"
         case architectures = "Architectures", ephemeralStorage = "EphemeralStorage", snapStart = "SnapStart"
         case runtimeVersionConfig = "RuntimeVersionConfig", loggingConfig = "LoggingConfig", vpcConfig = "VpcConfig"
+        case layers = "Layers"
     }
 
     /// Creates a configuration; `FunctionService` is the one place that builds these.

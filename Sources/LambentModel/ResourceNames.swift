@@ -21,6 +21,16 @@ public struct ResourceNames: Sendable {
     /// `/aws/lambda/<name>`.
     public func logGroup(_ name: String) -> String { "/aws/lambda/\(name)" }
 
+    /// `arn:aws:lambda:<region>:<account>:layer:<name>`.
+    public func layerARN(_ name: String) -> String {
+        "arn:aws:lambda:\(region):\(accountID):layer:\(name)"
+    }
+
+    /// `arn:aws:lambda:<region>:<account>:layer:<name>:<version>`.
+    public func layerVersionARN(_ name: String, version: Int) -> String {
+        "\(layerARN(name)):\(version)"
+    }
+
     /// A runtime version ARN in AWS's shape for a runtime identifier.
     public func runtimeVersionARN(_ runtime: String) -> String {
         "arn:aws:lambda:\(region)::runtime:lambent-\(runtime)"

@@ -117,6 +117,8 @@ public struct LambentServer: Sendable {
         VersionRoutes(service: service).register(on: router)
         AliasRoutes(service: service).register(on: router)
         TagRoutes(service: service).register(on: router)
+        LayerRoutes(service: service, codeLinks: codeLinks).register(on: router)
+        PolicyRoutes(service: service).register(on: router)
         InvokeRoutes(invocations: invocations).register(on: router)
         LambentRoutes(store: store, blobs: blobs, codeLinks: codeLinks, names: names).register(on: router)
         MetricsRoutes(metrics: metrics, invoker: invoker).register(on: router)

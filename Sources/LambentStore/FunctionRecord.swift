@@ -7,6 +7,9 @@ public struct FunctionRecord: Codable, Sendable, Equatable {
     public var tags: [String: String]
     /// Hex SHA-256 of the deployment package: the key of its blob and unpacked tree.
     public var codeKey: String
+    /// The key of the tree the function's layers were merged into (its /opt), when it has
+    /// layers: kept with the version, so deleting a layer version never breaks a function.
+    public var layersKey: String?
     /// `ReservedConcurrentExecutions`, when the function has a reservation.
     public var reservedConcurrency: Int?
     /// The number of the last version published (kept when versions are deleted: Lambda
@@ -16,11 +19,12 @@ public struct FunctionRecord: Codable, Sendable, Equatable {
     /// nothing new to publish.
     public var publishedRevision: String?
 
-    public init(configuration: FunctionConfiguration, tags: [String: String], codeKey: String, reservedConcurrency: Int? = nil,
-                lastPublishedVersion: Int? = nil, publishedRevision: String? = nil) {
+    public init(configuration: FunctionConfiguration, tags: [String: String], codeKey: String, layersKey: String? = nil,
+                reservedConcurrency: Int? = nil, lastPublishedVersion: Int? = nil, publishedRevision: String? = nil) {
         self.configuration = configuration
         self.tags = tags
         self.codeKey = codeKey
+        self.layersKey = layersKey
         self.reservedConcurrency = reservedConcurrency
         self.lastPublishedVersion = lastPublishedVersion
         self.publishedRevision = publishedRevision
@@ -54,6 +58,27 @@ extension FunctionConfiguration {
         timeout: Limits.defaultTimeout, memorySize: Limits.defaultMemory, lastModified: "", codeSha256: "",
         environment: [:], revisionId: "", state: .active, ephemeralStorage: Limits.defaultEphemeralStorage,
         runtimeVersionArn: "", logGroup: "")
+}
+
+/// A published layer version and what Lambent keeps beside it.
+public struct LayerVersionRecord: Codable, Sendable, Equatable {
+    /// The version as the API answers it (without `Content.Location`).
+    public var layer: LayerVersion
+    public var layerName: String
+    /// Hex SHA-256 of the zip: the key of its blob and unpacked tree.
+    public var codeKey: String
+    /// Bytes of the unpacked content, counted against the function-plus-layers limit.
+    public var unzippedSize: Int
+    /// The layer version's resource policy, when it has statements.
+    public var policy: ResourcePolicy?
+
+    public init(layer: LayerVersion, layerName: String, codeKey: String, unzippedSize: Int, policy: ResourcePolicy? = nil) {
+        self.layer = layer
+        self.layerName = layerName
+        self.codeKey = codeKey
+        self.unzippedSize = unzippedSize
+        self.policy = policy
+    }
 }
 
 /// One line of a function's log, as CloudWatch Logs would hold it.

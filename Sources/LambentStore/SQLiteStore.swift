@@ -72,6 +72,27 @@ public final class SQLiteStore: Store {
                 table.primaryKey(["functionName", "name"])
             }
         }
+        migrator.registerMigration("v4-layers") { db in
+            try db.alter(table: "functionVersion") { table in table.add(column: "layersKey", .text) }
+            try db.create(table: "layer") { table in
+                table.primaryKey("name", .text)
+                table.column("lastVersion", .integer).notNull()
+            }
+            try db.create(table: "layerVersion") { table in
+                table.column("name", .text).notNull()
+                table.column("version", .integer).notNull()
+                table.column("codeKey", .text).notNull().indexed()
+                table.column("document", .blob).notNull()
+                table.primaryKey(["name", "version"])
+            }
+            try db.create(table: "functionSetting") { table in
+                table.column("functionName", .text).notNull()
+                table.column("qualifier", .text).notNull()
+                table.column("kind", .text).notNull()
+                table.column("document", .blob).notNull()
+                table.primaryKey(["functionName", "qualifier", "kind"])
+            }
+        }
         return migrator
     }
 
@@ -107,11 +128,11 @@ public final class SQLiteStore: Store {
         let version = FunctionVersion(record.configuration.version)
         try db.execute(
             sql: """
-                INSERT \(replace ? "OR REPLACE " : "")INTO functionVersion (name, version, ordinal, codeKey, codeSize, configuration)
-                VALUES (?, ?, ?, ?, ?, ?)
+                INSERT \(replace ? "OR REPLACE " : "")INTO functionVersion (name, version, ordinal, codeKey, codeSize, configuration, layersKey)
+                VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [record.name, version.rawValue, ordinal(of: version), record.codeKey,
-                        record.configuration.codeSize, StoredJSON.encode(record.configuration)])
+                        record.configuration.codeSize, StoredJSON.encode(record.configuration), record.layersKey])
     }
 
     /// Where a version sorts: `$LATEST` first, then by number.
@@ -120,13 +141,13 @@ public final class SQLiteStore: Store {
     }
 
     private static let selectRecord = """
-        SELECT v.configuration, v.codeKey, f.attributes FROM functionVersion v JOIN function f ON f.name = v.name
+        SELECT v.configuration, v.codeKey, f.attributes, v.layersKey FROM functionVersion v JOIN function f ON f.name = v.name
         """
 
     private static func record(_ row: Row) throws -> FunctionRecord {
         let configuration = try StoredJSON.decode(FunctionConfiguration.self, from: row[0], defaults: .template)
         let attributes = try StoredJSON.decode(FunctionAttributes.self, from: row[2], defaults: .template)
-        return FunctionRecord(configuration: configuration, tags: attributes.tags, codeKey: row[1],
+        return FunctionRecord(configuration: configuration, tags: attributes.tags, codeKey: row[1], layersKey: row[3],
                               reservedConcurrency: attributes.reservedConcurrency,
                               lastPublishedVersion: attributes.lastPublishedVersion,
                               publishedRevision: attributes.publishedRevision)
@@ -172,6 +193,7 @@ public final class SQLiteStore: Store {
             guard let current = try Self.fetch(FunctionVersionID(functionName: name), db: db) else { return nil }
             try db.execute(sql: "DELETE FROM functionVersion WHERE name = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM alias WHERE functionName = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM functionSetting WHERE functionName = ?", arguments: [name])
             try db.execute(sql: "DELETE FROM function WHERE name = ?", arguments: [name])
             return current
         }
@@ -202,6 +224,8 @@ public final class SQLiteStore: Store {
             guard let current = try Self.fetch(id, db: db) else { return nil }
             try db.execute(sql: "DELETE FROM functionVersion WHERE name = ? AND version = ?",
                            arguments: [id.functionName, id.version.rawValue])
+            try db.execute(sql: "DELETE FROM functionSetting WHERE functionName = ? AND qualifier = ?",
+                           arguments: [id.functionName, id.version.rawValue])
             return current
         }
     }
@@ -226,7 +250,10 @@ public final class SQLiteStore: Store {
 
     public func isCodeReferenced(_ codeKey: String) async throws -> Bool {
         try await pool.read { db in
-            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM functionVersion WHERE codeKey = ?)", arguments: [codeKey]) ?? false
+            try Bool.fetchOne(db, sql: """
+                SELECT EXISTS (SELECT 1 FROM functionVersion WHERE codeKey = ?1 OR layersKey = ?1)
+                    OR EXISTS (SELECT 1 FROM layerVersion WHERE codeKey = ?1)
+                """, arguments: [codeKey]) ?? false
         }
     }
 
@@ -268,6 +295,7 @@ public final class SQLiteStore: Store {
         try await pool.write { db in
             guard let current = try Self.fetchAlias(name, function: function, db: db) else { return nil }
             try db.execute(sql: "DELETE FROM alias WHERE functionName = ? AND name = ?", arguments: [function, name])
+            try db.execute(sql: "DELETE FROM functionSetting WHERE functionName = ? AND qualifier = ?", arguments: [function, name])
             return current
         }
     }
@@ -278,6 +306,117 @@ public final class SQLiteStore: Store {
                 db, sql: "SELECT document FROM alias WHERE functionName = ? AND name > ? ORDER BY name LIMIT ?",
                 arguments: [function, marker ?? "", limit]
             ).map { try StoredJSON.decode(AliasConfiguration.self, from: $0, defaults: Self.aliasTemplate) }
+        }
+    }
+
+    // MARK: LayerStore
+
+    private static let layerTemplate = LayerVersionRecord(
+        layer: LayerVersion(content: LayerVersionContent(codeSha256: "", codeSize: 0), layerArn: "", layerVersionArn: "",
+                            description: "", createdDate: "", version: 0, compatibleRuntimes: nil, licenseInfo: nil,
+                            compatibleArchitectures: nil),
+        layerName: "", codeKey: "", unzippedSize: 0)
+
+    private static func layerRecord(_ data: Data) throws -> LayerVersionRecord {
+        try StoredJSON.decode(LayerVersionRecord.self, from: data, defaults: layerTemplate)
+    }
+
+    private static func fetchLayerVersion(_ name: String, version: Int, db: Database) throws -> LayerVersionRecord? {
+        try Data.fetchOne(db, sql: "SELECT document FROM layerVersion WHERE name = ? AND version = ?", arguments: [name, version])
+            .map(layerRecord)
+    }
+
+    public func publishLayerVersion(
+        _ layerName: String, _ make: @Sendable (Int) throws -> LayerVersionRecord
+    ) async throws -> LayerVersionRecord {
+        try await pool.write { db in
+            let last = try Int.fetchOne(db, sql: "SELECT lastVersion FROM layer WHERE name = ?", arguments: [layerName]) ?? 0
+            let record = try make(last + 1)
+            try db.execute(sql: "INSERT OR REPLACE INTO layer (name, lastVersion) VALUES (?, ?)", arguments: [layerName, last + 1])
+            try db.execute(sql: "INSERT INTO layerVersion (name, version, codeKey, document) VALUES (?, ?, ?, ?)",
+                           arguments: [layerName, last + 1, record.codeKey, StoredJSON.encode(record)])
+            return record
+        }
+    }
+
+    public func layerVersion(_ layerName: String, version: Int) async throws -> LayerVersionRecord? {
+        try await pool.read { db in try Self.fetchLayerVersion(layerName, version: version, db: db) }
+    }
+
+    public func listLayerVersions(_ layerName: String?) async throws -> [LayerVersionRecord] {
+        try await pool.read { db in
+            if let layerName {
+                return try Data.fetchAll(db, sql: "SELECT document FROM layerVersion WHERE name = ? ORDER BY version DESC",
+                                         arguments: [layerName]).map(Self.layerRecord)
+            }
+            return try Data.fetchAll(db, sql: "SELECT document FROM layerVersion ORDER BY name, version DESC").map(Self.layerRecord)
+        }
+    }
+
+    public func updateLayerVersion(
+        _ layerName: String, version: Int, _ change: @Sendable (LayerVersionRecord) throws -> LayerVersionRecord
+    ) async throws -> LayerVersionRecord? {
+        try await pool.write { db in
+            guard let current = try Self.fetchLayerVersion(layerName, version: version, db: db) else { return nil }
+            let updated = try change(current)
+            try db.execute(sql: "UPDATE layerVersion SET document = ? WHERE name = ? AND version = ?",
+                           arguments: [StoredJSON.encode(updated), layerName, version])
+            return updated
+        }
+    }
+
+    public func deleteLayerVersion(_ layerName: String, version: Int) async throws -> LayerVersionRecord? {
+        try await pool.write { db in
+            guard let current = try Self.fetchLayerVersion(layerName, version: version, db: db) else { return nil }
+            try db.execute(sql: "DELETE FROM layerVersion WHERE name = ? AND version = ?", arguments: [layerName, version])
+            return current
+        }
+    }
+
+    // MARK: FunctionSettingStore
+
+    public func setting<T: Codable & Sendable>(_ kind: FunctionSettingKind, of id: FunctionSettingID, as type: T.Type) async throws -> T? {
+        try await pool.read { db in
+            try Data.fetchOne(db, sql: "SELECT document FROM functionSetting WHERE functionName = ? AND qualifier = ? AND kind = ?",
+                              arguments: [id.functionName, id.qualifier ?? "", kind.rawValue])
+                .map { try JSONDecoder().decode(T.self, from: $0) }
+        }
+    }
+
+    public func updateSetting<T: Codable & Sendable>(
+        _ kind: FunctionSettingKind, of id: FunctionSettingID, _ change: @Sendable (T?) throws -> T?
+    ) async throws -> T? {
+        try await pool.write { db in
+            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM function WHERE name = ?)", arguments: [id.functionName]) == true else {
+                throw FunctionSettingError.functionMissing
+            }
+            let arguments: StatementArguments = [id.functionName, id.qualifier ?? "", kind.rawValue]
+            let current = try Data.fetchOne(
+                db, sql: "SELECT document FROM functionSetting WHERE functionName = ? AND qualifier = ? AND kind = ?", arguments: arguments
+            ).map { try JSONDecoder().decode(T.self, from: $0) }
+            guard let updated = try change(current) else {
+                try db.execute(sql: "DELETE FROM functionSetting WHERE functionName = ? AND qualifier = ? AND kind = ?", arguments: arguments)
+                return nil
+            }
+            try db.execute(sql: "INSERT OR REPLACE INTO functionSetting (functionName, qualifier, kind, document) VALUES (?, ?, ?, ?)",
+                           arguments: arguments + [StoredJSON.encode(updated)])
+            return updated
+        }
+    }
+
+    public func settings<T: Codable & Sendable>(_ kind: FunctionSettingKind, function: String?, as type: T.Type) async throws
+        -> [(id: FunctionSettingID, value: T)] {
+        try await pool.read { db in
+            let rows = try Row.fetchAll(
+                db, sql: """
+                    SELECT functionName, qualifier, document FROM functionSetting
+                    WHERE kind = ? AND (? IS NULL OR functionName = ?) ORDER BY functionName, qualifier
+                    """, arguments: [kind.rawValue, function, function])
+            return try rows.map { row in
+                let qualifier: String = row[1]
+                return (FunctionSettingID(functionName: row[0], qualifier: qualifier.isEmpty ? nil : qualifier),
+                        try JSONDecoder().decode(T.self, from: row[2]))
+            }
         }
     }
 

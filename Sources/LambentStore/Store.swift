@@ -59,6 +59,65 @@ public protocol AliasStore: Sendable {
 }
 
 /// Functions' log events, as CloudWatch Logs groups and streams hold them.
+/// Layers: versions numbered per layer name, never reusing a number, even after the
+/// versions are deleted.
+public protocol LayerStore: Sendable {
+    /// Stores a new version of `layerName`, numbered one past the last ever published;
+    /// `make` builds it from that number.
+    func publishLayerVersion(
+        _ layerName: String, _ make: @Sendable (Int) throws -> LayerVersionRecord
+    ) async throws -> LayerVersionRecord
+    func layerVersion(_ layerName: String, version: Int) async throws -> LayerVersionRecord?
+    /// Every version of every layer (of `layerName` when given), by name, then newest first.
+    func listLayerVersions(_ layerName: String?) async throws -> [LayerVersionRecord]
+    func updateLayerVersion(
+        _ layerName: String, version: Int, _ change: @Sendable (LayerVersionRecord) throws -> LayerVersionRecord
+    ) async throws -> LayerVersionRecord?
+    func deleteLayerVersion(_ layerName: String, version: Int) async throws -> LayerVersionRecord?
+}
+
+/// Records that hang off a function or one of its qualifiers — resource policies, provisioned
+/// concurrency, runtime-management and recursion settings — kept as JSON documents by kind
+/// and deleted with the function, version or alias they belong to.
+public protocol FunctionSettingStore: Sendable {
+    func setting<T: Codable & Sendable>(_ kind: FunctionSettingKind, of id: FunctionSettingID, as type: T.Type) async throws -> T?
+    /// Replaces (or, when `change` returns nil, removes) one setting in a transaction.
+    /// - Throws: `FunctionSettingError.functionMissing` when the function is gone.
+    func updateSetting<T: Codable & Sendable>(
+        _ kind: FunctionSettingKind, of id: FunctionSettingID, _ change: @Sendable (T?) throws -> T?
+    ) async throws -> T?
+    /// Every setting of a kind, across functions (or of one function), by function, then qualifier.
+    func settings<T: Codable & Sendable>(_ kind: FunctionSettingKind, function: String?, as type: T.Type) async throws
+        -> [(id: FunctionSettingID, value: T)]
+}
+
+/// What a setting is.
+public struct FunctionSettingKind: RawRepresentable, Sendable, Hashable {
+    public var rawValue: String
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    public static let policy = FunctionSettingKind(rawValue: "policy")
+    public static let provisionedConcurrency = FunctionSettingKind(rawValue: "provisionedConcurrency")
+    public static let runtimeManagement = FunctionSettingKind(rawValue: "runtimeManagement")
+    public static let recursion = FunctionSettingKind(rawValue: "recursion")
+}
+
+/// Whose a setting is: a function, and a qualifier (a version number or an alias name), or
+/// none for the unqualified function.
+public struct FunctionSettingID: Sendable, Hashable {
+    public var functionName: String
+    public var qualifier: String?
+
+    public init(functionName: String, qualifier: String? = nil) {
+        self.functionName = functionName
+        self.qualifier = qualifier
+    }
+}
+
+public enum FunctionSettingError: Error, Sendable {
+    case functionMissing
+}
+
 public protocol LogStore: Sendable {
     /// Appends log events (in one transaction).
     func appendLogEvents(_ events: [FunctionLogEvent]) async throws
@@ -70,4 +129,4 @@ public protocol LogStore: Sendable {
 
 /// Everything Lambent keeps, by concern. A queue store (async events, SQS) joins these as a
 /// protocol of its own, so that a PostgreSQL implementation can take each part in turn.
-public typealias Store = FunctionStore & AliasStore & LogStore
+public typealias Store = FunctionStore & AliasStore & LayerStore & FunctionSettingStore & LogStore

@@ -6,6 +6,8 @@ public struct InvokeRequest: Sendable {
     public var function: FunctionRecord
     /// Host directory of the function's unpacked code.
     public var codeDirectory: String
+    /// Host directory of the function's merged layers, mounted at /opt; nil without layers.
+    public var layersDirectory: String?
     public var payload: ByteBuffer
     public var clientContext: String?
     public var wantsLogTail: Bool
@@ -13,9 +15,10 @@ public struct InvokeRequest: Sendable {
     public var invokedFunctionARN: String
 
     public init(function: FunctionRecord, codeDirectory: String, payload: ByteBuffer, clientContext: String?,
-                wantsLogTail: Bool, invokedFunctionARN: String) {
+                wantsLogTail: Bool, invokedFunctionARN: String, layersDirectory: String? = nil) {
         self.function = function
         self.codeDirectory = codeDirectory
+        self.layersDirectory = layersDirectory
         self.payload = payload
         self.clientContext = clientContext
         self.wantsLogTail = wantsLogTail

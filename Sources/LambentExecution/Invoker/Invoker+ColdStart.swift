@@ -29,7 +29,8 @@ extension Invoker {
             runtime: launch.variables)
 
         let spec = SandboxSpec(
-            environmentID: environmentID, root: .hostSystem, codeDirectory: request.codeDirectory, mounts: launch.mounts,
+            environmentID: environmentID, root: .hostSystem, codeDirectory: request.codeDirectory,
+            mounts: launch.mounts + (request.layersDirectory.map { [SandboxMount(host: $0, sandbox: "/opt")] } ?? []),
             agentPath: configuration.agentPath, runtimeCommand: launch.command, environment: variables,
             memoryMB: config.memorySize, ephemeralStorageMB: config.ephemeralStorage.size,
             diagnosticsPath: configuration.stateDirectory.appendingPathComponent("\(environmentID).stderr").path,

@@ -10,9 +10,7 @@ import Logging
 /// call one method each.
 public struct FunctionService: Sendable {
     let store: any Store
-    let blobs: BlobStore
-    /// Root of unpacked code trees: `<codeRoot>/<sha256-hex>/`.
-    let codeRoot: URL
+    let code: CodeStore
     let names: ResourceNames
     /// Told of every change that affects running environments or concurrency.
     let changes: any FunctionChangeListener
@@ -27,8 +25,7 @@ public struct FunctionService: Sendable {
                 changes: any FunctionChangeListener, accountConcurrencyLimit: Int,
                 runnableRuntimes: [String], logger: Logger) {
         self.store = store
-        self.blobs = blobs
-        self.codeRoot = codeRoot
+        self.code = CodeStore(blobs: blobs, codeRoot: codeRoot, logger: logger)
         self.names = names
         self.changes = changes
         self.accountConcurrencyLimit = accountConcurrencyLimit
@@ -38,7 +35,7 @@ public struct FunctionService: Sendable {
 
     /// Where a code blob's unpacked tree lives.
     public func codeDirectory(for codeKey: String) -> URL {
-        codeRoot.appendingPathComponent(codeKey)
+        code.directory(for: codeKey)
     }
 
     // MARK: Create
@@ -71,9 +68,6 @@ public struct FunctionService: Sendable {
         try validateArchitectures(request.architectures)
         if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
         if let tags = request.tags { try Self.validateTags(tags) }
-        if let layers = request.layers, !layers.isEmpty {
-            throw LambdaError.invalidParameter("Layers are not supported by Lambent yet.")
-        }
         guard let zip = request.code?.zipFile else {
             if request.code?.s3Bucket != nil || request.code?.imageUri != nil {
                 throw LambdaError.invalidParameter("Lambent accepts code as Code.ZipFile only (no S3 or container images yet).")
@@ -82,7 +76,8 @@ public struct FunctionService: Sendable {
         }
         if try await store.function(named: name) != nil { throw LambdaError.functionExists(name: name) }
 
-        let code = try await storeCode(zip)
+        let code = try await self.code.store(zip)
+        let layers = try await attachLayers(request.layers ?? [], codeKey: code.sha256Hex)
         let now = LambdaTimestamp.format(Date())
         var configuration = FunctionConfiguration(
             functionName: name, functionArn: names.functionARN(name), runtime: runtime, role: role,
@@ -92,9 +87,10 @@ public struct FunctionService: Sendable {
             runtimeVersionArn: names.runtimeVersionARN(runtime), logGroup: names.logGroup(name))
         // A create that names no subnets answers without VpcConfig, as AWS does.
         if let vpc = request.vpcConfig, !(vpc.subnetIds ?? []).isEmpty { configuration.vpcConfig = VpcConfigResponse(vpc) }
+        if !layers.layers.isEmpty { configuration.layers = layers.layers }
         var stored = configuration
         stored.lastUpdateStatus = .successful
-        let record = FunctionRecord(configuration: stored, tags: request.tags ?? [:], codeKey: code.sha256Hex)
+        let record = FunctionRecord(configuration: stored, tags: request.tags ?? [:], codeKey: code.sha256Hex, layersKey: layers.key)
         guard try await store.insertFunction(record) else { throw LambdaError.functionExists(name: name) }
         cache.changed(record.configuration.versionID, to: record)
         logger.info("function created", metadata: ["lambent.function": "\(name)"])
@@ -228,11 +224,10 @@ public struct FunctionService: Sendable {
         if let description = request.description { try FunctionValidation.description(description) }
         if let variables = request.environment?.variables { try FunctionValidation.environment(variables) }
         if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
-        if let layers = request.layers, !layers.isEmpty {
-            throw LambdaError.invalidParameter("Layers are not supported by Lambent yet.")
-        }
+        var layers: (layers: [FunctionLayer], key: String?)?
+        if let arns = request.layers { layers = try await attachLayers(arns, codeKey: current.codeKey) }
         let runtimeARN = names.runtimeVersionARN(request.runtime ?? current.configuration.runtime)
-        let updated = try await update(current.name, expectedRevision: request.revisionId) { config in
+        let updated = try await update(current.name, expectedRevision: request.revisionId, layers: layers) { config in
             if let runtime = request.runtime { config.runtime = runtime }
             if let handler = request.handler { config.handler = handler }
             if let role = request.role { config.role = role }
@@ -259,7 +254,14 @@ public struct FunctionService: Sendable {
         if let revision = request.revisionId, revision != current.configuration.revisionId {
             throw LambdaError.revisionMismatch
         }
-        let code = try await storeCode(zip)
+        let code = try await self.code.store(zip)
+        if let layersKey = current.layersKey {
+            let total = self.code.unzippedSize(of: code.sha256Hex) + self.code.unzippedSize(of: layersKey)
+            if total > Limits.unzippedCodeBytes {
+                throw LambdaError.invalidParameter(
+                    "Function code combined with layers exceeds the maximum allowed size of \(Limits.unzippedCodeBytes) bytes. The actual size is \(total) bytes.")
+            }
+        }
         if request.dryRun == true {
             var preview = current.configuration
             preview.codeSha256 = code.sha256Base64
@@ -280,7 +282,7 @@ public struct FunctionService: Sendable {
     /// Applies a change in one store transaction, with a new RevisionId and LastModified, and
     /// retires the environments of the old revision.
     private func update(
-        _ name: String, expectedRevision: String?, codeKey: String? = nil,
+        _ name: String, expectedRevision: String?, codeKey: String? = nil, layers: (layers: [FunctionLayer], key: String?)? = nil,
         _ change: @escaping @Sendable (inout FunctionConfiguration) -> Void
     ) async throws -> FunctionConfiguration {
         let now = LambdaTimestamp.format(Date())
@@ -293,6 +295,10 @@ public struct FunctionService: Sendable {
             new.configuration.lastModified = now
             new.configuration.lastUpdateStatus = .successful
             if let codeKey { new.codeKey = codeKey }
+            if let layers {
+                new.configuration.layers = layers.layers.isEmpty ? nil : layers.layers
+                new.layersKey = layers.key
+            }
             return new
         }
         guard let record else { throw LambdaError.functionNotFound(arn: names.functionARN(name)) }
@@ -338,65 +344,9 @@ public struct FunctionService: Sendable {
 
     // MARK: Code
 
-    struct StoredCode {
-        var sha256Base64: String
-        var sha256Hex: String
-        var size: Int
-    }
-
-    /// Validates and unpacks a zip, then keeps it as a content-addressed blob. Unpacking comes
-    /// first so a bad zip is refused before anything is kept.
-    private func storeCode(_ zip: [UInt8]) async throws -> StoredCode {
-        guard zip.count <= Limits.zippedCodeBytes else {
-            throw LambdaError(status: 413, type: "RequestEntityTooLargeException",
-                              message: "Zipped size must be smaller than \(Limits.zippedCodeBytes) bytes")
-        }
-        let digest = CodeArchive.digest(of: zip)
-        let key = digest.sha256Hex
-        let directory = codeDirectory(for: key)
-        let blobPath = blobs.url(for: key)
-        if FileManager.default.fileExists(atPath: directory.path), FileManager.default.fileExists(atPath: blobPath.path) {
-            return StoredCode(sha256Base64: digest.sha256Base64, sha256Hex: key, size: digest.size)
-        }
-        let upload = blobs.root.appendingPathComponent(".upload-\(UUID().uuidString).zip")
-        defer { try? FileManager.default.removeItem(at: upload) }
-        do {
-            try Data(zip).write(to: upload)
-        } catch {
-            throw LambdaError.service("could not store the deployment package: \(error)")
-        }
-        let limits = CodeLimits()
-        do throws(CodeError) {
-            try CodeArchive.validate(zipAt: upload, limits: limits)
-            if !FileManager.default.fileExists(atPath: directory.path) {
-                try CodeArchive.extract(zipAt: upload, to: directory, limits: limits)
-            }
-        } catch {
-            if error.code == .io {
-                logger.error("could not unpack code", metadata: ["lambent.error": "\(error)"])
-                throw LambdaError.service("could not unpack the deployment package")
-            }
-            throw LambdaError.invalidParameter(error.message)
-        }
-        do {
-            try blobs.put(zip, key: key)
-        } catch {
-            throw LambdaError.service("could not store the deployment package: \(error)")
-        }
-        return StoredCode(sha256Base64: digest.sha256Base64, sha256Hex: key, size: digest.size)
-    }
-
-    /// Removes unpacked code and blobs that no function refers to (run at startup, when no
-    /// environment can be using them).
+    /// Removes unpacked code and blobs that no function or layer refers to (run at startup).
     public func collectUnusedCode() async {
-        let manager = FileManager.default
-        guard let keys = try? manager.contentsOfDirectory(atPath: codeRoot.path) else { return }
-        for key in keys where !key.hasPrefix(".") {
-            if (try? await store.isCodeReferenced(key)) == false {
-                try? manager.removeItem(at: codeDirectory(for: key))
-                blobs.remove(key: key)
-            }
-        }
+        await code.collectUnused(store: store)
     }
 
     // MARK: Helpers

@@ -58,7 +58,8 @@ public struct InvocationService: Sendable {
             payload: payload,
             clientContext: request.clientContext,
             wantsLogTail: request.wantsLogTail,
-            invokedFunctionARN: names.functionARN(record.name, qualifier: qualifier)))
+            invokedFunctionARN: names.functionARN(record.name, qualifier: qualifier),
+            layersDirectory: record.layersKey.map { functions.codeDirectory(for: $0).path }))
         return .completed(InvocationResult(
             requestID: result.requestID, executedVersion: result.executedVersion,
             body: .buffered(result.payload, InvocationCompletion(functionError: result.functionError, logTail: result.logTail))))

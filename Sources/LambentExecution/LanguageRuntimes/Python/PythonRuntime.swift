@@ -79,9 +79,30 @@ public actor PythonRuntime: LanguageRuntime {
                 throw SandboxError(.runtimeUnavailable, "could not install the Python runtime: \(error)")
             }
         }
+        try Self.writeLayerPaths(into: directory, pythonVersion: interpreter.version)
         let result = Provisioned(interpreter: interpreter.path, version: interpreter.version, directory: directory.path)
         provisioned[interpreter.version] = result
         return result
+    }
+
+    /// Puts layers' Python directories on `sys.path` right after /var/task, where Lambda's
+    /// Python runtimes have them (`/opt/python/lib/pythonX.Y/site-packages`, then
+    /// `/opt/python`), while `PYTHONPATH` stays `/var/runtime` as functions see it on Lambda:
+    /// a `sitecustomize` module beside awslambdaric, which Python imports at startup.
+    static func writeLayerPaths(into directory: URL, pythonVersion: String) throws(SandboxError) {
+        let text = """
+            # Written by Lambent: layers' Python paths, after /var/task, as on AWS Lambda.
+            import sys
+            sys.path[0:0] = ["/opt/python/lib/python\(pythonVersion)/site-packages", "/opt/python"]
+
+            """
+        let file = directory.appendingPathComponent("sitecustomize.py")
+        if (try? String(contentsOf: file, encoding: .utf8)) == text { return }
+        do {
+            try text.write(to: file, atomically: true, encoding: .utf8)
+        } catch {
+            throw SandboxError(.runtimeUnavailable, "could not write \(file.path): \(error)")
+        }
     }
 
     private func resolveInterpreter(for runtime: String) throws(SandboxError) -> (path: String, version: String) {
