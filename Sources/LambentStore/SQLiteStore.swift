@@ -59,7 +59,11 @@ public final class SQLiteStore: Store {
             for row in rows {
                 let record = try decodeV1Record(row["record"])
                 try insert(record.attributes, named: record.name, db: db)
-                try insert(version: record, db: db)
+                // v2's columns: later migrations add theirs.
+                try db.execute(
+                    sql: "INSERT INTO functionVersion (name, version, ordinal, codeKey, codeSize, configuration) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [record.name, FunctionVersion.latest.rawValue, 0, record.codeKey, record.configuration.codeSize,
+                                StoredJSON.encode(record.configuration)])
             }
             try db.drop(table: "function")
             try db.rename(table: "functionV2", to: "function")

@@ -101,4 +101,64 @@ import Testing
         #expect(try await !store.isCodeReferenced("key-f-10"), "deleting a function deletes every version")
         #expect(try await store.listVersions(of: "f", after: nil, limit: 10).isEmpty)
     }
+
+    @Test("layer versions are numbered per layer, never reusing a number, and keep their code referenced", arguments: Kind.allCases)
+    func layers(kind: Kind) async throws {
+        let store = try kind.make()
+        func publish(_ name: String, key: String) async throws -> Int {
+            try await store.publishLayerVersion(name) { number in
+                LayerVersionRecord(
+                    layer: LayerVersion(content: LayerVersionContent(codeSha256: "s", codeSize: 1), layerArn: "arn:\(name)",
+                                        layerVersionArn: "arn:\(name):\(number)", description: "", createdDate: "d", version: number,
+                                        compatibleRuntimes: nil, licenseInfo: nil, compatibleArchitectures: nil),
+                    layerName: name, codeKey: key, unzippedSize: 5)
+            }.layer.version
+        }
+        #expect(try await publish("a", key: "k1") == 1)
+        #expect(try await publish("a", key: "k2") == 2)
+        #expect(try await publish("b", key: "k3") == 1)
+        #expect(try await store.listLayerVersions("a").map(\.layer.version) == [2, 1])
+        #expect(try await store.listLayerVersions(nil).map { "\($0.layerName):\($0.layer.version)" } == ["a:2", "a:1", "b:1"])
+        #expect(try await store.isCodeReferenced("k2"))
+        let policy = ResourcePolicy(revisionId: "p", statements: [
+            PolicyStatement(sid: "s", principal: .anyone, action: "lambda:GetLayerVersion", resource: "arn:a:1"),
+        ])
+        _ = try await store.updateLayerVersion("a", version: 1) { record in
+            var record = record
+            record.policy = policy
+            return record
+        }
+        #expect(try await store.layerVersion("a", version: 1)?.policy == policy)
+        #expect(try await store.deleteLayerVersion("a", version: 2)?.codeKey == "k2")
+        #expect(try await store.deleteLayerVersion("a", version: 1) != nil)
+        #expect(try await !store.isCodeReferenced("k2"))
+        #expect(try await publish("a", key: "k4") == 3, "numbers are never reused")
+    }
+
+    @Test("settings hang off a function or qualifier and go with it", arguments: Kind.allCases)
+    func settings(kind: Kind) async throws {
+        let store = try kind.make()
+        _ = try await store.insertFunction(Self.record("f"))
+        _ = try await store.insertVersion(Self.record("f", version: FunctionVersion("1")))
+        _ = try await store.insertAlias(AliasConfiguration(aliasArn: "arn:f:live", name: "live", functionVersion: "1", description: "",
+                                                           revisionId: "r"), function: "f")
+        for qualifier in [nil, "1", "live"] {
+            _ = try await store.updateSetting(.recursion, of: FunctionSettingID(functionName: "f", qualifier: qualifier)) { (_: String?) in
+                "value-\(qualifier ?? "none")"
+            }
+        }
+        #expect(try await store.setting(.recursion, of: FunctionSettingID(functionName: "f", qualifier: "1"), as: String.self) == "value-1")
+        #expect(try await store.settings(.recursion, function: "f", as: String.self).map(\.value) == ["value-none", "value-1", "value-live"])
+        await #expect(throws: FunctionSettingError.self) {
+            _ = try await store.updateSetting(.recursion, of: FunctionSettingID(functionName: "missing")) { (_: String?) in "x" }
+        }
+        _ = try await store.deleteVersion(FunctionVersionID(functionName: "f", version: FunctionVersion("1")))
+        _ = try await store.deleteAlias("live", function: "f")
+        #expect(try await store.settings(.recursion, function: nil, as: String.self).map(\.value) == ["value-none"])
+        _ = try await store.updateSetting(.recursion, of: FunctionSettingID(functionName: "f")) { (_: String?) -> String? in nil }
+        #expect(try await store.settings(.recursion, function: "f", as: String.self).isEmpty)
+        _ = try await store.updateSetting(.recursion, of: FunctionSettingID(functionName: "f")) { (_: String?) in "again" }
+        _ = try await store.deleteFunction(named: "f")
+        #expect(try await store.settings(.recursion, function: nil, as: String.self).isEmpty)
+    }
 }
