@@ -99,7 +99,7 @@ public struct LambentServer: Sendable {
             driver: driver, runtimes: languageRuntimes,
             logSink: logSink, logger: logger, limiter: ConcurrencyLimiter(accountLimit: configuration.concurrencyLimit),
             observer: metrics.observer)
-        service = FunctionService(store: store, blobs: blobs, codeRoot: codeRoot, names: names, changes: invoker,
+        service = FunctionService(store: store, blobs: blobs, codeRoot: codeRoot, names: names, changes: invoker, provisioning: invoker,
                                   accountConcurrencyLimit: configuration.concurrencyLimit,
                                   runnableRuntimes: languageRuntimes.runnableIdentifiers, logger: logger)
         invocations = InvocationService(functions: service, invoker: invoker, names: names)
@@ -119,6 +119,8 @@ public struct LambentServer: Sendable {
         TagRoutes(service: service).register(on: router)
         LayerRoutes(service: service, codeLinks: codeLinks).register(on: router)
         PolicyRoutes(service: service).register(on: router)
+        ProvisionedConcurrencyRoutes(service: service).register(on: router)
+        SettingRoutes(service: service).register(on: router)
         InvokeRoutes(invocations: invocations).register(on: router)
         LambentRoutes(store: store, blobs: blobs, codeLinks: codeLinks, names: names).register(on: router)
         MetricsRoutes(metrics: metrics, invoker: invoker).register(on: router)
@@ -141,7 +143,17 @@ public struct LambentServer: Sendable {
         let app = Application(
             router: router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Lambent"),
-            onServerRunning: { _ in onReady() },
+            onServerRunning: { [service, logger] _ in
+                // Provisioned environments start once the services they need are running.
+                Task {
+                    do {
+                        try await service.loadProvisionedConcurrency()
+                    } catch {
+                        logger.error("could not load provisioned concurrency", metadata: ["lambent.error": "\(error)"])
+                    }
+                }
+                onReady()
+            },
             logger: logger)
         let group = ServiceGroup(
             configuration: .init(

@@ -132,8 +132,16 @@ def test_functions_survive_a_restart(start_server, tmp_path_factory):
     workdir = tmp_path_factory.mktemp("restart")
     first = start_server(workdir)
     zip_bytes = make_zip({"app.py": "def handler(event, context):\n    return {'ok': event}\n"})
-    _create_active(first.client(), "survivor", zip_bytes, Description="kept")
-    assert invoke(first.client(), "survivor", {"n": 1}).payload == {"ok": {"n": 1}}
+    client = first.client()
+    layer = client.publish_layer_version(LayerName="kept-layer", Content={"ZipFile": make_zip({"python/kept.py": "WORD = 'layered'\n"})})
+    _create_active(client, "survivor", zip_bytes, Description="kept")
+    _create_active(client, "layered", make_zip({"app.py": "import kept\ndef handler(event, context):\n    return kept.WORD\n"}),
+                   Layers=[layer["LayerVersionArn"]], Publish=True)
+    client.create_alias(FunctionName="layered", Name="live", FunctionVersion="1")
+    client.add_permission(FunctionName="layered", StatementId="s3", Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
+    client.put_function_recursion_config(FunctionName="layered", RecursiveLoop="Allow")
+    client.put_provisioned_concurrency_config(FunctionName="layered", Qualifier="live", ProvisionedConcurrentExecutions=1)
+    assert invoke(client, "survivor", {"n": 1}).payload == {"ok": {"n": 1}}
     assert first.terminate() == 0, first.log_tail()
     _assert_no_leftover_processes(first)
 
@@ -144,5 +152,17 @@ def test_functions_survive_a_restart(start_server, tmp_path_factory):
         assert configuration["Description"] == "kept"
         assert configuration["State"] == "Active"
         assert invoke(client, "survivor", {"n": 2}).payload == {"ok": {"n": 2}}
+        # Layers, aliases, policies, settings and provisioned concurrency are kept too, and
+        # the provisioned environments are started again.
+        assert client.get_layer_version(LayerName="kept-layer", VersionNumber=1)["Version"] == 1
+        assert client.get_alias(FunctionName="layered", Name="live")["FunctionVersion"] == "1"
+        assert "s3.amazonaws.com" in client.get_policy(FunctionName="layered")["Policy"]
+        assert client.get_function_recursion_config(FunctionName="layered")["RecursiveLoop"] == "Allow"
+        deadline = time.monotonic() + 60
+        while client.get_provisioned_concurrency_config(FunctionName="layered", Qualifier="live")["Status"] != "READY":
+            assert time.monotonic() < deadline, second.log_tail()
+            time.sleep(0.2)
+        warm = invoke(client, "layered", Qualifier="live", tail=True)
+        assert warm.payload == "layered" and "Init Duration" not in warm.log
     finally:
         assert second.terminate() == 0, second.log_tail()

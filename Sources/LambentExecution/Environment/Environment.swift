@@ -62,9 +62,10 @@ final class Environment: Sendable {
     init(
         id: String, key: EnvironmentKey, logGroup: String, logStream: String,
         sandbox: any Sandbox, launch: RuntimeLaunch, createdAt: ContinuousClock.Instant, logSink: LogSink, logger: Logger,
-        onGone: @escaping @Sendable (Environment) -> Void
+        provisionedFor: String? = nil, onGone: @escaping @Sendable (Environment) -> Void
     ) {
         self.id = id
+        self.provisionedFor = provisionedFor
         self.key = key
         self.logGroup = logGroup
         self.logStream = logStream
@@ -80,6 +81,10 @@ final class Environment: Sendable {
 
     /// When the environment was started.
     let createdAt: ContinuousClock.Instant
+
+    /// The provisioned-concurrency configuration the environment was started for (never
+    /// reclaimed as idle, replaced when it dies); nil for on-demand environments.
+    let provisionedFor: String?
 
     /// Attaches the control channel; called in the channel's initializer, before it reads.
     func attach(_ channel: Channel) {

@@ -19,8 +19,9 @@ public final class ConcurrencyLimiter: Sendable {
 
     /// A counted execution; hand it back to `release` exactly once.
     public struct Permit: Sendable {
+        enum Pool: Sendable { case reserved, provisioned, unreserved }
         let function: String
-        let fromUnreservedPool: Bool
+        let pool: Pool
     }
 
     public enum Admission: Sendable {
@@ -33,6 +34,11 @@ public final class ConcurrencyLimiter: Sendable {
         var reservedTotal = 0
         var unreservedInFlight = 0
         var inFlight: [String: Int] = [:]
+        /// Provisioned concurrency per function, and what of it is carved out of the
+        /// unreserved pool (that of functions without a reservation).
+        var provisioned: [String: Int] = [:]
+        var provisionedCarveOut = 0
+        var provisionedInFlight: [String: Int] = [:]
     }
 
     private let state: Mutex<State>
@@ -45,11 +51,23 @@ public final class ConcurrencyLimiter: Sendable {
     public var accountLimit: Int { state.withLock { $0.accountLimit } }
 
     /// Concurrency left to functions without a reservation.
-    public var unreservedLimit: Int { state.withLock { max(0, $0.accountLimit - $0.reservedTotal) } }
+    public var unreservedLimit: Int {
+        state.withLock { max(0, $0.accountLimit - $0.reservedTotal - $0.provisionedCarveOut) }
+    }
 
     /// Sets the sum of all functions' reservations.
     public func setReservedTotal(_ total: Int) {
         state.withLock { $0.reservedTotal = total }
+    }
+
+    /// Sets each function's provisioned concurrency and the part of it taken from the
+    /// unreserved pool. A function without a reservation runs up to its provisioned
+    /// concurrency outside the unreserved pool, and spills into it beyond.
+    public func setProvisioned(_ perFunction: [String: Int], carvedFromUnreserved: Int) {
+        state.withLock { state in
+            state.provisioned = perFunction
+            state.provisionedCarveOut = carvedFromUnreserved
+        }
     }
 
     /// Counts one more execution of `function`, or says why it may not run now.
@@ -59,21 +77,35 @@ public final class ConcurrencyLimiter: Sendable {
             if let reserved {
                 guard running < reserved else { return .throttled(.reservedFunctionLimit) }
                 state.inFlight[function] = running + 1
-                return .admitted(Permit(function: function, fromUnreservedPool: false))
+                return .admitted(Permit(function: function, pool: .reserved))
             }
-            guard state.unreservedInFlight < state.accountLimit - state.reservedTotal else {
+            let provisionedRunning = state.provisionedInFlight[function, default: 0]
+            if provisionedRunning < state.provisioned[function, default: 0] {
+                state.provisionedInFlight[function] = provisionedRunning + 1
+                state.inFlight[function] = running + 1
+                return .admitted(Permit(function: function, pool: .provisioned))
+            }
+            guard state.unreservedInFlight < state.accountLimit - state.reservedTotal - state.provisionedCarveOut else {
                 return .throttled(.accountLimit)
             }
             state.unreservedInFlight += 1
             state.inFlight[function] = running + 1
-            return .admitted(Permit(function: function, fromUnreservedPool: true))
+            return .admitted(Permit(function: function, pool: .unreserved))
         }
     }
 
     /// Ends an execution counted by `acquire`.
     public func release(_ permit: Permit) {
         state.withLock { state in
-            if permit.fromUnreservedPool { state.unreservedInFlight -= 1 }
+            switch permit.pool {
+            case .unreserved:
+                state.unreservedInFlight -= 1
+            case .provisioned:
+                let running = state.provisionedInFlight[permit.function, default: 1] - 1
+                state.provisionedInFlight[permit.function] = running > 0 ? running : nil
+            case .reserved:
+                break
+            }
             let running = state.inFlight[permit.function, default: 1] - 1
             state.inFlight[permit.function] = running > 0 ? running : nil
         }

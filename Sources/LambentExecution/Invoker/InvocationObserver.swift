@@ -17,6 +17,9 @@ public protocol InvocationObserver: Sendable {
     func initialized(function: String, durationSeconds: Double, succeeded: Bool)
     /// An invocation was refused with 429 for this reason (`ConcurrentInvocationLimitExceeded`, …).
     func throttled(function: String, reason: String)
+    /// An invocation of a version with provisioned concurrency found none of its environments
+    /// free and ran in an on-demand one.
+    func spilledOver(function: String)
 }
 
 /// An observer that ignores everything.
@@ -25,6 +28,7 @@ public struct NoInvocationObserver: InvocationObserver {
     public func invoked(function: String, coldStart: Bool, outcome: InvocationOutcome, durationSeconds: Double) {}
     public func initialized(function: String, durationSeconds: Double, succeeded: Bool) {}
     public func throttled(function: String, reason: String) {}
+    public func spilledOver(function: String) {}
 }
 
 /// What one function is doing right now (gauges, read when metrics are scraped).
@@ -38,6 +42,9 @@ public struct FunctionActivity: Sendable, Equatable {
     public var draining = 0
     /// Invocations in flight (cold starts included), as concurrency limits count them.
     public var concurrentExecutions = 0
+    /// Initialized environments held for provisioned concurrency, and how many of them are busy.
+    public var provisioned = 0
+    public var provisionedBusy = 0
 
     public init(function: String) { self.function = function }
 }

@@ -9,7 +9,7 @@ extension Invoker {
     /// Starts an environment for `request`: provisions its language runtime, builds the
     /// sandbox spec (mounts, command, Lambda's variables), launches it on the spawner thread
     /// and connects its control channel. The environment then initializes on its own.
-    func startEnvironment(for request: InvokeRequest, key: EnvironmentKey) async throws(LambdaError) -> Environment {
+    func startEnvironment(for request: InvokeRequest, key: EnvironmentKey, provisionedFor: String? = nil) async throws(LambdaError) -> Environment {
         let config = request.function.configuration
         if pool.isShuttingDown {
             throw LambdaError(status: 503, type: "ServiceException", message: "Lambent is shutting down", isUserError: false)
@@ -25,7 +25,8 @@ extension Invoker {
         let logGroup = ResourceNames(region: configuration.region, accountID: "").logGroup(config.functionName)
         let variables = LambdaVariables.merged(
             function: config.environment.variables,
-            reserved: LambdaVariables.reserved(for: config, region: configuration.region, logGroup: logGroup, logStream: logStream),
+            reserved: LambdaVariables.reserved(for: config, region: configuration.region, logGroup: logGroup, logStream: logStream,
+                                               initializationType: provisionedFor == nil ? "on-demand" : "provisioned-concurrency"),
             runtime: launch.variables)
 
         let spec = SandboxSpec(
@@ -46,7 +47,8 @@ extension Invoker {
         }
         let environment = Environment(
             id: environmentID, key: key, logGroup: logGroup, logStream: logStream, sandbox: sandbox,
-            launch: launch, createdAt: configuration.clock.now(), logSink: logSink, logger: logger, onGone: { [weak self] gone in self?.forget(gone) })
+            launch: launch, createdAt: configuration.clock.now(), logSink: logSink, logger: logger,
+            provisionedFor: provisionedFor, onGone: { [weak self] gone in self?.forget(gone) })
         pool.register(environment)
         do {
             _ = try await ClientBootstrap(group: eventLoopGroup)

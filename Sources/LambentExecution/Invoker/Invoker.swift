@@ -69,6 +69,7 @@ public final class Invoker: Service, Sendable {
     let logger: Logger
     let eventLoopGroup: any EventLoopGroup
     let pool = WarmPool()
+    let provisioned = ProvisionedTargets()
     /// Concurrency accounting (account limit, reservations).
     public let limiter: ConcurrencyLimiter
     let observer: any InvocationObserver
@@ -109,6 +110,13 @@ public final class Invoker: Service, Sendable {
             case .draining: entry.draining += 1
             case .gone: break
             }
+            if environment.provisionedFor != nil {
+                if case .idle = environment.state { entry.provisioned += 1 }
+                if case .busy = environment.state {
+                    entry.provisioned += 1
+                    entry.provisionedBusy += 1
+                }
+            }
             byFunction[environment.functionName] = entry
         }
         for (function, count) in limiter.inFlight() {
@@ -145,6 +153,7 @@ public final class Invoker: Service, Sendable {
            let result = await run(request, requestID: requestID, in: environment) {
             return result
         }
+        if provisioned.isProvisioned(key) { observer.spilledOver(function: name) }
         do {
             try await startGate.acquire()
         } catch {
@@ -293,7 +302,8 @@ public final class Invoker: Service, Sendable {
         guard !environment.isGone else { return }
         let now = configuration.clock.now()
         environment.markUsed(at: now)
-        let tooOld = now - environment.createdAt >= configuration.maxLifetime
+        // Provisioned environments are kept for as long as their configuration wants them.
+        let tooOld = environment.provisionedFor == nil && now - environment.createdAt >= configuration.maxLifetime
         if tooOld || !pool.putIdle(environment) { environment.retire() }
     }
 
@@ -304,7 +314,8 @@ public final class Invoker: Service, Sendable {
         let idleTimeout = configuration.idleTimeout
         let maxLifetime = configuration.maxLifetime
         let victims = pool.removeIdle { environment in
-            now - environment.lastUsed >= idleTimeout || now - environment.createdAt >= maxLifetime
+            environment.provisionedFor == nil
+                && (now - environment.lastUsed >= idleTimeout || now - environment.createdAt >= maxLifetime)
         }
         for environment in victims { environment.retire() }
         return victims.count
@@ -313,6 +324,7 @@ public final class Invoker: Service, Sendable {
     /// Called once an environment is destroyed: forgets it and tears its sandbox down.
     func forget(_ environment: Environment) {
         pool.forget(environment)
+        if let target = environment.provisionedFor { provisionedEnvironmentGone(environment, target: target) }
         let sandbox = environment.sandbox
         let diagnostics = configuration.stateDirectory.appendingPathComponent("\(environment.id).stderr").path
         let logger = self.logger
@@ -392,10 +404,12 @@ extension Invoker: FunctionChangeListener {
     }
 
     public func functionVersionDeleted(_ function: FunctionVersionID) {
+        _ = provisioned.removeAll { $0 == function }
         retireEnvironments(of: function.functionName, version: function.version)
     }
 
     public func functionDeleted(_ functionName: String) {
+        _ = provisioned.removeAll { $0.functionName == functionName }
         retireEnvironments(of: functionName)
     }
 

@@ -8,7 +8,8 @@ enum LambdaVariables {
     static let runtimeAPI = "127.0.0.1:9001"
 
     static func reserved(
-        for config: FunctionConfiguration, region: String, logGroup: String, logStream: String
+        for config: FunctionConfiguration, region: String, logGroup: String, logStream: String,
+        initializationType: String = "on-demand"
     ) -> [String: String] {
         [
             "AWS_LAMBDA_FUNCTION_NAME": config.functionName,
@@ -17,7 +18,7 @@ enum LambdaVariables {
             "AWS_LAMBDA_LOG_GROUP_NAME": logGroup,
             "AWS_LAMBDA_LOG_STREAM_NAME": logStream,
             "AWS_LAMBDA_RUNTIME_API": runtimeAPI,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": initializationType,
             "_HANDLER": config.handler,
             "LAMBDA_TASK_ROOT": "/var/task",
             "LAMBDA_RUNTIME_DIR": "/var/runtime",

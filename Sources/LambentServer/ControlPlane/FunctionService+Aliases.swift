@@ -55,14 +55,16 @@ extension FunctionService {
         }
         guard let updated else { throw LambdaError(status: 404, type: "ResourceNotFoundException", message: "Alias not found: \(arn)") }
         aliasCache.changed(AliasID(functionName: latest.name, name: name), to: updated)
+        if updated.functionVersion != current.functionVersion { try await aliasMoved(function: latest.name, alias: name) }
         return updated
     }
 
     /// `DeleteAlias`: 204 whether or not it existed, as AWS answers.
     public func deleteAlias(_ reference: String, name: String) async throws {
         let latest = try await latestFunction(reference)
-        _ = try await store.deleteAlias(name, function: latest.name)
+        let deleted = try await store.deleteAlias(name, function: latest.name)
         aliasCache.changed(AliasID(functionName: latest.name, name: name), to: nil)
+        if deleted != nil { try await qualifierDeleted(function: latest.name, qualifier: name) }
     }
 
     /// `ListAliases`, optionally only those whose version is `functionVersion`.

@@ -19,6 +19,12 @@ extension FunctionService {
                                          constraint: "Member must have value greater than or equal to 0")
         }
         let current = try await latestFunction(reference)
+        let provisioned = try await provisionedTotal(of: current.name)
+        if reserved < provisioned {
+            throw LambdaError(status: 400, type: "InvalidParameterValueException",
+                              message: " ReservedConcurrentExecutions  \(reserved) should not be lower than function's total provisioned concurrency [\(provisioned)].",
+                              isUserError: false)
+        }
         let othersReserved = try await reservedTotal() - (current.reservedConcurrency ?? 0)
         if accountConcurrencyLimit - othersReserved - reserved < minimumUnreserved {
             throw LambdaError.invalidParameter(
@@ -58,6 +64,7 @@ extension FunctionService {
         guard let record else { throw LambdaError.functionNotFound(arn: names.functionARN(name)) }
         cache.functionChanged(record)
         changes.reservedConcurrencyChanged(total: try await reservedTotal())
+        try await refreshProvisionedLimits()
     }
 
     /// The sum of all reservations, read from the store.

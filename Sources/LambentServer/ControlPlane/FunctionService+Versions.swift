@@ -93,6 +93,7 @@ extension FunctionService {
         guard try await store.deleteVersion(id) != nil else { throw notFound }
         cache.changed(id, to: nil)
         changes.functionVersionDeleted(id)
+        try await qualifierDeleted(function: name, qualifier: qualifier)
         logger.info("version deleted", metadata: ["lambent.function": "\(name)", "lambent.version": "\(qualifier)"])
     }
 }

@@ -14,6 +14,8 @@ public struct FunctionService: Sendable {
     let names: ResourceNames
     /// Told of every change that affects running environments or concurrency.
     let changes: any FunctionChangeListener
+    /// Keeps environments for provisioned concurrency.
+    let provisioning: any ProvisionedConcurrencyProvider
     /// The account's concurrency limit (reservations must leave some of it unreserved).
     let accountConcurrencyLimit: Int
     let runnableRuntimes: [String]
@@ -22,12 +24,13 @@ public struct FunctionService: Sendable {
     let aliasCache = AliasCache()
 
     public init(store: any Store, blobs: BlobStore, codeRoot: URL, names: ResourceNames,
-                changes: any FunctionChangeListener, accountConcurrencyLimit: Int,
+                changes: any FunctionChangeListener, provisioning: any ProvisionedConcurrencyProvider, accountConcurrencyLimit: Int,
                 runnableRuntimes: [String], logger: Logger) {
         self.store = store
         self.code = CodeStore(blobs: blobs, codeRoot: codeRoot, logger: logger)
         self.names = names
         self.changes = changes
+        self.provisioning = provisioning
         self.accountConcurrencyLimit = accountConcurrencyLimit
         self.runnableRuntimes = runnableRuntimes
         self.logger = logger
@@ -339,6 +342,7 @@ public struct FunctionService: Sendable {
             changes.reservedConcurrencyChanged(total: try await reservedTotal())
         }
         changes.functionDeleted(parsed.name)
+        try await refreshProvisionedLimits()
         logger.info("function deleted", metadata: ["lambent.function": "\(parsed.name)"])
     }
 

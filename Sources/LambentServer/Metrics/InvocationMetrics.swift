@@ -17,6 +17,8 @@ import Synchronization
 /// | `lambent_init_errors_total` | counter | |
 /// | `lambent_concurrent_executions` | gauge | |
 /// | `lambent_environments` | gauge | `state`: starting, initializing, idle, busy, draining |
+/// | `lambent_provisioned_environments` | gauge | `state`: ready (all initialized), busy |
+/// | `lambent_provisioned_spillover_total` | counter | (invocations of a provisioned version that ran on demand) |
 ///
 /// The gauges are not events: ``update(activity:)`` sets them from `Invoker.activity()`
 /// when metrics are read.
@@ -41,6 +43,11 @@ public final class InvocationMetrics: InvocationObserver {
         public static let concurrentExecutions = "lambent_concurrent_executions"
         /// Live environments by `state` (gauge).
         public static let environments = "lambent_environments"
+        /// Initialized provisioned-concurrency environments, `ready` (all) and `busy` (gauge):
+        /// utilization is busy over ready.
+        public static let provisionedEnvironments = "lambent_provisioned_environments"
+        /// Invocations of a version with provisioned concurrency that found none free (counter).
+        public static let provisionedSpillover = "lambent_provisioned_spillover_total"
     }
 
     /// Histogram buckets (upper bounds) of invocation durations: 1 ms to Lambda's 900 s limit.
@@ -116,6 +123,11 @@ public final class InvocationMetrics: InvocationObserver {
         cache.withLock { counter(Key(name: Name.throttles, function: function, label: reason), in: &$0) }.increment()
     }
 
+    /// Counts an invocation that spilled over its provisioned environments.
+    public func spilledOver(function: String) {
+        cache.withLock { counter(Key(name: Name.provisionedSpillover, function: function), in: &$0) }.increment()
+    }
+
     private static func nanoseconds(_ seconds: Double) -> Int64 {
         guard seconds.isFinite else { return 0 }
         return Int64((min(max(seconds, 0), 1e9) * 1e9).rounded())
@@ -145,12 +157,14 @@ public final class InvocationMetrics: InvocationObserver {
         for (state, count) in states {
             gauge(Key(name: Name.environments, function: function, label: state), in: &cache).record(count)
         }
+        gauge(Key(name: Name.provisionedEnvironments, function: function, label: "ready"), in: &cache).record(activity.provisioned)
+        gauge(Key(name: Name.provisionedEnvironments, function: function, label: "busy"), in: &cache).record(activity.provisionedBusy)
     }
 
     // MARK: Cached metric objects
 
     private static let labelName: [String: String] = [
-        Name.invocations: "outcome", Name.throttles: "reason", Name.environments: "state",
+        Name.invocations: "outcome", Name.throttles: "reason", Name.environments: "state", Name.provisionedEnvironments: "state",
     ]
 
     private func dimensions(_ key: Key) -> [(String, String)] {
