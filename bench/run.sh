@@ -15,6 +15,8 @@
 #   bench/run.sh --only teardown                # 1,000 create/destroy cycles on an extra server: teardown time,
 #                                               # leftover processes, zombies, mounts, cgroups, fds (~2 min)
 #   bench/run.sh --runs 5 --perf                # options go to lambent_bench.py (--help lists them)
+#   bench/run.sh --suite versions               # issue 9: warm invoke via name / version / alias, and the first
+#                                               # invoke of a provisioned version vs warm and cold (~3 min)
 #
 # The density benchmark needs ~14 GB of free memory for 1,000 Python environments; it stops
 # filling (and reports how far it got) before MemAvailable drops below 3 GB.
@@ -39,5 +41,13 @@ swift build -c release --scratch-path "$SCRATCH" --product lambent-agent >&2
 swift build -c release --scratch-path "$SCRATCH" --product lambent-bench-hello >&2
 BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
 
-exec python3 bench/lambent_bench.py --bin "$BIN" \
+SCRIPT=bench/lambent_bench.py
+if [ "${1:-}" = "--suite" ]; then
+    case "${2:-}" in
+        versions) SCRIPT=bench/versions_bench.py ;;
+        *) echo "bench: unknown suite '${2:-}' (versions)" >&2; exit 2 ;;
+    esac
+    shift 2
+fi
+exec python3 "$SCRIPT" --bin "$BIN" \
     --runtimes-dir "${LAMBENT_BENCH_RUNTIMES_DIR:-$SCRATCH/bench-runtimes}" "$@"
