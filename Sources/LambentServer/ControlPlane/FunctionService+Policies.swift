@@ -80,11 +80,7 @@ extension FunctionService {
             // The precondition is the policy's RevisionId, or the function's (alias's) as read
             // before the policy had any statement.
             if let expected, expected != current?.revisionId, expected != targetRevision { throw PolicyRules.revisionMismatch }
-            var policy = current ?? ResourcePolicy(revisionId: "", statements: [])
-            if policy.statements.contains(where: { $0.sid == sid }) { throw PolicyRules.statementExists(sid) }
-            policy.statements.append(statement)
-            policy.revisionId = Self.newRevision()
-            return policy
+            return try PolicyRules.adding(statement, to: current, revision: Self.newRevision())
         }
         logger.info("permission added", metadata: ["lambent.function": "\(target.functionName)", "lambent.statement": "\(sid)"])
         return statement.json
@@ -99,14 +95,8 @@ extension FunctionService {
             throw LambdaError(status: 404, type: "ResourceNotFoundException", message: "No policy found for: \(names.functionARN(name))")
         }
         try await updatePolicy(of: target) { current in
-            guard var policy = current else { throw PolicyRules.noPolicy }
-            if let revisionId, revisionId != policy.revisionId { throw PolicyRules.revisionMismatch }
-            guard let index = policy.statements.firstIndex(where: { $0.sid == statementID }) else {
-                throw PolicyRules.statementNotFound(statementID)
-            }
-            policy.statements.remove(at: index)
-            policy.revisionId = Self.newRevision()
-            return policy.statements.isEmpty ? nil : policy
+            if let revisionId, let current, revisionId != current.revisionId { throw PolicyRules.revisionMismatch }
+            return try PolicyRules.removing(statementID, from: current, revision: Self.newRevision())
         }
     }
 
@@ -173,12 +163,8 @@ extension FunctionService {
         let newRevision = Self.newRevision()
         let updated = try await store.updateLayerVersion(layerName, version: number) { record in
             var record = record
-            var policy = record.policy ?? ResourcePolicy(revisionId: "", statements: [])
-            if let expected, expected != policy.revisionId { throw PolicyRules.layerRevisionMismatch }
-            if policy.statements.contains(where: { $0.sid == sid }) { throw PolicyRules.statementExists(sid) }
-            policy.statements.append(statement)
-            policy.revisionId = newRevision
-            record.policy = policy
+            if let expected, expected != record.policy?.revisionId { throw PolicyRules.layerRevisionMismatch }
+            record.policy = try PolicyRules.adding(statement, to: record.policy, revision: newRevision)
             return record
         }
         guard updated != nil else { throw PolicyRules.layerVersionNotFound(arn) }
@@ -191,14 +177,8 @@ extension FunctionService {
         let newRevision = Self.newRevision()
         let updated = try await store.updateLayerVersion(layerName, version: number) { record in
             var record = record
-            guard var policy = record.policy else { throw PolicyRules.noPolicy }
-            if let revisionId, revisionId != policy.revisionId { throw PolicyRules.layerRevisionMismatch }
-            guard let index = policy.statements.firstIndex(where: { $0.sid == statementID }) else {
-                throw PolicyRules.statementNotFound(statementID)
-            }
-            policy.statements.remove(at: index)
-            policy.revisionId = newRevision
-            record.policy = policy.statements.isEmpty ? nil : policy
+            if let revisionId, let policy = record.policy, revisionId != policy.revisionId { throw PolicyRules.layerRevisionMismatch }
+            record.policy = try PolicyRules.removing(statementID, from: record.policy, revision: newRevision)
             return record
         }
         guard updated != nil else { throw PolicyRules.layerVersionNotFound(arn) }
@@ -235,6 +215,24 @@ enum PolicyRules {
 
     static func layerVersionNotFound(_ arn: String) -> LambdaError {
         LambdaError(status: 404, type: "ResourceNotFoundException", message: "Layer version \(arn) does not exist.")
+    }
+
+    /// `current` with `statement` appended under a new revision; a statement id may appear once.
+    static func adding(_ statement: PolicyStatement, to current: ResourcePolicy?, revision: String) throws -> ResourcePolicy {
+        var policy = current ?? ResourcePolicy(revisionId: revision, statements: [])
+        if policy.statements.contains(where: { $0.sid == statement.sid }) { throw statementExists(statement.sid) }
+        policy.statements.append(statement)
+        policy.revisionId = revision
+        return policy
+    }
+
+    /// `current` without statement `sid` under a new revision; nil when no statement is left.
+    static func removing(_ sid: String, from current: ResourcePolicy?, revision: String) throws -> ResourcePolicy? {
+        guard var policy = current else { throw noPolicy }
+        guard let index = policy.statements.firstIndex(where: { $0.sid == sid }) else { throw statementNotFound(sid) }
+        policy.statements.remove(at: index)
+        policy.revisionId = revision
+        return policy.statements.isEmpty ? nil : policy
     }
 
     static func statementID(_ sid: String) throws {
