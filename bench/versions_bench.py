@@ -4,12 +4,14 @@
 - `qualifiers`: the warm invoke latency of one function through its bare name, through a
   published version (`name:1`) and through an alias (`name:live`, pointing at version 1), each
   measured with wrk (1 connection, `--duration` seconds) in interleaved rounds (name, version,
-  alias; then again, `--runs` times). The target: the same p50 within noise.
+  alias; then again, `--runs` times), and then request by request (`--interleaved-n` each,
+  alternating targets on keep-alive connections, so drift falls on all three alike). The
+  target: the same p50 within noise.
 - `provisioned`: `--provisioned-n` rounds of: create a function with `Publish`, put provisioned
   concurrency 1 on version 1 and wait until READY, then time (client latency, one request each)
   the first invoke of version 1 (served by the provisioned environment), a second invoke of it
-  (warm), and the first invoke of `$LATEST` (an on-demand cold start of the same code); delete
-  the function. The target: the provisioned first invoke as fast as the warm one.
+  (warm), and the first invoke of `$LATEST` (an on-demand cold start of the same code), each
+  after 0.5 s of quiet; delete the function. The target: the provisioned first invoke as fast as the warm one.
 
 Run through bench/run.sh (which builds the release binaries):
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import http.client
 import json
 import statistics
 import time
@@ -60,8 +63,39 @@ def qualifiers(bench: Bench, options) -> dict:
     # Noise: how far apart two runs of the *same* target are, round to round.
     name_p50s = [r["latency_us"]["p50"] / 1000 for r in runs["name"]]
     summary["name"]["p50_spread_ms"] = max(name_p50s) - min(name_p50s)
+    interleaved = interleave(bench, targets, options.interleaved_n)
     bench.client.delete_function(FunctionName="bench-versions")
-    return {"summary": summary, "runs": runs}
+    return {"summary": summary, "interleaved": interleaved, "runs": runs}
+
+
+def interleave(bench: Bench, targets: dict, count: int) -> dict:
+    """`count` requests per target, alternating name, version, alias request by request on one
+    keep-alive connection each, so that the machine's drift (large on a shared 2-core host) falls
+    on all three alike. Client latency per request; the client's own cost is the same for all."""
+    connections, signed = {}, {}
+    for kind, target in targets.items():
+        connections[kind] = http.client.HTTPConnection("127.0.0.1", bench.port, timeout=60)
+        signed[kind] = signed_invoke(bench.endpoint, target, EVENT)
+    samples: dict[str, list[float]] = {kind: [] for kind in targets}
+    for index in range(count):
+        kinds = list(targets) if index % 2 == 0 else list(reversed(list(targets)))
+        for kind in kinds:
+            path, headers = signed[kind]
+            started = time.perf_counter()
+            connections[kind].request("POST", path, body=EVENT, headers=headers)
+            response = connections[kind].getresponse()
+            response.read()
+            samples[kind].append((time.perf_counter() - started) * 1000)
+            if response.status != 200:
+                raise SystemExit(f"interleaved invoke of {kind} failed: {response.status}")
+    for connection in connections.values():
+        connection.close()
+    result = {kind: stats_ms(values) for kind, values in samples.items()}
+    for kind in ("version", "alias"):
+        result[kind]["p50_ratio_to_name"] = result[kind]["p50"] / result["name"]["p50"]
+        result[kind]["p50_minus_name_ms"] = result[kind]["p50"] - result["name"]["p50"]
+    log("interleaved p50: " + ", ".join(f"{kind} {result[kind]['p50']:.3f} ms" for kind in targets))
+    return result
 
 
 def provisioned(bench: Bench, options) -> dict:
@@ -79,8 +113,10 @@ def provisioned(bench: Bench, options) -> dict:
                 raise SystemExit(f"{name}: provisioned concurrency not READY after 60 s")
             time.sleep(0.05)
         provision_s.append(time.monotonic() - started)
-        time.sleep(0.5)  # let the environment settle, as a warm one would have
+        # Each invoke comes after the same 0.5 s of quiet, so the warm one is not favoured by
+        # caches its predecessor just filled.
         for series, target in ((first, f"{name}:1"), (warm, f"{name}:1"), (cold, name)):
+            time.sleep(0.5)
             elapsed, status, body, headers = bench.invoke_raw(target, log_tail=True)
             if status != 200:
                 raise SystemExit(f"invoke of {target} failed: {status} {body[:300]!r}")
@@ -107,6 +143,14 @@ def markdown(results: dict) -> str:
             lines.append(f"| {kind} | {row['p50_ms']:.3f} | {row['p90_ms']:.3f} | {row['p99_ms']:.3f} | {row['rps']:.0f} | "
                          f"{row.get('p50_ratio_to_name', 1):.3f} | {row.get('p50_minus_name_ms', 0):+.3f} |")
         lines += ["", f"Spread of the bare name's p50 across rounds (noise): {s['name']['p50_spread_ms']:.3f} ms.", ""]
+        i = results["qualifiers"]["interleaved"]
+        lines += [f"Interleaved request by request ({i['name']['n']} each, client latency over keep-alive connections):", "",
+                  "| target | p50 ms | p90 ms | p99 ms | p50 / name | p50 − name (ms) |", "|---|---|---|---|---|---|"]
+        for kind in ("name", "version", "alias"):
+            row = i[kind]
+            lines.append(f"| {kind} | {row['p50']:.3f} | {row['p90']:.3f} | {row['p99']:.3f} | "
+                         f"{row.get('p50_ratio_to_name', 1):.3f} | {row.get('p50_minus_name_ms', 0):+.3f} |")
+        lines.append("")
     if "provisioned" in results:
         p = results["provisioned"]
         lines += ["## First invoke of a provisioned version vs warm and on-demand cold", "",
@@ -126,6 +170,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--provisioned-n", type=int, default=15)
+    parser.add_argument("--interleaved-n", type=int, default=2000, help="requests per target, interleaved")
     parser.add_argument("--only", default="qualifiers,provisioned")
     parser.add_argument("--runtimes-dir", default=str(REPO / ".build-release" / "bench-runtimes"))
     parser.add_argument("--out", default=str(REPO / "bench" / "results"))

@@ -55,4 +55,20 @@ struct ConcurrencyLimiterTests {
         #expect(limiter.unreservedLimit == 0)
         #expect(Self.reason(limiter.acquire(function: "u", reserved: nil)) == .accountLimit)
     }
+
+    @Test("provisioned concurrency is carved out of the unreserved pool and used first; beyond it, invocations spill into the pool")
+    func provisioned() throws {
+        let limiter = ConcurrencyLimiter(accountLimit: 3)
+        limiter.setProvisioned(["p": 1], carvedFromUnreserved: 1)
+        #expect(limiter.unreservedLimit == 2)
+        let first = try #require(Self.admitted(limiter.acquire(function: "p", reserved: nil)))
+        _ = try #require(Self.admitted(limiter.acquire(function: "p", reserved: nil)))  // spills over
+        _ = try #require(Self.admitted(limiter.acquire(function: "u", reserved: nil)))
+        #expect(Self.reason(limiter.acquire(function: "u", reserved: nil)) == .accountLimit, "the pool holds 2")
+        limiter.release(first)
+        // The provisioned slot is free again, and only "p" may use it.
+        #expect(Self.reason(limiter.acquire(function: "u", reserved: nil)) == .accountLimit)
+        #expect(Self.admitted(limiter.acquire(function: "p", reserved: nil)) != nil)
+        #expect(limiter.inFlight() == ["p": 2, "u": 1])
+    }
 }

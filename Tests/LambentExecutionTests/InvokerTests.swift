@@ -217,6 +217,41 @@ struct InvokerTests {
         await fixture.finish()
     }
 
+    /// Waits (up to 5 s) until `condition` holds.
+    static func eventually(_ condition: () -> Bool) async throws {
+        for _ in 0..<500 where !condition() { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    @Test("provisioned environments start ahead of demand, serve without Init Duration, are kept when idle and replaced when they die")
+    func provisioned() async throws {
+        let fixture = try Fixture()
+        let request = fixture.request(tail: true)
+        fixture.invoker.provision(ProvisionedConcurrencyTarget(
+            id: "f:live", function: request.function, codeDirectory: request.codeDirectory, layersDirectory: "/layers", count: 2))
+        try await Self.eventually { fixture.invoker.provisionedStatus("f:live")?.ready == 2 }
+        #expect(fixture.invoker.provisionedStatus("f:live") == ProvisionedConcurrencyStatus(requested: 2, ready: 2, failure: nil))
+        #expect(fixture.driver.sandboxes.count == 2)
+        let spec = fixture.driver.sandboxes[0].spec
+        #expect(spec.environment["AWS_LAMBDA_INITIALIZATION_TYPE"] == "provisioned-concurrency")
+        #expect(spec.mounts.contains(SandboxMount(host: "/layers", sandbox: "/opt")))
+
+        let result = try await fixture.invoke(request)
+        #expect(result.logTail?.last?.contains("Init Duration") == false, "the init happened before")
+        #expect(fixture.driver.sandboxes.count == 2, "no on-demand start")
+        #expect(fixture.invoker.reapIdle(now: .now + .seconds(100_000)) == 0, "never reclaimed as idle")
+
+        // One dies: a replacement starts.
+        fixture.driver.sandboxes[0].destroy()
+        try await Self.eventually { fixture.driver.sandboxes.count == 3 && fixture.invoker.provisionedStatus("f:live")?.ready == 2 }
+        #expect(fixture.invoker.provisionedStatus("f:live")?.ready == 2)
+
+        fixture.invoker.deprovision("f:live")
+        #expect(fixture.invoker.provisionedStatus("f:live") == nil)
+        try await Self.eventually { fixture.driver.sandboxes.allSatisfy(\.isDestroyed) }
+        #expect(fixture.driver.sandboxes.allSatisfy(\.isDestroyed))
+        await fixture.finish()
+    }
+
     @Test("a function whose reservation is 0 is throttled")
     func reservedZero() async throws {
         let fixture = try Fixture()
