@@ -247,8 +247,8 @@ struct InvokerTests {
 
         fixture.invoker.deprovision("f:live")
         #expect(fixture.invoker.provisionedStatus("f:live") == nil)
-        try await Self.eventually { fixture.driver.sandboxes.allSatisfy(\.isDestroyed) }
-        #expect(fixture.driver.sandboxes.allSatisfy(\.isDestroyed))
+        try await Self.eventually { fixture.driver.sandboxes.allSatisfy { $0.isDestroyed } }
+        #expect(fixture.driver.sandboxes.allSatisfy { $0.isDestroyed })
         await fixture.finish()
     }
 
