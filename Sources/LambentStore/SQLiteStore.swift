@@ -11,7 +11,7 @@ import LambentModel
 /// then the version number). Documents decode through `StoredJSON`, so rows written before a
 /// field existed still read.
 public final class SQLiteStore: Store {
-    private let pool: DatabasePool
+    let pool: DatabasePool
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String) throws {
@@ -96,6 +96,9 @@ public final class SQLiteStore: Store {
                 table.column("document", .blob).notNull()
                 table.primaryKey(["functionName", "qualifier", "kind"])
             }
+        }
+        migrator.registerMigration("v5-queues") { db in
+            try createQueueTables(db)
         }
         return migrator
     }

@@ -129,4 +129,4 @@ public protocol LogStore: Sendable {
 
 /// Everything Lambent keeps, by concern. A queue store (async events, SQS) joins these as a
 /// protocol of its own, so that a PostgreSQL implementation can take each part in turn.
-public typealias Store = FunctionStore & AliasStore & LayerStore & FunctionSettingStore & LogStore
+public typealias Store = FunctionStore & AliasStore & LayerStore & FunctionSettingStore & QueueStore & LogStore
