@@ -20,8 +20,12 @@ import Foundation
 /// Derived signing keys are cached, so a verification costs two SHA-256 passes (body and
 /// canonical request) and one HMAC.
 public struct SigV4Verifier: Sendable {
-    /// The service name the credential scope must name, e.g. `lambda`.
-    public let service: String
+    /// The service names a credential scope may name, e.g. `lambda` and `sqs`; the first is
+    /// the one a wrongly scoped request is told to use.
+    public let services: [String]
+
+    /// The first of `services`.
+    public var service: String { services[0] }
     private let lookup: @Sendable (String) -> AccessKey?
     private let now: @Sendable () -> Date
     private let allowedSkewSeconds: Int64
@@ -39,7 +43,19 @@ public struct SigV4Verifier: Sendable {
         now: @escaping @Sendable () -> Date = Date.init,
         allowedSkew: Duration = .seconds(15 * 60)
     ) {
-        self.service = service
+        self.init(services: [service], lookup: lookup, now: now, allowedSkew: allowedSkew)
+    }
+
+    /// Creates a verifier that accepts any of `services` in the credential scope (one endpoint
+    /// serving several AWS services, told apart by the scope).
+    public init(
+        services: [String],
+        lookup: @escaping @Sendable (String) -> AccessKey?,
+        now: @escaping @Sendable () -> Date = Date.init,
+        allowedSkew: Duration = .seconds(15 * 60)
+    ) {
+        precondition(!services.isEmpty, "a verifier needs a service")
+        self.services = services
         self.lookup = lookup
         self.now = now
         self.allowedSkewSeconds = allowedSkew.components.seconds
@@ -57,6 +73,14 @@ public struct SigV4Verifier: Sendable {
     public func verify(
         _ request: SignableRequest, body: some Collection<UInt8>
     ) throws(SigV4Error) -> (accessKeyID: String, region: String) {
+        let verified = try verifyScoped(request, body: body)
+        return (verified.accessKeyID, verified.region)
+    }
+
+    /// As `verify`, also returning the service the credential scope names (one of `services`).
+    public func verifyScoped(
+        _ request: SignableRequest, body: some Collection<UInt8>
+    ) throws(SigV4Error) -> (accessKeyID: String, region: String, service: String) {
         let authorization: SigV4Authorization
         if let header = request.firstValue(of: "authorization") {
             authorization = try SigV4Authorization.parse(header: header, request: request)
@@ -78,7 +102,7 @@ public struct SigV4Verifier: Sendable {
         let (accessKeyID, scopeDate, region, scopeService, terminator) = (scope[0], scope[1], scope[2], scope[3], scope[4])
         var problems = ScopeProblems()
         if region.isEmpty { problems.invalidRegion(String(region)) }
-        if scopeService != service { problems.wrongService(expected: service) }
+        if !services.contains(where: { $0 == scopeService }) { problems.wrongService(expected: service) }
         if terminator != "aws4_request" { problems.wrongTerminator(String(terminator)) }
         let requestDay = authorization.timestamp.prefix(8)
         if scopeDate != requestDay {
@@ -103,7 +127,7 @@ public struct SigV4Verifier: Sendable {
         guard Hex.constantTimeEquals(expected, authorization.signature.utf8.lazy.map(asciiLowercased)) else {
             throw .signatureDoesNotMatch
         }
-        return (String(accessKeyID), String(region))
+        return (String(accessKeyID), String(region), String(scopeService))
     }
 
     /// Rejects requests outside the allowed skew, or presigned URLs past `X-Amz-Expires`.

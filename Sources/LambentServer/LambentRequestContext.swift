@@ -7,6 +7,8 @@ public struct LambentRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// The access key that signed the request (set by `SigV4Middleware`).
     public var accessKeyID: String?
+    /// The service the request's credential scope names (`lambda`, `sqs`), set by `SigV4Middleware`.
+    public var service: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)

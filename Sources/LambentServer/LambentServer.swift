@@ -63,6 +63,7 @@ public struct LambentServer: Sendable {
     let metrics = PrometheusMetrics()
     let service: FunctionService
     let invocations: InvocationService
+    let queues: QueueService
     let blobs: BlobStore
     let codeLinks: CodeLinks
     let names: ResourceNames
@@ -103,6 +104,7 @@ public struct LambentServer: Sendable {
                                   accountConcurrencyLimit: configuration.concurrencyLimit,
                                   runnableRuntimes: languageRuntimes.runnableIdentifiers, logger: logger)
         invocations = InvocationService(functions: service, invoker: invoker, names: names)
+        queues = QueueService(store: store, names: names, logger: logger)
         codeLinks = CodeLinks(secret: credentials.key.secretAccessKey)
     }
 
@@ -111,8 +113,9 @@ public struct LambentServer: Sendable {
         let router = Router(context: LambentRequestContext.self)
         router.add(middleware: AWSErrorMiddleware())
         let key = credentials.key
+        // One endpoint, several services: the credential scope says which one a request is for.
         router.add(middleware: SigV4Middleware(verifier: SigV4Verifier(
-            service: "lambda", lookup: { $0 == key.accessKeyID ? key : nil })))
+            services: ["lambda", "sqs"], lookup: { $0 == key.accessKeyID ? key : nil })))
         FunctionRoutes(service: service, codeLinks: codeLinks).register(on: router)
         VersionRoutes(service: service).register(on: router)
         AliasRoutes(service: service).register(on: router)
@@ -121,6 +124,7 @@ public struct LambentServer: Sendable {
         PolicyRoutes(service: service).register(on: router)
         ProvisionedConcurrencyRoutes(service: service).register(on: router)
         SettingRoutes(service: service).register(on: router)
+        SQSRoutes(queues: queues).register(on: router)
         InvokeRoutes(invocations: invocations).register(on: router)
         LambentRoutes(store: store, blobs: blobs, codeLinks: codeLinks, names: names).register(on: router)
         MetricsRoutes(metrics: metrics, invoker: invoker).register(on: router)
@@ -143,7 +147,8 @@ public struct LambentServer: Sendable {
         let app = Application(
             router: router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Lambent"),
-            onServerRunning: { [service, logger] _ in
+            onServerRunning: { [service, queues, logger] _ in
+                Task { await queues.runExpiry() }
                 // Provisioned environments start once the services they need are running.
                 Task {
                     do {

@@ -27,7 +27,7 @@ public protocol QueueStore: Sendable {
     func send(_ messages: [OutgoingMessage], to queue: String, now: Int64) async throws -> [SentMessage]
     /// Takes up to `limit` visible messages, hiding each for `visibilityTimeout` seconds.
     /// Messages received `deadLetter.maxReceiveCount` times already move to the dead-letter
-    /// queue instead. FIFO queues give only messages of groups with nothing in flight, in order.
+    /// queue instead (keeping their id, sent time and receive count). FIFO queues give only messages of groups with nothing in flight, in order.
     func receive(from queue: String, limit: Int, visibilityTimeout: Int, now: Int64, deadLetter: DeadLetterTarget?) async throws
         -> [ReceivedMessage]
     /// Deletes the message a receipt handle names; false when it is gone already.
@@ -136,6 +136,8 @@ public struct ReceivedMessage: Sendable, Equatable {
     public var groupID: String?
     public var deduplicationID: String?
     public var sequenceNumber: String?
+    /// The queue a dead-lettered message came from.
+    public var deadLetterSourceQueue: String?
 }
 
 /// Where messages received too often go.

@@ -23,6 +23,7 @@ extension SQLiteStore {
             table.column("token", .text)
             table.column("groupId", .text)
             table.column("dedupId", .text)
+            table.column("sourceQueue", .text)
         }
         try db.create(index: "queueMessageByVisibility", on: "queueMessage", columns: ["queue", "visibleAt"])
         try db.create(index: "queueMessageByGroup", on: "queueMessage", columns: ["queue", "groupId"])
@@ -96,6 +97,7 @@ extension SQLiteStore {
     public func purgeQueue(named name: String) async throws {
         try await pool.write { db in
             try db.execute(sql: "DELETE FROM queueMessage WHERE queue = ?", arguments: [name])
+            try db.execute(sql: "DELETE FROM queueDedup WHERE queue = ?", arguments: [name])
         }
     }
 
@@ -138,12 +140,12 @@ extension SQLiteStore {
             // Candidates in order; dead-letter moves free places, so read on until the batch is full.
             while received.count < limit {
                 let sql = fifo ? """
-                    SELECT row, body, envelope, sentAt, receiveCount, firstReceiveAt, groupId, dedupId FROM queueMessage m
+                    SELECT row, body, envelope, sentAt, receiveCount, firstReceiveAt, groupId, dedupId, sourceQueue FROM queueMessage m
                     WHERE queue = ?1 AND visibleAt <= ?2 AND NOT EXISTS (
                         SELECT 1 FROM queueMessage i WHERE i.queue = ?1 AND i.groupId = m.groupId AND i.receiveCount > 0 AND i.visibleAt > ?2)
                     ORDER BY row LIMIT ?3
                     """ : """
-                    SELECT row, body, envelope, sentAt, receiveCount, firstReceiveAt, groupId, dedupId FROM queueMessage
+                    SELECT row, body, envelope, sentAt, receiveCount, firstReceiveAt, groupId, dedupId, sourceQueue FROM queueMessage
                     WHERE queue = ?1 AND visibleAt <= ?2 ORDER BY row LIMIT ?3
                     """
                 let rows = try Row.fetchAll(db, sql: sql, arguments: [queue, now, limit - received.count + skipped.count])
@@ -166,7 +168,7 @@ extension SQLiteStore {
                         body: row[1], envelope: try JSONDecoder().decode(MessageEnvelope.self, from: row[2]),
                         receipt: ReceiptHandle(queue: queue, row: id, token: token), sentTimestamp: row[3], receiveCount: count + 1,
                         firstReceiveTimestamp: first, groupID: groupID, deduplicationID: row[7],
-                        sequenceNumber: groupID == nil ? nil : Self.sequenceNumber(id)))
+                        sequenceNumber: groupID == nil ? nil : Self.sequenceNumber(id), deadLetterSourceQueue: row[8]))
                     skipped.insert(id)
                     if received.count == limit { break }
                 }
@@ -175,12 +177,13 @@ extension SQLiteStore {
         }
     }
 
-    /// Moves a message to its dead-letter queue: same id, body and sent time, received 0 times.
+    /// Moves a message to its dead-letter queue: same id, body, sent time and receive count
+    /// (counting on), visible at once, with the queue it came from.
     private static func moveToDeadLetter(row: Int64, into target: String, now: Int64, db: Database) throws {
         guard try fetchQueue(target, db: db) != nil else { return }  // a missing DLQ keeps the message where it is
         try db.execute(sql: """
-            INSERT INTO queueMessage (queue, body, envelope, sentAt, visibleAt, receiveCount, groupId, dedupId)
-            SELECT ?, body, envelope, sentAt, ?, 0, groupId, dedupId FROM queueMessage WHERE row = ?
+            INSERT INTO queueMessage (queue, body, envelope, sentAt, visibleAt, receiveCount, firstReceiveAt, groupId, dedupId, sourceQueue)
+            SELECT ?, body, envelope, sentAt, ?, receiveCount, firstReceiveAt, groupId, dedupId, queue FROM queueMessage WHERE row = ?
             """, arguments: [target, now, row])
         try db.execute(sql: "DELETE FROM queueMessage WHERE row = ?", arguments: [row])
     }

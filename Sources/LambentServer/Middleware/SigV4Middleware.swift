@@ -24,14 +24,15 @@ struct SigV4Middleware: RouterMiddleware {
         var headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
         if let authority = request.head.authority { headers.append((name: "host", value: authority)) }
         let signable = SignableRequest(method: request.method.rawValue, path: path, query: request.uri.query ?? "", headers: headers)
-        let verified: (accessKeyID: String, region: String)
+        let verified: (accessKeyID: String, region: String, service: String)
         do {
-            verified = try verifier.verify(signable, body: body.readableBytesView)
+            verified = try verifier.verifyScoped(signable, body: body.readableBytesView)
         } catch {
             throw LambdaError(status: error.httpStatus, type: error.awsErrorType, message: error.message, isUserError: false)
         }
         var context = context
         context.accessKeyID = verified.accessKeyID
+        context.service = verified.service
         return try await next(request, context)
     }
 }
