@@ -29,6 +29,8 @@ struct ServeCommand: AsyncParsableCommand {
     var network = "default"
     @Option(help: "Network of functions with a VpcConfig (Lambent's private-VPC analogue): host, default or none.")
     var vpcNetwork = "host"
+    @Option(help: "First retry delay of a failed asynchronous invocation (AWS: 1m; the second retry waits twice as long). Shorten it for tests, e.g. 1s.")
+    var asyncRetryBase = "1m"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -57,6 +59,10 @@ struct ServeCommand: AsyncParsableCommand {
         config.network = NetworkMode(rawValue: network)!
         config.vpcNetwork = NetworkMode(rawValue: vpcNetwork)!
         config.idleTimeout = idle
+        guard let retryBase = DurationText.parse(asyncRetryBase) else {
+            throw ValidationError("--async-retry-base takes a duration such as 1s or 1m, not '\(asyncRetryBase)'")
+        }
+        config.asyncRetryBase = retryBase
         config.maxLifetime = lifetime
         if let runtimes = runtimesDir ?? environment["LAMBENT_RUNTIMES_DIR"] {
             config.runtimesDirectory = URL(fileURLWithPath: runtimes)

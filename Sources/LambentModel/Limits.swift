@@ -2,6 +2,8 @@
 public enum Limits {
     /// Maximum request and response payload of a synchronous invocation (6 MB).
     public static let syncPayloadBytes = 6_291_456
+    /// Maximum payload of an asynchronous (`Event`) invocation (1 MB since 2025).
+    public static let asyncPayloadBytes = 1_048_576
     /// The response limit the Runtime API enforces (6 MB plus AWS's 100 bytes of slack).
     public static let runtimeResponseBytes = 6_291_556
     /// Maximum zipped deployment package uploaded directly in the request (50 MB).

@@ -27,6 +27,9 @@ public struct ServerConfiguration: Sendable {
     public var network: NetworkMode = .outbound
     /// The network of functions with a VpcConfig (`--vpc-network`).
     public var vpcNetwork: NetworkMode = .host
+    /// The first retry delay of a failed asynchronous invocation (AWS: 1 minute; the second
+    /// is twice this; throttle backoff scales with it too). Shorter for tests and development.
+    public var asyncRetryBase: Duration = .seconds(60)
 
     public init(dataDirectory: URL, agentPath: String) {
         self.dataDirectory = dataDirectory
@@ -64,6 +67,7 @@ public struct LambentServer: Sendable {
     let service: FunctionService
     let invocations: InvocationService
     let queues: QueueService
+    let dispatcher: AsyncDispatcher
     let blobs: BlobStore
     let codeLinks: CodeLinks
     let names: ResourceNames
@@ -103,8 +107,11 @@ public struct LambentServer: Sendable {
         service = FunctionService(store: store, blobs: blobs, codeRoot: codeRoot, names: names, changes: invoker, provisioning: invoker,
                                   accountConcurrencyLimit: configuration.concurrencyLimit,
                                   runnableRuntimes: languageRuntimes.runnableIdentifiers, logger: logger)
-        invocations = InvocationService(functions: service, invoker: invoker, names: names)
         queues = QueueService(store: store, names: names, logger: logger)
+        let events = EventQueue(store: store, signals: queues.signals)
+        invocations = InvocationService(functions: service, invoker: invoker, names: names, events: events)
+        dispatcher = AsyncDispatcher(events: events, invocations: invocations, functions: service, queues: queues, names: names,
+                                     logger: logger, retryBase: configuration.asyncRetryBase)
         codeLinks = CodeLinks(secret: credentials.key.secretAccessKey)
     }
 
@@ -125,6 +132,7 @@ public struct LambentServer: Sendable {
         ProvisionedConcurrencyRoutes(service: service).register(on: router)
         SettingRoutes(service: service).register(on: router)
         SQSRoutes(queues: queues).register(on: router)
+        EventInvokeConfigRoutes(service: service).register(on: router)
         InvokeRoutes(invocations: invocations).register(on: router)
         LambentRoutes(store: store, blobs: blobs, codeLinks: codeLinks, names: names).register(on: router)
         MetricsRoutes(metrics: metrics, invoker: invoker).register(on: router)
@@ -137,7 +145,7 @@ public struct LambentServer: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: logSink)]
         if let launchers { services.append(.init(service: launchers)) }
         if let tmpVolumes { services.append(.init(service: tmpVolumes)) }
-        return services + [.init(service: invoker), .init(service: app)]
+        return services + [.init(service: invoker), .init(service: dispatcher), .init(service: app)]
     }
 
     /// Runs until SIGTERM or SIGINT.

@@ -38,6 +38,9 @@ public protocol QueueStore: Sendable {
     func counts(queue: String, now: Int64) async throws -> QueueCounts
     /// The earliest time a message of `queue` becomes visible, when none is visible now.
     func nextVisibleTime(queue: String, now: Int64) async throws -> Int64?
+    /// Makes every in-flight message of `queue` visible now (at startup, when nothing can be
+    /// processing them any more); returns how many.
+    func releaseInFlight(queue: String, now: Int64) async throws -> Int
     /// Deletes messages older than their queue's retention period and old deduplication ids.
     func expireMessages(now: Int64) async throws -> Int
 }

@@ -223,6 +223,14 @@ extension SQLiteStore {
         }
     }
 
+    public func releaseInFlight(queue: String, now: Int64) async throws -> Int {
+        try await pool.write { db in
+            try db.execute(sql: "UPDATE queueMessage SET visibleAt = ? WHERE queue = ? AND receiveCount > 0 AND visibleAt > ?",
+                           arguments: [now, queue, now])
+            return db.changesCount
+        }
+    }
+
     public func expireMessages(now: Int64) async throws -> Int {
         try await pool.write { db in
             var expired = 0

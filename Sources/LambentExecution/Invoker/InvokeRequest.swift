@@ -13,9 +13,13 @@ public struct InvokeRequest: Sendable {
     public var wantsLogTail: Bool
     /// The ARN the caller used (with its qualifier, if any), passed to the runtime.
     public var invokedFunctionARN: String
+    /// The request id to run under (an asynchronous event keeps the one `Invoke` answered
+    /// with); nil draws a new one.
+    public var requestID: String?
 
     public init(function: FunctionRecord, codeDirectory: String, payload: ByteBuffer, clientContext: String?,
-                wantsLogTail: Bool, invokedFunctionARN: String, layersDirectory: String? = nil) {
+                wantsLogTail: Bool, invokedFunctionARN: String, layersDirectory: String? = nil, requestID: String? = nil) {
+        self.requestID = requestID
         self.function = function
         self.codeDirectory = codeDirectory
         self.layersDirectory = layersDirectory

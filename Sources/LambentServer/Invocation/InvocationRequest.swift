@@ -32,9 +32,12 @@ public struct InvocationRequest: Sendable {
     public var clientContext: String?
     /// Whether the caller wants the last 4 KB of the invocation's log (`LogType: Tail`).
     public var wantsLogTail: Bool
+    /// The request id to use (an asynchronous event's); nil draws one.
+    public var requestID: String?
 
     public init(target: InvocationTarget, type: InvocationType = .requestResponse, payload: ByteBuffer,
-                clientContext: String? = nil, wantsLogTail: Bool = false) {
+                clientContext: String? = nil, wantsLogTail: Bool = false, requestID: String? = nil) {
+        self.requestID = requestID
         self.target = target
         self.type = type
         self.payload = payload
@@ -47,6 +50,8 @@ public struct InvocationRequest: Sendable {
 public enum InvocationReply: Sendable {
     /// `DryRun`: the invocation would be allowed.
     case dryRun(executedVersion: String)
+    /// `Event`: the event is durably queued under this request id.
+    case queued(requestID: String)
     /// The function ran (successfully or not); its response follows.
     case completed(InvocationResult)
 }

@@ -20,11 +20,14 @@ public struct InvocationService: Sendable {
     let functions: FunctionService
     let invoker: Invoker
     let names: ResourceNames
+    /// Where `Event` invocations are queued.
+    let events: EventQueue?
 
-    public init(functions: FunctionService, invoker: Invoker, names: ResourceNames) {
+    init(functions: FunctionService, invoker: Invoker, names: ResourceNames, events: EventQueue? = nil) {
         self.functions = functions
         self.invoker = invoker
         self.names = names
+        self.events = events
     }
 
     public func invoke(_ request: InvocationRequest) async throws(LambdaError) -> InvocationReply {
@@ -35,7 +38,7 @@ public struct InvocationService: Sendable {
         case .dryRun:
             return .dryRun(executedVersion: record.configuration.version)
         case .event:
-            throw LambdaError.invalidParameter("Lambent does not support asynchronous invocation (InvocationType Event) yet.")
+            return try await queue(request, record: record, qualifier: qualifier)
         case .requestResponse:
             break
         }
@@ -59,10 +62,35 @@ public struct InvocationService: Sendable {
             clientContext: request.clientContext,
             wantsLogTail: request.wantsLogTail,
             invokedFunctionARN: names.functionARN(record.name, qualifier: qualifier),
-            layersDirectory: record.layersKey.map { functions.codeDirectory(for: $0).path }))
+            layersDirectory: record.layersKey.map { functions.codeDirectory(for: $0).path },
+            requestID: request.requestID))
         return .completed(InvocationResult(
             requestID: result.requestID, executedVersion: result.executedVersion,
             body: .buffered(result.payload, InvocationCompletion(functionError: result.functionError, logTail: result.logTail))))
+    }
+
+    /// `Event`: checks the payload and queues the event durably; the dispatcher runs it.
+    private func queue(_ request: InvocationRequest, record: FunctionRecord, qualifier: String?) async throws(LambdaError) -> InvocationReply {
+        guard let events else { throw LambdaError.service("asynchronous invocation is not available") }
+        guard request.payload.readableBytes <= Limits.asyncPayloadBytes else {
+            throw LambdaError(status: 413, type: "RequestEntityTooLargeException",
+                              message: "Request must be smaller than \(Limits.asyncPayloadBytes) bytes for the Invoke operation")
+        }
+        var payload = request.payload
+        if payload.readableBytes == 0 {
+            payload = ByteBuffer(string: "{}")
+        } else if let problem = PayloadCheck.jsonProblem(payload.readableBytesView) {
+            throw LambdaError.invalidPayload(problem)
+        }
+        let requestID = UUID().uuidString.lowercased()
+        let event = AsyncEvent(requestID: requestID, function: record.name, qualifier: qualifier, payload: String(buffer: payload),
+                               queuedAt: Int64(Date().timeIntervalSince1970 * 1000))
+        do {
+            try await events.enqueue(event, now: event.queuedAt)
+        } catch {
+            throw LambdaError.service("could not queue the event: \(error)")
+        }
+        return .queued(requestID: requestID)
     }
 
     /// The function version a target names, and the qualifier it was named with.

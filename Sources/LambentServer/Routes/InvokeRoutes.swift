@@ -37,6 +37,8 @@ struct InvokeRoutes {
         switch reply {
         case .dryRun(let version):
             return Response(status: .noContent, headers: [.amzExecutedVersion: version])
+        case .queued(let requestID):
+            return Response(status: .accepted, headers: [.amznRequestID: requestID])
         case .completed(let result):
             let (body, completion) = try await result.collect()
             var headers: HTTPFields = [.contentType: "application/json"]
