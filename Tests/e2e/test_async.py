@@ -1,0 +1,160 @@
+"""Asynchronous invocation: 202 once queued, retries with AWS's delays (shortened here with
+`--async-retry-base 1s`), maximum event age, destinations (SQS and Lambda), event invoke
+configs (`test_lambda_destinations` in shared/reference/aws-recorded)."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from conftest import REGION, ROLE, RUNTIME, error_code, function_arn, make_zip
+
+HANDLER = '''
+import json, os, time
+def handler(event, context):
+    if event.get("fail"):
+        raise Exception("intentional failure")
+    if event.get("sleep"):
+        time.sleep(event["sleep"])
+    return {"event": event, "request_id": context.aws_request_id, "arn": context.invoked_function_arn}
+'''
+
+
+@pytest.fixture(scope="module")
+def fast_server(start_server):
+    """A server whose failed events are retried after 1 s and 2 s instead of 1 and 2 minutes."""
+    server = start_server(extra_args=["--async-retry-base", "1s"])
+    yield server
+    server.terminate()
+
+
+@pytest.fixture(scope="module")
+def clients(fast_server):
+    options = dict(endpoint_url=fast_server.endpoint, region_name=REGION, aws_access_key_id=fast_server.access_key,
+                   aws_secret_access_key=fast_server.secret_key, config=Config(retries={"max_attempts": 0}))
+    return boto3.client("lambda", **options), boto3.client("sqs", **options)
+
+
+def make_function(lambda_client, source: str = HANDLER) -> str:
+    name = f"async-{uuid.uuid4().hex[:10]}"
+    lambda_client.create_function(FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler="app.handler",
+                                  Code={"ZipFile": make_zip({"app.py": source})}, Timeout=30)
+    lambda_client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    return name
+
+
+def make_queue(sqs) -> tuple[str, str]:
+    url = sqs.create_queue(QueueName=f"dest-{uuid.uuid4().hex[:10]}")["QueueUrl"]
+    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def next_record(sqs, url: str, timeout: float = 20) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2).get("Messages", [])
+        if messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"])
+            return json.loads(messages[0]["Body"])
+    raise AssertionError(f"no record in {url} after {timeout} s")
+
+
+def test_event_invoke_runs_and_reports_success(clients):
+    lam, sqs = clients
+    name = make_function(lam)
+    url, arn = make_queue(sqs)
+    config = lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0,
+                                                  DestinationConfig={"OnSuccess": {"Destination": arn}})
+    assert config["FunctionArn"] == function_arn(name) + ":$LATEST" and config["MaximumRetryAttempts"] == 0
+    answer = lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"n": 1}')
+    assert answer["StatusCode"] == 202 and answer["Payload"].read() == b""
+    request_id = answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
+    record = next_record(sqs, url)
+    assert record["version"] == "1.0" and record["timestamp"].endswith("Z")
+    assert record["requestContext"] == {"requestId": request_id, "functionArn": function_arn(name) + ":$LATEST",
+                                        "condition": "Success", "approximateInvokeCount": 1}
+    assert record["requestPayload"] == {"n": 1}
+    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST"}
+    assert record["responsePayload"]["request_id"] == request_id and record["responsePayload"]["arn"] == function_arn(name)
+
+
+def test_failed_event_is_retried_then_reported(clients):
+    lam, sqs = clients
+    name = make_function(lam)
+    url, arn = make_queue(sqs)
+    lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig={"OnFailure": {"Destination": arn}})
+    started = time.monotonic()
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"fail": true}')
+    record = next_record(sqs, url, timeout=30)
+    elapsed = time.monotonic() - started
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 3
+    assert record["responseContext"] == {"statusCode": 200, "executedVersion": "$LATEST", "functionError": "Unhandled"}
+    assert record["responsePayload"]["errorMessage"] == "intentional failure"
+    assert elapsed >= 2.5, "the retries waited 1 s and then 2 s"
+
+
+def test_lambda_destination_and_qualified_invoke(clients):
+    """OnSuccess to another function: it receives the record as its event (asynchronously)."""
+    lam, sqs = clients
+    url, arn = make_queue(sqs)
+    relay = make_function(lam)
+    lam.put_function_event_invoke_config(FunctionName=relay, DestinationConfig={"OnSuccess": {"Destination": arn}})
+    source = make_function(lam)
+    lam.publish_version(FunctionName=source)
+    lam.put_function_event_invoke_config(FunctionName=source, Qualifier="1",
+                                         DestinationConfig={"OnSuccess": {"Destination": function_arn(relay)}})
+    lam.invoke(FunctionName=source, Qualifier="1", InvocationType="Event", Payload=b'{"hop": 1}')
+    record = next_record(sqs, url)
+    inner = record["requestPayload"]
+    assert inner["requestContext"]["functionArn"] == function_arn(source) + ":1"
+    assert inner["responseContext"]["executedVersion"] == "1" and inner["requestPayload"] == {"hop": 1}
+
+
+def test_event_invoke_config_api(clients):
+    lam, _ = clients
+    name = make_function(lam)
+    with pytest.raises(ClientError) as caught:
+        lam.get_function_event_invoke_config(FunctionName=name)
+    assert caught.value.response["Error"]["Message"] == f"The function {function_arn(name)}:$LATEST doesn't have an EventInvokeConfig"
+    lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=1, MaximumEventAgeInSeconds=120)
+    updated = lam.update_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=2)
+    assert updated["MaximumRetryAttempts"] == 2 and updated["MaximumEventAgeInSeconds"] == 120
+    assert [c["FunctionArn"] for c in lam.list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"]] == [
+        function_arn(name) + ":$LATEST"]
+    with pytest.raises(ClientError) as caught:
+        lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig={
+            "OnFailure": {"Destination": f"arn:aws:sns:{REGION}:000000000000:topic"}})
+    assert error_code(caught.value) == "InvalidParameterValueException"
+    lam.delete_function_event_invoke_config(FunctionName=name)
+    with pytest.raises(ClientError):
+        lam.get_function_event_invoke_config(FunctionName=name)
+
+
+def test_event_payload_limit_and_unknown_function(clients):
+    lam, _ = clients
+    name = make_function(lam)
+    with pytest.raises(ClientError) as caught:
+        lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'"' + b"x" * 1_048_576 + b'"')
+    assert error_code(caught.value) == "RequestEntityTooLargeException"
+    with pytest.raises(ClientError) as caught:
+        lam.invoke(FunctionName="does-not-exist", InvocationType="Event", Payload=b"{}")
+    assert error_code(caught.value) == "ResourceNotFoundException"
+
+
+def test_events_wait_for_concurrency(clients):
+    """A function at reserved concurrency 0 keeps its events queued; they run once it may run."""
+    lam, sqs = clients
+    name = make_function(lam)
+    url, arn = make_queue(sqs)
+    lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": arn}})
+    lam.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"held": true}')
+    assert "Messages" not in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2)
+    lam.delete_function_concurrency(FunctionName=name)
+    assert next_record(sqs, url, timeout=30)["requestPayload"] == {"held": True}
