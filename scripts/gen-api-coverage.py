@@ -66,15 +66,42 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "PutFunctionConcurrency": (SUPPORTED, "At least 100 (or the whole limit, if smaller) stays unreserved."),
     "GetFunctionConcurrency": (SUPPORTED, ""),
     "DeleteFunctionConcurrency": (SUPPORTED, ""),
-    "Invoke": (PARTIAL, "`RequestResponse` and `DryRun`, on `$LATEST`, a published version or an alias (`X-Amz-Executed-Version` names the version that ran); `Event` (async) not yet."),
+    "Invoke": (SUPPORTED, "`RequestResponse`, `Event` (202 once the event is durable; retries, maximum age and destinations as configured) and `DryRun`, on `$LATEST`, a published version or an alias (`X-Amz-Executed-Version` names the version that ran)."),
+    "PutFunctionEventInvokeConfig": (SUPPORTED, "Per function, version or alias; destinations are SQS queues or Lambda functions here (SNS, EventBridge and S3 destinations are refused)."),
+    "UpdateFunctionEventInvokeConfig": (SUPPORTED, "Merges with the stored configuration."),
+    "GetFunctionEventInvokeConfig": (SUPPORTED, ""),
+    "DeleteFunctionEventInvokeConfig": (SUPPORTED, ""),
+    "ListFunctionEventInvokeConfigs": (SUPPORTED, "`Marker`/`MaxItems` (at most 50)."),
+}
+
+# SQS (botocore `sqs` 2012-11-05, JSON protocol): operation -> (status, notes).
+SQS_COVERAGE: dict[str, tuple[str, str]] = {
+    "CreateQueue": (SUPPORTED, "Standard and FIFO; idempotent with equal attributes, `QueueAlreadyExists` otherwise; SQS's defaults (`MaximumMessageSize` 1 MiB)."),
+    "GetQueueUrl": (SUPPORTED, "URLs are `http://<host>/<account>/<name>` on this server."),
+    "ListQueues": (SUPPORTED, "Prefix, `MaxResults`/`NextToken`."),
+    "GetQueueAttributes": (SUPPORTED, "Counts (`ApproximateNumberOfMessages…`), `QueueArn`, timestamps."),
+    "SetQueueAttributes": (SUPPORTED, "`RedrivePolicy` checked (target exists, maxReceiveCount 1–1000); `\"\"` removes it."),
+    "DeleteQueue": (SUPPORTED, ""),
+    "PurgeQueue": (SUPPORTED, "Also clears FIFO deduplication."),
+    "SendMessage": (SUPPORTED, "`MD5OfMessageBody`/`MD5OfMessageAttributes` as SQS computes them; delays; FIFO groups, sequence numbers, 5-minute deduplication (explicit or content-based)."),
+    "SendMessageBatch": (SUPPORTED, "Per-entry failures with SQS's wording; 10 entries, 1 MiB in all."),
+    "ReceiveMessage": (SUPPORTED, "1–10 messages; long polling (up to 20 s) returns as soon as a message arrives; visibility override; system attributes and attribute-name filters; dead-letter moves after `maxReceiveCount`."),
+    "DeleteMessage": (SUPPORTED, "An old receipt handle still deletes (standard queues, as SQS)."),
+    "DeleteMessageBatch": (SUPPORTED, ""),
+    "ChangeMessageVisibility": (SUPPORTED, ""),
+    "ChangeMessageVisibilityBatch": (SUPPORTED, ""),
+    "TagQueue": (SUPPORTED, ""),
+    "UntagQueue": (SUPPORTED, ""),
+    "ListQueueTags": (SUPPORTED, ""),
+    "ListDeadLetterSourceQueues": (SUPPORTED, ""),
 }
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "api-coverage.md"
 SERVICE = ("lambda", "2015-03-31")
 
 
-def load_operations() -> dict:
-    model = Loader().load_service_model(SERVICE[0], "service-2", api_version=SERVICE[1])
+def load_operations(service: tuple[str, str] = SERVICE) -> dict:
+    model = Loader().load_service_model(service[0], "service-2", api_version=service[1])
     return model["operations"]
 
 
@@ -121,8 +148,35 @@ def render(operations: dict) -> str:
         "|---|---|---|---|",
         *rows,
         "",
+        *render_sqs(load_operations(("sqs", "2012-11-05"))),
     ]
     return "\n".join(lines)
+
+
+def render_sqs(operations: dict) -> list[str]:
+    unknown = sorted(set(SQS_COVERAGE) - set(operations))
+    if unknown:
+        sys.exit(f"SQS_COVERAGE names operations botocore does not know: {', '.join(unknown)}")
+    counts = {SUPPORTED: 0, PARTIAL: 0, NOT_YET: 0}
+    rows = []
+    for name in sorted(operations):
+        status, notes = SQS_COVERAGE.get(name, (NOT_YET, ""))
+        counts[status] += 1
+        rows.append(f"| {name} | {status} | {escape(notes)} |")
+    return [
+        "# SQS API coverage",
+        "",
+        "The SQS operations Lambent serves on the same port (botocore `sqs` `2012-11-05`: JSON protocol, "
+        "`POST /` with `X-Amz-Target: AmazonSQS.<Operation>`, told apart from Lambda by the SigV4 credential scope), "
+        "from the `SQS_COVERAGE` table of the same script.",
+        "",
+        f"{len(operations)} operations: {counts[SUPPORTED]} supported, {counts[PARTIAL]} partial, {counts[NOT_YET]} not yet.",
+        "",
+        "| Operation | Status | Notes |",
+        "|---|---|---|",
+        *rows,
+        "",
+    ]
 
 
 def main() -> int:
