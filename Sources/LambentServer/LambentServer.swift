@@ -68,6 +68,8 @@ public struct LambentServer: Sendable {
     let invocations: InvocationService
     let queues: QueueService
     let dispatcher: AsyncDispatcher
+    let pollers: SQSPollers
+    let mappings: EventSourceMappingService
     let blobs: BlobStore
     let codeLinks: CodeLinks
     let names: ResourceNames
@@ -110,6 +112,9 @@ public struct LambentServer: Sendable {
         queues = QueueService(store: store, names: names, logger: logger)
         let events = EventQueue(store: store, signals: queues.signals)
         invocations = InvocationService(functions: service, invoker: invoker, names: names, events: events)
+        pollers = SQSPollers(queues: queues, names: names, logger: logger)
+        pollers.attach(invocations)
+        mappings = EventSourceMappingService(store: store, functions: service, queues: queues, pollers: pollers, names: names)
         dispatcher = AsyncDispatcher(events: events, invocations: invocations, functions: service, queues: queues, names: names,
                                      logger: logger, retryBase: configuration.asyncRetryBase)
         codeLinks = CodeLinks(secret: credentials.key.secretAccessKey)
@@ -133,6 +138,7 @@ public struct LambentServer: Sendable {
         SettingRoutes(service: service).register(on: router)
         SQSRoutes(queues: queues).register(on: router)
         EventInvokeConfigRoutes(service: service).register(on: router)
+        EventSourceMappingRoutes(mappings: mappings).register(on: router)
         InvokeRoutes(invocations: invocations).register(on: router)
         LambentRoutes(store: store, blobs: blobs, codeLinks: codeLinks, names: names).register(on: router)
         MetricsRoutes(metrics: metrics, invoker: invoker).register(on: router)
@@ -145,7 +151,7 @@ public struct LambentServer: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: logSink)]
         if let launchers { services.append(.init(service: launchers)) }
         if let tmpVolumes { services.append(.init(service: tmpVolumes)) }
-        return services + [.init(service: invoker), .init(service: dispatcher), .init(service: app)]
+        return services + [.init(service: invoker), .init(service: dispatcher), .init(service: pollers), .init(service: app)]
     }
 
     /// Runs until SIGTERM or SIGINT.
@@ -155,8 +161,15 @@ public struct LambentServer: Sendable {
         let app = Application(
             router: router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Lambent"),
-            onServerRunning: { [service, queues, logger] _ in
+            onServerRunning: { [service, queues, mappings, logger] _ in
                 Task { await queues.runExpiry() }
+                Task {
+                    do {
+                        try await mappings.loadMappings()
+                    } catch {
+                        logger.error("could not load event source mappings", metadata: ["lambent.error": "\(error)"])
+                    }
+                }
                 // Provisioned environments start once the services they need are running.
                 Task {
                     do {

@@ -99,6 +99,12 @@ public final class SQLiteStore: Store {
         }
         migrator.registerMigration("v5-queues") { db in
             try createQueueTables(db)
+            try db.create(table: "eventSourceMapping") { table in
+                table.primaryKey("uuid", .text)
+                table.column("functionName", .text).notNull().indexed()
+                table.column("sourceArn", .text).notNull()
+                table.column("document", .blob).notNull()
+            }
         }
         return migrator
     }
@@ -424,6 +430,56 @@ public final class SQLiteStore: Store {
                 return (FunctionSettingID(functionName: row[0], qualifier: qualifier.isEmpty ? nil : qualifier),
                         try JSONDecoder().decode(T.self, from: row[2]))
             }
+        }
+    }
+
+    // MARK: EventSourceMappingStore
+
+    private static func fetchMapping(_ uuid: String, db: Database) throws -> EventSourceMapping? {
+        try Data.fetchOne(db, sql: "SELECT document FROM eventSourceMapping WHERE uuid = ?", arguments: [uuid])
+            .map { try JSONDecoder().decode(EventSourceMapping.self, from: $0) }
+    }
+
+    public func insertMapping(_ mapping: EventSourceMapping, functionName: String) async throws -> EventSourceMapping? {
+        let document = try StoredJSON.encode(mapping)
+        return try await pool.write { db in
+            if let existing = try Data.fetchOne(
+                db, sql: "SELECT document FROM eventSourceMapping WHERE functionName = ? AND sourceArn = ?",
+                arguments: [functionName, mapping.eventSourceArn]) {
+                return try JSONDecoder().decode(EventSourceMapping.self, from: existing)
+            }
+            try db.execute(sql: "INSERT INTO eventSourceMapping (uuid, functionName, sourceArn, document) VALUES (?, ?, ?, ?)",
+                           arguments: [mapping.uuid, functionName, mapping.eventSourceArn, document])
+            return nil
+        }
+    }
+
+    public func mapping(_ uuid: String) async throws -> EventSourceMapping? {
+        try await pool.read { db in try Self.fetchMapping(uuid, db: db) }
+    }
+
+    public func updateMapping(_ uuid: String, _ change: @Sendable (EventSourceMapping) throws -> EventSourceMapping) async throws -> EventSourceMapping? {
+        try await pool.write { db in
+            guard let current = try Self.fetchMapping(uuid, db: db) else { return nil }
+            let updated = try change(current)
+            try db.execute(sql: "UPDATE eventSourceMapping SET document = ? WHERE uuid = ?", arguments: [StoredJSON.encode(updated), uuid])
+            return updated
+        }
+    }
+
+    public func deleteMapping(_ uuid: String) async throws -> EventSourceMapping? {
+        try await pool.write { db in
+            guard let current = try Self.fetchMapping(uuid, db: db) else { return nil }
+            try db.execute(sql: "DELETE FROM eventSourceMapping WHERE uuid = ?", arguments: [uuid])
+            return current
+        }
+    }
+
+    public func listMappings(functionName: String?, sourceArn: String?) async throws -> [EventSourceMapping] {
+        try await pool.read { db in
+            try Data.fetchAll(db, sql: """
+                SELECT document FROM eventSourceMapping WHERE (?1 IS NULL OR functionName = ?1) AND (?2 IS NULL OR sourceArn = ?2) ORDER BY uuid
+                """, arguments: [functionName, sourceArn]).map { try JSONDecoder().decode(EventSourceMapping.self, from: $0) }
         }
     }
 

@@ -118,6 +118,18 @@ public enum FunctionSettingError: Error, Sendable {
     case functionMissing
 }
 
+/// Event source mappings, by UUID.
+public protocol EventSourceMappingStore: Sendable {
+    /// Inserts a mapping unless one maps the same source to the same function; returns the
+    /// existing one then.
+    func insertMapping(_ mapping: EventSourceMapping, functionName: String) async throws -> EventSourceMapping?
+    func mapping(_ uuid: String) async throws -> EventSourceMapping?
+    func updateMapping(_ uuid: String, _ change: @Sendable (EventSourceMapping) throws -> EventSourceMapping) async throws -> EventSourceMapping?
+    func deleteMapping(_ uuid: String) async throws -> EventSourceMapping?
+    /// Mappings by UUID, optionally of one function and/or one source.
+    func listMappings(functionName: String?, sourceArn: String?) async throws -> [EventSourceMapping]
+}
+
 public protocol LogStore: Sendable {
     /// Appends log events (in one transaction).
     func appendLogEvents(_ events: [FunctionLogEvent]) async throws
@@ -129,4 +141,4 @@ public protocol LogStore: Sendable {
 
 /// Everything Lambent keeps, by concern. A queue store (async events, SQS) joins these as a
 /// protocol of its own, so that a PostgreSQL implementation can take each part in turn.
-public typealias Store = FunctionStore & AliasStore & LayerStore & FunctionSettingStore & QueueStore & LogStore
+public typealias Store = FunctionStore & AliasStore & LayerStore & FunctionSettingStore & QueueStore & EventSourceMappingStore & LogStore

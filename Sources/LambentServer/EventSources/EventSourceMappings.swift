@@ -1,0 +1,339 @@
+import Foundation
+import LambentModel
+import LambentStore
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Synchronization
+
+/// `Create/Get/Update/Delete/ListEventSourceMapping(s)` for SQS queues served here, and the
+/// pollers that feed their messages to functions.
+struct EventSourceMappingService: Sendable {
+    let store: any Store
+    let functions: FunctionService
+    let queues: QueueService
+    let pollers: SQSPollers
+    let names: ResourceNames
+
+    func create(_ request: EventSourceMappingRequest) async throws -> EventSourceMapping {
+        guard let source = request.eventSourceArn else { throw functions.missing("EventSourceArn") }
+        guard let reference = request.functionName else { throw functions.missing("FunctionName") }
+        let queueName = try sqsQueue(source)
+        let (record, qualifier) = try await functions.resolve(reference)
+        let batchSize = request.batchSize ?? 10
+        let window = request.maximumBatchingWindowInSeconds ?? 0
+        try Self.validate(batchSize: batchSize, window: window, request: request)
+        guard try await store.queue(named: queueName) != nil else {
+            throw LambdaError.invalidParameter(
+                "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist.")
+        }
+        let uuid = UUID().uuidString.lowercased()
+        let mapping = EventSourceMapping(
+            uuid: uuid, batchSize: batchSize, maximumBatchingWindowInSeconds: window, eventSourceArn: source,
+            functionArn: names.functionARN(record.name, qualifier: qualifier), lastModified: Date().timeIntervalSince1970,
+            state: request.enabled == false ? "Disabled" : "Enabled", stateTransitionReason: "USER_INITIATED",
+            functionResponseTypes: request.functionResponseTypes ?? [], eventSourceMappingArn: "arn:aws:lambda:\(names.region):\(names.accountID):event-source-mapping:\(uuid)",
+            filterCriteria: request.filterCriteria, scalingConfig: request.scalingConfig)
+        if let existing = try await store.insertMapping(mapping, functionName: record.name) {
+            throw LambdaError(status: 409, type: "ResourceConflictException",
+                              message: "An event source mapping with SQS arn (\" \(source) \") and function (\" \(record.name) \") already exists. Please update or delete the existing mapping with UUID \(existing.uuid)")
+        }
+        pollers.changed(mapping)
+        var answer = mapping
+        answer.state = request.enabled == false ? "Disabled" : "Creating"
+        return answer
+    }
+
+    func mapping(_ uuid: String) async throws -> EventSourceMapping {
+        guard let mapping = try await store.mapping(uuid) else { throw Self.notFound(uuid) }
+        return mapping
+    }
+
+    func update(_ uuid: String, _ request: EventSourceMappingRequest) async throws -> EventSourceMapping {
+        let current = try await mapping(uuid)
+        let batchSize = request.batchSize ?? current.batchSize
+        let window = request.maximumBatchingWindowInSeconds ?? current.maximumBatchingWindowInSeconds
+        try Self.validate(batchSize: batchSize, window: window, request: request)
+        var functionArn = current.functionArn
+        if let reference = request.functionName {
+            let (record, qualifier) = try await functions.resolve(reference)
+            functionArn = names.functionARN(record.name, qualifier: qualifier)
+        }
+        let newFunctionArn = functionArn
+        guard let updated = try await store.updateMapping(uuid, { old in
+            var new = old
+            new.batchSize = batchSize
+            new.maximumBatchingWindowInSeconds = window
+            new.functionArn = newFunctionArn
+            if let enabled = request.enabled { new.state = enabled ? "Enabled" : "Disabled" }
+            if let types = request.functionResponseTypes { new.functionResponseTypes = types }
+            if let filters = request.filterCriteria { new.filterCriteria = (filters.filters ?? []).isEmpty ? nil : filters }
+            if let scaling = request.scalingConfig { new.scalingConfig = scaling }
+            new.lastModified = Date().timeIntervalSince1970
+            return new
+        }) else { throw Self.notFound(uuid) }
+        pollers.changed(updated)
+        var answer = updated
+        answer.state = request.enabled == false ? "Disabling" : (request.enabled == true && current.state == "Disabled" ? "Enabling" : "Updating")
+        return answer
+    }
+
+    func delete(_ uuid: String) async throws -> EventSourceMapping {
+        guard var deleted = try await store.deleteMapping(uuid) else { throw Self.notFound(uuid) }
+        pollers.removed(uuid)
+        deleted.state = "Deleting"
+        return deleted
+    }
+
+    func list(functionName: String?, sourceArn: String?, marker: String?, maxItems: Int?) async throws
+        -> (mappings: [EventSourceMapping], nextMarker: String?) {
+        let request = try PageRequest(marker: marker, maxItems: maxItems, cap: 100)
+        let name = try functionName.map { try FunctionReference(parsing: $0).name }
+        let all = try await store.listMappings(functionName: name, sourceArn: sourceArn).filter { $0.uuid > (request.after ?? "") }
+        let page = all.prefix(request.limit)
+        return (Array(page), PageRequest.marker(after: page.last?.uuid, more: all.count > request.limit))
+    }
+
+    /// Starts a poller for every enabled mapping (at startup).
+    func loadMappings() async throws {
+        for mapping in try await store.listMappings(functionName: nil, sourceArn: nil) { pollers.changed(mapping) }
+    }
+
+    // MARK: Rules
+
+    private func sqsQueue(_ arn: String) throws -> String {
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count >= 6, parts[0] == "arn" else {
+            throw LambdaError.validation(value: arn, field: "eventSourceArn",
+                                         constraint: #"Member must satisfy regular expression pattern: arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)"#)
+        }
+        guard parts[2] == "sqs", let name = queues.queueName(arn: arn) else {
+            throw LambdaError.invalidParameter(
+                "Lambent maps SQS queues it serves only; \(parts[2]) event sources (Kinesis, DynamoDB Streams, Kafka, MQ, DocumentDB) are not supported yet: \(arn)")
+        }
+        return name
+    }
+
+    static func validate(batchSize: Int, window: Int, request: EventSourceMappingRequest) throws {
+        guard (1...10_000).contains(batchSize) else {
+            throw LambdaError.invalidParameter("Out of bounds batch size provided: \(batchSize). Valid range is from 1 to 10000.")
+        }
+        guard (0...300).contains(window) else {
+            throw LambdaError.validation(value: "\(window)", field: "maximumBatchingWindowInSeconds",
+                                         constraint: window < 0 ? "Member must have value greater than or equal to 0" : "Member must have value less than or equal to 300")
+        }
+        if batchSize > 10, window == 0 {
+            throw LambdaError.invalidParameter("Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
+        }
+        for type in request.functionResponseTypes ?? [] where type != "ReportBatchItemFailures" {
+            throw LambdaError.validation(value: "[\(type)]", field: "functionResponseTypes",
+                                         constraint: "Member must satisfy constraint: [Member must satisfy enum value set: [ReportBatchItemFailures]]")
+        }
+        for filter in request.filterCriteria?.filters ?? [] where filter.pattern.flatMap(EventPattern.init) == nil {
+            throw LambdaError.invalidParameter("Invalid filter pattern definition.")
+        }
+        if let concurrency = request.scalingConfig?.maximumConcurrency, !(2...1000).contains(concurrency) {
+            throw LambdaError.validation(value: "\(concurrency)", field: "scalingConfig.maximumConcurrency",
+                                         constraint: concurrency < 2 ? "Member must have value greater than or equal to 2" : "Member must have value less than or equal to 1000")
+        }
+    }
+
+    static func notFound(_ uuid: String) -> LambdaError {
+        LambdaError(status: 404, type: "ResourceNotFoundException", message: "The resource you requested does not exist.")
+    }
+}
+
+/// The pollers of SQS event source mappings: for each enabled mapping, up to
+/// `ScalingConfig.MaximumConcurrency` (default 5) loops that take a batch (up to `BatchSize`,
+/// gathered for at most `MaximumBatchingWindowInSeconds`), drop (and delete) the messages no
+/// filter matches, invoke the function synchronously with AWS's `Records` event, and delete
+/// the messages it processed: all of them on success, all but the reported ones with
+/// `ReportBatchItemFailures`, none on a function error (they come back after the visibility
+/// timeout, and reach the queue's dead-letter queue after `maxReceiveCount`).
+final class SQSPollers: Service, Sendable {
+    let queues: QueueService
+    let names: ResourceNames
+    let logger: Logger
+    private let invocations: Mutex<InvocationService?> = Mutex(nil)
+    private let running = Mutex<[String: (generation: Int, tasks: [Task<Void, Never>])]>([:])
+    private let generation = Mutex(0)
+
+    init(queues: QueueService, names: ResourceNames, logger: Logger) {
+        self.queues = queues
+        self.names = names
+        self.logger = logger
+    }
+
+    func attach(_ service: InvocationService) {
+        invocations.withLock { $0 = service }
+    }
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        let all = running.withLock { state in
+            defer { state.removeAll() }
+            return state.values.flatMap(\.tasks)
+        }
+        for task in all { task.cancel() }
+    }
+
+    /// (Re)starts the pollers of a mapping with its current settings, or stops them when it is disabled.
+    func changed(_ mapping: EventSourceMapping) {
+        removed(mapping.uuid)
+        guard mapping.isEnabled, let invocations = invocations.withLock({ $0 }),
+              let queueName = queues.queueName(arn: mapping.eventSourceArn) else { return }
+        let count = min(mapping.scalingConfig?.maximumConcurrency ?? 5, 20)
+        let current = generation.withLock { value -> Int in
+            value += 1
+            return value
+        }
+        let tasks = (0..<count).map { _ in
+            Task { await self.poll(mapping, queueName: queueName, invocations: invocations) }
+        }
+        running.withLock { $0[mapping.uuid] = (current, tasks) }
+    }
+
+    func removed(_ uuid: String) {
+        let tasks = running.withLock { $0.removeValue(forKey: uuid)?.tasks ?? [] }
+        for task in tasks { task.cancel() }
+    }
+
+    private func poll(_ mapping: EventSourceMapping, queueName: String, invocations: InvocationService) async {
+        let patterns = (mapping.filterCriteria?.filters ?? []).compactMap { $0.pattern.flatMap(EventPattern.init) }
+        while !Task.isCancelled {
+            do {
+                let batch = try await gather(mapping, queueName: queueName)
+                if batch.queue == nil { try await Task.sleep(for: .seconds(1)); continue }
+                guard let queue = batch.queue, !batch.messages.isEmpty else { continue }
+                var records: [(message: ReceivedMessage, record: [String: Any])] = []
+                for message in batch.messages {
+                    let record = self.record(message, queue: queue)
+                    if patterns.isEmpty || patterns.contains(where: { $0.matches(Self.filterable(record)) }) {
+                        records.append((message, record))
+                    } else {
+                        try await queues.deleteMessage(queue, receiptHandle: message.receipt.encoded)
+                    }
+                }
+                if records.isEmpty { continue }
+                try await deliver(records, mapping: mapping, queue: queue, invocations: invocations)
+            } catch is CancellationError {
+                return
+            } catch {
+                logger.warning("event source mapping poll failed", metadata: ["lambent.mapping": "\(mapping.uuid)", "lambent.error": "\(error)"])
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+
+    /// Up to `BatchSize` messages, waiting for the first up to 20 s (long poll), then for more
+    /// until the batching window ends.
+    private func gather(_ mapping: EventSourceMapping, queueName: String) async throws -> (queue: QueueRecord?, messages: [ReceivedMessage]) {
+        guard let queue = try await queues.store.queue(named: queueName) else { return (nil, []) }
+        var messages: [ReceivedMessage] = []
+        let windowEnds = ContinuousClock.now + .seconds(mapping.maximumBatchingWindowInSeconds)
+        while messages.count < mapping.batchSize, !Task.isCancelled {
+            let wait: Int
+            if messages.isEmpty {
+                wait = 20
+            } else {
+                let left = windowEnds - ContinuousClock.now
+                if left <= .zero { break }
+                wait = max(1, Int(left.components.seconds))
+            }
+            let url = queueName
+            let got = try await queues.receive(url, maxMessages: min(10, mapping.batchSize - messages.count), visibilityTimeout: nil,
+                                               waitSeconds: wait).messages
+            messages += got
+            if got.isEmpty && !messages.isEmpty { break }
+            if got.isEmpty { return (queue, []) }
+            if mapping.maximumBatchingWindowInSeconds == 0 && got.count < 10 { break }
+        }
+        return (queue, messages)
+    }
+
+    private func deliver(_ records: [(message: ReceivedMessage, record: [String: Any])], mapping: EventSourceMapping,
+                         queue: QueueRecord, invocations: InvocationService) async throws {
+        let event = try JSONSerialization.data(withJSONObject: ["Records": records.map(\.record)], options: [.withoutEscapingSlashes])
+        let parts = mapping.functionArn.split(separator: ":", omittingEmptySubsequences: false)
+        let function = String(parts[6])
+        let qualifier = parts.count > 7 ? String(parts[7]) : nil
+        let reply: InvocationReply
+        do {
+            reply = try await invocations.invoke(InvocationRequest(
+                target: InvocationTarget(function: function, qualifier: qualifier), payload: ByteBuffer(bytes: event)))
+        } catch {
+            // Throttled or unable to run: the messages come back after their visibility timeout.
+            logger.debug("event source mapping could not invoke", metadata: ["lambent.mapping": "\(mapping.uuid)", "lambent.error": "\(error)"])
+            try await Task.sleep(for: .seconds(1))
+            return
+        }
+        guard case .completed(let result) = reply else { return }
+        let (body, completion) = try await result.collect()
+        if completion.functionError != nil { return }
+        var failed = Set<String>()
+        if mapping.reportsBatchItemFailures {
+            guard let reported = Self.batchItemFailures(String(buffer: body), ids: Set(records.map(\.message.envelope.messageID))) else {
+                return  // a malformed answer fails the whole batch
+            }
+            failed = reported
+        }
+        for entry in records where !failed.contains(entry.message.envelope.messageID) {
+            try await queues.deleteMessage(queue, receiptHandle: entry.message.receipt.encoded)
+        }
+    }
+
+    /// The ids a `ReportBatchItemFailures` answer names; nil when the answer fails the whole
+    /// batch (an id that is not in the batch, an empty or missing `itemIdentifier`). An empty
+    /// or null answer, or one without `batchItemFailures`, fails nothing.
+    static func batchItemFailures(_ text: String, ids: Set<String>) -> Set<String>? {
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty || trimmed == "null" { return [] }
+        guard let object = JSONValue.parse(trimmed) else { return nil }
+        guard case .object(let fields) = object else { return [] }
+        guard let failures = fields["batchItemFailures"] else { return [] }
+        if failures == .null { return [] }
+        guard case .array(let entries) = failures else { return nil }
+        var failed = Set<String>()
+        for entry in entries {
+            guard case .string(let id)? = entry["itemIdentifier"], !id.isEmpty, ids.contains(id) else { return nil }
+            failed.insert(id)
+        }
+        return failed
+    }
+
+    /// One record of the SQS event, as Lambda sends it.
+    private func record(_ message: ReceivedMessage, queue: QueueRecord) -> [String: Any] {
+        var attributes: [String: String] = [
+            "ApproximateReceiveCount": String(message.receiveCount), "SentTimestamp": String(message.sentTimestamp),
+            "SenderId": message.envelope.senderID, "ApproximateFirstReceiveTimestamp": String(message.firstReceiveTimestamp),
+        ]
+        if queue.isFifo {
+            attributes["MessageGroupId"] = message.groupID
+            attributes["MessageDeduplicationId"] = message.deduplicationID
+            attributes["SequenceNumber"] = message.sequenceNumber
+        }
+        let messageAttributes = message.envelope.messageAttributes.mapValues { value -> [String: Any] in
+            var fields: [String: Any] = ["stringListValues": [], "binaryListValues": [], "dataType": value.dataType]
+            if let text = value.stringValue { fields["stringValue"] = text }
+            if let binary = value.binaryValue { fields["binaryValue"] = binary }
+            return fields
+        }
+        return [
+            "messageId": message.envelope.messageID, "receiptHandle": message.receipt.encoded, "body": message.body,
+            "attributes": attributes, "messageAttributes": messageAttributes,
+            "md5OfMessageAttributes": message.envelope.md5OfMessageAttributes ?? NSNull(),
+            "md5OfBody": message.envelope.md5OfBody, "eventSource": "aws:sqs",
+            "eventSourceARN": queues.queueARN(queue.name), "awsRegion": names.region,
+        ]
+    }
+
+    /// The record as filters see it: `body` parsed when it is JSON.
+    static func filterable(_ record: [String: Any]) -> JSONValue? {
+        var copy = record
+        copy["receiptHandle"] = nil
+        guard let data = try? JSONSerialization.data(withJSONObject: copy),
+              case .object(var fields)? = try? JSONDecoder().decode(JSONValue.self, from: data) else { return nil }
+        if case .string(let body)? = fields["body"], let parsed = JSONValue.parse(body) { fields["body"] = parsed }
+        return .object(fields)
+    }
+}

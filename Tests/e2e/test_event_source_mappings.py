@@ -1,0 +1,176 @@
+"""SQS event source mappings: pollers that feed queue messages to functions, partial batch
+failures, filters, dead-letter queues, and AWS's errors (`test_lambda_integration_sqs` in
+shared/reference/aws-recorded)."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+import uuid
+
+import boto3
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.config import Config
+from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
+
+from conftest import REGION, ROLE, RUNTIME, error_code, function_arn, make_zip
+
+HANDLER = '''
+import json
+def handler(event, context):
+    print("EVENT " + json.dumps(event))
+    failures = [{"itemIdentifier": r["messageId"]} for r in event["Records"] if r["body"] == "fail"]
+    if any(r["body"] == "crash" for r in event["Records"]):
+        raise Exception("crash")
+    return {"batchItemFailures": failures}
+'''
+
+
+@pytest.fixture(scope="module")
+def sqs(server):
+    return boto3.client("sqs", endpoint_url=server.endpoint, region_name=REGION, aws_access_key_id=server.access_key,
+                        aws_secret_access_key=server.secret_key, config=Config(retries={"max_attempts": 0}))
+
+
+def logged_events(server, name: str) -> list[dict]:
+    url = f"{server.endpoint}/lambent/v1/logs/{name}"
+    request = AWSRequest(method="GET", url=url)
+    SigV4Auth(Credentials(server.access_key, server.secret_key), "lambda", REGION).add_auth(request)
+    with urllib.request.urlopen(urllib.request.Request(url, headers=dict(request.headers)), timeout=10) as response:
+        lines = [json.loads(line)["message"] for line in response.read().decode().splitlines() if line]
+    return [json.loads(line.split("EVENT ", 1)[1]) for line in lines if "EVENT " in line]
+
+
+def wait_for(condition, timeout: float = 30, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.3)
+    raise AssertionError(f"{message} not met after {timeout} s")
+
+
+def make_queue(sqs, **attributes) -> tuple[str, str]:
+    url = sqs.create_queue(QueueName=f"esm-{uuid.uuid4().hex[:10]}", Attributes=attributes)["QueueUrl"]
+    return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+def depth(sqs, url: str) -> tuple[int, int]:
+    values = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])
+    return int(values["Attributes"]["ApproximateNumberOfMessages"]), int(values["Attributes"]["ApproximateNumberOfMessagesNotVisible"])
+
+
+@pytest.fixture
+def mapped(function, lambda_client, sqs):
+    """`mapped(**mapping_params)` -> (function name, queue url, mapping); mappings deleted afterwards."""
+    created = []
+
+    def make(queue_attributes: dict | None = None, **params):
+        name = function(zip_bytes=make_zip({"app.py": HANDLER}))["FunctionName"]
+        url, arn = make_queue(sqs, **(queue_attributes or {}))
+        mapping = lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, **params)
+        created.append(mapping["UUID"])
+        return name, url, mapping
+
+    yield make
+    for uuid_ in created:
+        try:
+            lambda_client.delete_event_source_mapping(UUID=uuid_)
+        except ClientError:
+            pass
+
+
+def test_mapping_feeds_messages_to_the_function(mapped, lambda_client, sqs, server):
+    name, url, mapping = mapped(BatchSize=10)
+    assert mapping["ResponseMetadata"]["HTTPStatusCode"] == 202
+    assert mapping["State"] == "Creating" and mapping["StateTransitionReason"] == "USER_INITIATED"
+    assert mapping["FunctionArn"] == function_arn(name) and mapping["BatchSize"] == 10 and mapping["FunctionResponseTypes"] == []
+    assert mapping["EventSourceMappingArn"].endswith(f":event-source-mapping:{mapping['UUID']}")
+    assert lambda_client.get_event_source_mapping(UUID=mapping["UUID"])["State"] == "Enabled"
+    sqs.send_message(QueueUrl=url, MessageBody='{"foo": "bar"}', MessageAttributes={"k": {"DataType": "String", "StringValue": "v"}})
+    events = wait_for(lambda: logged_events(server, name), message="an invocation")
+    record = events[0]["Records"][0]
+    assert record["body"] == '{"foo": "bar"}' and record["eventSource"] == "aws:sqs" and record["awsRegion"] == REGION
+    assert record["eventSourceARN"] == mapping["EventSourceArn"]
+    assert set(record["attributes"]) == {"ApproximateReceiveCount", "SentTimestamp", "SenderId", "ApproximateFirstReceiveTimestamp"}
+    assert record["messageAttributes"] == {"k": {"stringValue": "v", "stringListValues": [], "binaryListValues": [], "dataType": "String"}}
+    wait_for(lambda: depth(sqs, url) == (0, 0), message="the queue drained")
+    listed = lambda_client.list_event_source_mappings(FunctionName=name)["EventSourceMappings"]
+    assert [m["UUID"] for m in listed] == [mapping["UUID"]]
+
+    disabled = lambda_client.update_event_source_mapping(UUID=mapping["UUID"], Enabled=False)
+    assert disabled["State"] == "Disabling"
+    assert lambda_client.get_event_source_mapping(UUID=mapping["UUID"])["State"] == "Disabled"
+    sqs.send_message(QueueUrl=url, MessageBody="held")
+    time.sleep(2)
+    assert depth(sqs, url) == (1, 0), "a disabled mapping does not poll"
+    deleted = lambda_client.delete_event_source_mapping(UUID=mapping["UUID"])
+    assert deleted["State"] == "Deleting"
+    with pytest.raises(ClientError) as caught:
+        lambda_client.get_event_source_mapping(UUID=mapping["UUID"])
+    assert error_code(caught.value) == "ResourceNotFoundException"
+
+
+def test_partial_batch_failures_and_dead_letter_queue(mapped, sqs, server):
+    dlq, dlq_arn = make_queue(sqs)
+    name, url, _ = mapped(
+        queue_attributes={"VisibilityTimeout": "3", "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": 2})},
+        BatchSize=10, FunctionResponseTypes=["ReportBatchItemFailures"])
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "a", "MessageBody": "ok-1"}, {"Id": "b", "MessageBody": "fail"},
+                                                  {"Id": "c", "MessageBody": "ok-2"}])
+    moved = wait_for(lambda: sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get("Messages"), timeout=40,
+                     message="the failed message in the dead-letter queue")
+    assert [m["Body"] for m in moved] == ["fail"]
+    wait_for(lambda: depth(sqs, url) == (0, 0), message="the queue drained")
+    bodies = [r["body"] for event in logged_events(server, name) for r in event["Records"]]
+    assert bodies.count("ok-1") == 1 and bodies.count("ok-2") == 1 and bodies.count("fail") == 2
+
+
+def test_filters_keep_matching_messages_and_delete_the_rest(mapped, sqs, server):
+    name, url, mapping = mapped(FilterCriteria={"Filters": [{"Pattern": json.dumps({"body": {"keep": [True]}})}]})
+    assert json.loads(mapping["FilterCriteria"]["Filters"][0]["Pattern"]) == {"body": {"keep": [True]}}
+    sqs.send_message(QueueUrl=url, MessageBody='{"keep": false, "n": 1}')
+    sqs.send_message(QueueUrl=url, MessageBody='{"keep": true, "n": 2}')
+    sqs.send_message(QueueUrl=url, MessageBody="not json")
+    wait_for(lambda: depth(sqs, url) == (0, 0), message="the queue drained")
+    bodies = [json.loads(r["body"])["n"] for event in logged_events(server, name) for r in event["Records"]]
+    assert bodies == [2]
+
+
+def test_mapping_errors(function, lambda_client, sqs):
+    name = function()["FunctionName"]
+    _, arn = make_queue(sqs)
+    mapping = lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)
+    try:
+        with pytest.raises(ClientError) as caught:
+            lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName=name)
+        assert error_code(caught.value) == "ResourceConflictException"
+        assert caught.value.response["Error"]["Message"] == (
+            f'An event source mapping with SQS arn (" {arn} ") and function (" {name} ") already exists. '
+            f'Please update or delete the existing mapping with UUID {mapping["UUID"]}')
+        with pytest.raises(ClientError) as caught:
+            lambda_client.update_event_source_mapping(UUID=mapping["UUID"], BatchSize=20)
+        assert caught.value.response["Error"]["Message"] == (
+            "Maximum batch window in seconds must be greater than 0 if maximum batch size is greater than 10")
+    finally:
+        lambda_client.delete_event_source_mapping(UUID=mapping["UUID"])
+    missing = f"arn:aws:sqs:{REGION}:000000000000:does-not-exist"
+    with pytest.raises(ClientError) as caught:
+        lambda_client.create_event_source_mapping(EventSourceArn=missing, FunctionName=name)
+    assert caught.value.response["Error"]["Message"] == (
+        "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. "
+        "SQS Error Message: The specified queue does not exist.")
+    with pytest.raises(ClientError) as caught:
+        lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName=name,
+                                                  FilterCriteria={"Filters": [{"Pattern": "simple string"}]})
+    assert caught.value.response["Error"]["Message"] == "Invalid filter pattern definition."
+    with pytest.raises(ClientError) as caught:
+        lambda_client.create_event_source_mapping(EventSourceArn=f"arn:aws:kinesis:{REGION}:000000000000:stream/s",
+                                                  FunctionName=name, StartingPosition="LATEST")
+    assert error_code(caught.value) == "InvalidParameterValueException"
+    assert lambda_client.list_event_source_mappings(FunctionName=name)["EventSourceMappings"] == []
