@@ -58,3 +58,12 @@ public struct EventInvokeConfigRequest: Decodable, Sendable {
         case destinationConfig = "DestinationConfig"
     }
 }
+
+/// `DeadLetterConfig` of a function.
+public struct DeadLetterConfig: Codable, Sendable, Equatable {
+    public var targetArn: String?
+
+    public init(targetArn: String?) { self.targetArn = targetArn }
+
+    enum CodingKeys: String, CodingKey { case targetArn = "TargetArn" }
+}

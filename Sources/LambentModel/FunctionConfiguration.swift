@@ -34,6 +34,8 @@ public struct FunctionConfiguration: Codable, Sendable, Equatable {
     public var vpcConfig: VpcConfigResponse?
     /// The layer versions extracted into /opt, in order; absent when there are none.
     public var layers: [FunctionLayer]?
+    /// Where asynchronous events that failed every attempt go (an SQS queue here).
+    public var deadLetterConfig: DeadLetterConfig?
 
     /// Whether the function is attached to a VPC (at least one subnet): Lambent's private
     /// network analogue.
@@ -63,7 +65,7 @@ public struct FunctionConfiguration: Codable, Sendable, Equatable {
         case lastUpdateStatusReasonCode = "LastUpdateStatusReasonCode", packageType = "PackageType"
         case architectures = "Architectures", ephemeralStorage = "EphemeralStorage", snapStart = "SnapStart"
         case runtimeVersionConfig = "RuntimeVersionConfig", loggingConfig = "LoggingConfig", vpcConfig = "VpcConfig"
-        case layers = "Layers"
+        case layers = "Layers", deadLetterConfig = "DeadLetterConfig"
     }
 
     /// Creates a configuration; `FunctionService` is the one place that builds these.

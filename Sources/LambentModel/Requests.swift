@@ -17,8 +17,10 @@ public struct CreateFunctionRequest: Decodable, Sendable {
     public var architectures: [String]?
     public var ephemeralStorage: EphemeralStorage?
     public var vpcConfig: VpcConfigRequest?
+    public var deadLetterConfig: DeadLetterConfig?
 
     enum CodingKeys: String, CodingKey {
+        case deadLetterConfig = "DeadLetterConfig"
         case functionName = "FunctionName", runtime = "Runtime", role = "Role", handler = "Handler"
         case code = "Code", description = "Description", timeout = "Timeout", memorySize = "MemorySize"
         case publish = "Publish", packageType = "PackageType", environment = "Environment", tags = "Tags"
@@ -81,8 +83,10 @@ public struct UpdateFunctionConfigurationRequest: Decodable, Sendable {
     public var layers: [String]?
     public var ephemeralStorage: EphemeralStorage?
     public var vpcConfig: VpcConfigRequest?
+    public var deadLetterConfig: DeadLetterConfig?
 
     enum CodingKeys: String, CodingKey {
+        case deadLetterConfig = "DeadLetterConfig"
         case role = "Role", handler = "Handler", description = "Description", timeout = "Timeout"
         case memorySize = "MemorySize", environment = "Environment", runtime = "Runtime"
         case revisionId = "RevisionId", layers = "Layers", ephemeralStorage = "EphemeralStorage"

@@ -158,3 +158,32 @@ def test_events_wait_for_concurrency(clients):
     assert "Messages" not in sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2)
     lam.delete_function_concurrency(FunctionName=name)
     assert next_record(sqs, url, timeout=30)["requestPayload"] == {"held": True}
+
+
+def test_function_dead_letter_queue_gets_the_failed_event(clients):
+    lam, sqs = clients
+    url, arn = make_queue(sqs)
+    name = f"async-{uuid.uuid4().hex[:10]}"
+    created = lam.create_function(FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler="app.handler",
+                                  Code={"ZipFile": make_zip({"app.py": HANDLER})}, DeadLetterConfig={"TargetArn": arn})
+    assert created["DeadLetterConfig"] == {"TargetArn": arn}
+    lam.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    lam.put_function_event_invoke_config(FunctionName=name, MaximumRetryAttempts=0)
+    request_id = lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"fail": 1}')["ResponseMetadata"]["HTTPHeaders"][
+        "x-amzn-requestid"]
+    deadline = time.monotonic() + 20
+    messages = []
+    while not messages and time.monotonic() < deadline:
+        messages = sqs.receive_message(QueueUrl=url, WaitTimeSeconds=2, MessageAttributeNames=["All"]).get("Messages", [])
+    assert json.loads(messages[0]["Body"]) == {"fail": 1}
+    assert messages[0]["MessageAttributes"] == {
+        "ErrorCode": {"DataType": "Number", "StringValue": "200"},
+        "ErrorMessage": {"DataType": "String", "StringValue": "intentional failure"},
+        "RequestID": {"DataType": "String", "StringValue": request_id}}
+    with pytest.raises(ClientError) as caught:
+        lam.update_function_configuration(FunctionName=name, DeadLetterConfig={"TargetArn": f"arn:aws:sns:{REGION}:000000000000:t"})
+    assert error_code(caught.value) == "InvalidParameterValueException"
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+    lam.update_function_configuration(FunctionName=name, DeadLetterConfig={"TargetArn": ""})
+    lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+    assert "DeadLetterConfig" not in lam.get_function_configuration(FunctionName=name)

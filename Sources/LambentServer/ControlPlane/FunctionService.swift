@@ -70,6 +70,7 @@ public struct FunctionService: Sendable {
         try FunctionValidation.environment(variables)
         try validateArchitectures(request.architectures)
         if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
+        if let target = request.deadLetterConfig?.targetArn { try validateDeadLetterTarget(target) }
         if let tags = request.tags { try Self.validateTags(tags) }
         guard let zip = request.code?.zipFile else {
             if request.code?.s3Bucket != nil || request.code?.imageUri != nil {
@@ -91,6 +92,7 @@ public struct FunctionService: Sendable {
         // A create that names no subnets answers without VpcConfig, as AWS does.
         if let vpc = request.vpcConfig, !(vpc.subnetIds ?? []).isEmpty { configuration.vpcConfig = VpcConfigResponse(vpc) }
         if !layers.layers.isEmpty { configuration.layers = layers.layers }
+        if let target = request.deadLetterConfig?.targetArn, !target.isEmpty { configuration.deadLetterConfig = DeadLetterConfig(targetArn: target) }
         var stored = configuration
         stored.lastUpdateStatus = .successful
         let record = FunctionRecord(configuration: stored, tags: request.tags ?? [:], codeKey: code.sha256Hex, layersKey: layers.key)
@@ -227,6 +229,7 @@ public struct FunctionService: Sendable {
         if let description = request.description { try FunctionValidation.description(description) }
         if let variables = request.environment?.variables { try FunctionValidation.environment(variables) }
         if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
+        if let target = request.deadLetterConfig?.targetArn { try validateDeadLetterTarget(target) }
         var layers: (layers: [FunctionLayer], key: String?)?
         if let arns = request.layers { layers = try await attachLayers(arns, codeKey: current.codeKey) }
         let runtimeARN = names.runtimeVersionARN(request.runtime ?? current.configuration.runtime)
@@ -240,6 +243,9 @@ public struct FunctionService: Sendable {
             if let description = request.description { config.description = description }
             if let environment = request.environment { config.environment.variables = environment.variables ?? [:] }
             if let vpc = request.vpcConfig { config.vpcConfig = VpcConfigResponse(vpc) }
+            if let dead = request.deadLetterConfig {
+                config.deadLetterConfig = (dead.targetArn ?? "").isEmpty ? nil : dead
+            }
             config.runtimeVersionConfig = RuntimeVersionConfig(runtimeVersionArn: runtimeARN)
         }
         return inProgress(updated)
@@ -368,6 +374,16 @@ public struct FunctionService: Sendable {
             throw LambdaError.validation(
                 value: "[\(architecture)]", field: "architectures",
                 constraint: "Member must satisfy constraint: [Member must satisfy enum value set: [x86_64, arm64], Member must not be null]")
+        }
+    }
+
+    /// A function's dead-letter queue: an SQS queue of this account and region (`""` removes it).
+    private func validateDeadLetterTarget(_ arn: String) throws {
+        if arn.isEmpty { return }
+        let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 6, parts[0] == "arn", parts[2] == "sqs" else {
+            throw LambdaError.invalidParameter(
+                "Lambent's dead-letter queues are SQS queues it serves; \(arn) is not one (SNS topics are not supported).")
         }
     }
 

@@ -233,7 +233,31 @@ final class AsyncDispatcher: Service, Sendable {
                     "lambent.destination": "\(destination)", "lambent.error": "\(error)"])
             }
         }
+        if case .failure(_, let record) = outcome {
+            await sendToDeadLetterQueue(event, response: record)
+        }
         _ = try await events.store.deleteMessage(queue: EventQueue.name, receipt: message.receipt)
+    }
+
+    /// The function's `DeadLetterConfig` queue gets the original event, with `RequestID`,
+    /// `ErrorCode` and `ErrorMessage` attributes, as Lambda sends it.
+    private func sendToDeadLetterQueue(_ event: AsyncEvent, response: InvocationOutcomeRecord?) async {
+        guard let record = try? await functions.resolve(event.function, qualifier: event.qualifier).record,
+              let target = record.configuration.deadLetterConfig?.targetArn, let name = queues.queueName(arn: target) else { return }
+        do {
+            guard let queue = try await events.store.queue(named: name) else { throw SQSError.queueDoesNotExist }
+            var errorMessage = "Unknown error"
+            if let payload = response?.payload, case .string(let text)? = JSONValue.parse(payload)?["errorMessage"] { errorMessage = text }
+            let attributes: [String: MessageAttributeValue] = [
+                "RequestID": MessageAttributeValue(dataType: "String", stringValue: event.requestID),
+                "ErrorCode": MessageAttributeValue(dataType: "Number", stringValue: "200"),
+                "ErrorMessage": MessageAttributeValue(dataType: "String", stringValue: errorMessage),
+            ]
+            let message = try queues.outgoing(QueueService.Outgoing(body: event.payload, attributes: attributes), queue: queue)
+            _ = try await queues.send([message], to: queue)
+        } catch {
+            logger.warning("could not send to the dead-letter queue", metadata: ["lambent.queue": "\(target)", "lambent.error": "\(error)"])
+        }
     }
 
     private func deliver(_ record: String, to destination: String) async throws {
