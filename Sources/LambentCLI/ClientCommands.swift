@@ -123,6 +123,40 @@ struct FunctionsCommand: AsyncParsableCommand {
     }
 }
 
+/// `lambent queues`: the SQS queues with their depth, in flight and delayed messages.
+struct QueuesCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "queues", abstract: "List SQS queues and their depth.")
+    @OptionGroup var options: ClientOptions
+
+    func run() async throws {
+        let client = try LambdaClient(endpoint: options.endpointUrl, service: "sqs")
+        var rows: [[String]] = [["QUEUE", "VISIBLE", "IN FLIGHT", "DELAYED", "DEAD-LETTER TARGET"]]
+        var token: String?
+        repeat {
+            var request: [String: Any] = ["MaxResults": 1000]
+            if let token { request["NextToken"] = token }
+            let page = try await client.sqs("ListQueues", request)
+            for url in page["QueueUrls"] as? [String] ?? [] {
+                let attributes = try await client.sqs("GetQueueAttributes", ["QueueUrl": url, "AttributeNames": ["All"]])["Attributes"]
+                    as? [String: String] ?? [:]
+                var target = ""
+                if let redrive = attributes["RedrivePolicy"], let data = redrive.data(using: .utf8),
+                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
+                    target = (object["deadLetterTargetArn"] as? String)?.split(separator: ":").last.map(String.init) ?? ""
+                }
+                rows.append([String(url.split(separator: "/").last ?? ""), attributes["ApproximateNumberOfMessages"] ?? "",
+                             attributes["ApproximateNumberOfMessagesNotVisible"] ?? "", attributes["ApproximateNumberOfMessagesDelayed"] ?? "",
+                             target])
+            }
+            token = page["NextToken"] as? String
+        } while token != nil
+        let widths = (0..<5).map { column in rows.map { $0[column].count }.max() ?? 0 }
+        for row in rows {
+            print(zip(row, widths).map { $0.padding(toLength: $1 + 2, withPad: " ", startingAt: 0) }.joined())
+        }
+    }
+}
+
 /// `lambent logs <name> [--follow]`: print a function's log events.
 struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a function's logs.")

@@ -17,7 +17,7 @@ struct LambdaClient {
     let endpoint: URL
     let signer: SigV4Signer
 
-    init(endpoint: String?) throws {
+    init(endpoint: String?, service: String = "lambda") throws {
         let environment = ProcessInfo.processInfo.environment
         let parsed = try Self.endpointURL(endpoint)
         guard let id = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"] else {
@@ -25,7 +25,7 @@ struct LambdaClient {
         }
         let region = environment["AWS_DEFAULT_REGION"] ?? environment["AWS_REGION"] ?? "us-east-1"
         self.endpoint = parsed
-        self.signer = SigV4Signer(key: AccessKey(accessKeyID: id, secretAccessKey: secret), region: region, service: "lambda")
+        self.signer = SigV4Signer(key: AccessKey(accessKeyID: id, secretAccessKey: secret), region: region, service: service)
     }
 
     /// Sends a signed request; returns status, headers and body, throwing Lambda errors.
@@ -45,8 +45,10 @@ struct LambdaClient {
             request.setValue(value, forHTTPHeaderField: name)
         }
         if !body.isEmpty {
-            request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-            toSign.append(("content-type", "application/json"))
+            if !headers.keys.contains(where: { $0.lowercased() == "content-type" }) {
+                request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                toSign.append(("content-type", "application/json"))
+            }
             request.httpBody = Data(body)
         }
         for (name, value) in signer.sign(method: method, path: path, query: query, headers: toSign, body: body, date: Date()) {
@@ -64,6 +66,15 @@ struct LambdaClient {
                           message: (object?["message"] as? String) ?? String(decoding: data, as: UTF8.self))
         }
         return (http.statusCode, responseHeaders, data)
+    }
+
+    /// One SQS JSON-protocol call (the client must have been made for service `sqs`).
+    func sqs(_ operation: String, _ object: [String: Any]) async throws -> [String: Any] {
+        let body = [UInt8](try JSONSerialization.data(withJSONObject: object))
+        let answer = try await send("POST", "/", body: body, headers: [
+            "x-amz-target": "AmazonSQS.\(operation)", "content-type": "application/x-amz-json-1.0",
+        ])
+        return (try JSONSerialization.jsonObject(with: answer.body)) as? [String: Any] ?? [:]
     }
 
     func json(_ method: String, _ path: String, query: String = "", object: [String: Any]? = nil) async throws -> [String: Any] {

@@ -110,13 +110,13 @@ public struct LambentServer: Sendable {
                                   accountConcurrencyLimit: configuration.concurrencyLimit,
                                   runnableRuntimes: languageRuntimes.runnableIdentifiers, logger: logger)
         queues = QueueService(store: store, names: names, logger: logger)
-        let events = EventQueue(store: store, signals: queues.signals)
+        let events = EventQueue(store: store, signals: queues.signals, metrics: metrics.queues)
         invocations = InvocationService(functions: service, invoker: invoker, names: names, events: events)
         pollers = SQSPollers(queues: queues, names: names, logger: logger)
         pollers.attach(invocations)
         mappings = EventSourceMappingService(store: store, functions: service, queues: queues, pollers: pollers, names: names)
         dispatcher = AsyncDispatcher(events: events, invocations: invocations, functions: service, queues: queues, names: names,
-                                     logger: logger, retryBase: configuration.asyncRetryBase)
+                                     logger: logger, retryBase: configuration.asyncRetryBase, metrics: metrics.queues)
         codeLinks = CodeLinks(secret: credentials.key.secretAccessKey)
     }
 
@@ -141,7 +141,7 @@ public struct LambentServer: Sendable {
         EventSourceMappingRoutes(mappings: mappings).register(on: router)
         InvokeRoutes(invocations: invocations).register(on: router)
         LambentRoutes(store: store, blobs: blobs, codeLinks: codeLinks, names: names).register(on: router)
-        MetricsRoutes(metrics: metrics, invoker: invoker).register(on: router)
+        MetricsRoutes(metrics: metrics, invoker: invoker, queues: queues).register(on: router)
         return router
     }
 

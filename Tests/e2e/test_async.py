@@ -187,3 +187,19 @@ def test_function_dead_letter_queue_gets_the_failed_event(clients):
     lam.update_function_configuration(FunctionName=name, DeadLetterConfig={"TargetArn": ""})
     lam.get_waiter("function_updated_v2").wait(FunctionName=name)
     assert "DeadLetterConfig" not in lam.get_function_configuration(FunctionName=name)
+
+
+def test_invoke_async_and_async_metrics(clients, fast_server):
+    import urllib.request
+
+    lam, sqs = clients
+    name = make_function(lam)
+    url, arn = make_queue(sqs)
+    lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": arn}})
+    answer = lam.invoke_async(FunctionName=name, InvokeArgs=b'{"legacy": true}')
+    assert answer["Status"] == 202
+    assert next_record(sqs, url)["requestPayload"] == {"legacy": True}
+    text = urllib.request.urlopen(f"{fast_server.endpoint}/metrics", timeout=10).read().decode()
+    assert f'lambent_async_events_total{{function="{name}",outcome="queued"}} 1' in text
+    assert f'lambent_async_events_total{{function="{name}",outcome="succeeded"}} 1' in text
+    assert f'lambent_async_event_age_seconds_count{{function="{name}"}} 1' in text

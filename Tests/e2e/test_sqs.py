@@ -187,3 +187,23 @@ def test_sqs_with_the_aws_cli(aws):
     assert received["Messages"][0]["Body"] == "hello"
     aws("sqs", "delete-message", "--queue-url", url, "--receipt-handle", received["Messages"][0]["ReceiptHandle"])
     aws("sqs", "delete-queue", "--queue-url", url)
+
+
+def test_queue_depth_in_metrics_and_lambent_queues(sqs, queue, server, tmp_path):
+    import subprocess
+    import urllib.request
+
+    from conftest import lambent_binary
+
+    url = queue()
+    name = url.rsplit("/", 1)[1]
+    sqs.send_message(QueueUrl=url, MessageBody="one")
+    sqs.send_message(QueueUrl=url, MessageBody="two", DelaySeconds=60)
+    text = urllib.request.urlopen(f"{server.endpoint}/metrics", timeout=10).read().decode()
+    assert f'lambent_queue_messages{{queue="{name}",state="visible"}} 1' in text
+    assert f'lambent_queue_messages{{queue="{name}",state="delayed"}} 1' in text
+    listing = subprocess.run([str(lambent_binary()), "queues", "--endpoint-url", server.endpoint], env=server.env(),
+                             capture_output=True, text=True, timeout=60)
+    assert listing.returncode == 0, listing.stderr
+    row = next(line for line in listing.stdout.splitlines() if line.startswith(name))
+    assert row.split()[1:4] == ["1", "0", "1"]

@@ -29,6 +29,7 @@ struct EventQueue: Sendable {
 
     let store: any Store
     let signals: QueueSignals
+    var metrics: QueueMetrics?
 
     func ensureQueue() async throws {
         _ = try await store.createQueue(QueueRecord(name: Self.name, attributes: ["MessageRetentionPeriod": "1209600"],
@@ -61,11 +62,13 @@ final class AsyncDispatcher: Service, Sendable {
     let logger: Logger
     /// The first retry delay of a failed event (AWS: one minute); the second is twice that.
     let retryBase: Duration
+    let metrics: QueueMetrics?
     let maxInFlight: Int
     private let inFlight = Mutex(0)
 
     init(events: EventQueue, invocations: InvocationService, functions: FunctionService, queues: QueueService, names: ResourceNames,
-         logger: Logger, retryBase: Duration, maxInFlight: Int = 64) {
+         logger: Logger, retryBase: Duration, metrics: QueueMetrics? = nil, maxInFlight: Int = 64) {
+        self.metrics = metrics
         self.events = events
         self.invocations = invocations
         self.functions = functions
@@ -127,6 +130,7 @@ final class AsyncDispatcher: Service, Sendable {
         let config = (try? await functions.eventInvokeConfig(function: event.function, qualifier: event.qualifier)) ?? nil
         let maxAge = Int64(config?.maximumEventAgeInSeconds ?? 21_600) * 1000
         let maxRetries = config?.maximumRetryAttempts ?? 2
+        metrics?.eventAge(event.function, milliseconds: now - event.queuedAt)
         do {
             if now - event.queuedAt > maxAge {
                 try await finish(event, message: message, config: config, outcome: .failure(condition: "EventAgeExceeded", response: nil))
@@ -193,6 +197,7 @@ final class AsyncDispatcher: Service, Sendable {
 
     private func retry(_ event: AsyncEvent, message: ReceivedMessage, after delay: Int64) async throws {
         try await events.enqueue(event, delayMillis: delay, now: now)
+        metrics?.event(event.function, outcome: "retried")
         _ = try await events.store.deleteMessage(queue: EventQueue.name, receipt: message.receipt)
     }
 
@@ -214,10 +219,12 @@ final class AsyncDispatcher: Service, Sendable {
         let response: InvocationOutcomeRecord?
         switch outcome {
         case .success(let record):
+            metrics?.event(event.function, outcome: "succeeded")
             destination = config?.destinationConfig?.onSuccess?.destination
             condition = "Success"
             response = record
         case .failure(let failureCondition, let record):
+            metrics?.event(event.function, outcome: "failed")
             destination = config?.destinationConfig?.onFailure?.destination
             condition = failureCondition
             response = record
@@ -229,6 +236,7 @@ final class AsyncDispatcher: Service, Sendable {
             do {
                 try await deliver(record, to: destination)
             } catch {
+                metrics?.destinationFailed(event.function)
                 logger.warning("could not deliver to a destination", metadata: [
                     "lambent.destination": "\(destination)", "lambent.error": "\(error)"])
             }
@@ -256,6 +264,7 @@ final class AsyncDispatcher: Service, Sendable {
             let message = try queues.outgoing(QueueService.Outgoing(body: event.payload, attributes: attributes), queue: queue)
             _ = try await queues.send([message], to: queue)
         } catch {
+            metrics?.deadLetterFailed(event.function)
             logger.warning("could not send to the dead-letter queue", metadata: ["lambent.queue": "\(target)", "lambent.error": "\(error)"])
         }
     }

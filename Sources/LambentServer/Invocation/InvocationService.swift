@@ -87,6 +87,7 @@ public struct InvocationService: Sendable {
                                queuedAt: Int64(Date().timeIntervalSince1970 * 1000))
         do {
             try await events.enqueue(event, now: event.queuedAt)
+            events.metrics?.event(record.name, outcome: "queued")
         } catch {
             throw LambdaError.service("could not queue the event: \(error)")
         }

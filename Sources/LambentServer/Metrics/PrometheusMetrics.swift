@@ -20,6 +20,8 @@ public struct PrometheusMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     /// The invoker's observer; pass it as `Invoker(observer:)`.
     public let observer: InvocationMetrics
+    /// Asynchronous events and queues.
+    public let queues: QueueMetrics
 
     /// A fresh registry with the duration histograms' buckets set up.
     public init() {
@@ -28,8 +30,10 @@ public struct PrometheusMetrics: Sendable {
         factory.durationHistogramBuckets = [
             InvocationMetrics.Name.invocationDuration: InvocationMetrics.invocationBuckets,
             InvocationMetrics.Name.initDuration: InvocationMetrics.initBuckets,
+            QueueMetrics.Name.asyncEventAge: QueueMetrics.ageBuckets,
         ]
         observer = InvocationMetrics(factory: factory)
+        queues = QueueMetrics(factory: factory)
     }
 
     /// Every metric as Prometheus text, after setting the gauges from `activity`

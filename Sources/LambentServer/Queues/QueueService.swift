@@ -294,6 +294,17 @@ public struct QueueService: Sendable {
         return receipt
     }
 
+    /// Every queue's depth (SQS queues and Lambent's event queue), for `/metrics` and `lambent queues`.
+    func depths() async throws -> [(name: String, visible: Int, inFlight: Int, delayed: Int, oldestAgeMillis: Int64)] {
+        var result: [(name: String, visible: Int, inFlight: Int, delayed: Int, oldestAgeMillis: Int64)] = []
+        let current = now()
+        for queue in try await store.listQueues(prefix: "", after: nil, limit: 100_000) {
+            let counts = try await store.counts(queue: queue.name, now: current)
+            result.append((queue.name, counts.visible, counts.inFlight, counts.delayed, counts.oldestAgeMillis))
+        }
+        return result
+    }
+
     /// Deletes expired messages (retention) now and then.
     public func runExpiry() async {
         while !Task.isCancelled {

@@ -9,6 +9,17 @@ struct InvokeRoutes {
 
     func register(on router: Router<LambentRequestContext>) {
         router.post("/2015-03-31/functions/:name/invocations", use: invoke)
+        router.post("/2014-11-13/functions/:name/invoke-async", use: invokeAsync)
+    }
+
+    /// `InvokeAsync` (deprecated by AWS): an `Event` invocation answered `{"Status": 202}`.
+    @Sendable func invokeAsync(_ request: Request, context: LambentRequestContext) async throws -> Response {
+        let payload = try await request.body.collect(upTo: BodyLimits.maximum)
+        let reply = try await invocations.invoke(InvocationRequest(
+            target: InvocationTarget(function: try context.functionName()), type: .event, payload: payload))
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if case .queued(let requestID) = reply { headers[.amznRequestID] = requestID }
+        return Response(status: .accepted, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"Status":202}"#)))
     }
 
     @Sendable func invoke(_ request: Request, context: LambentRequestContext) async throws -> Response {

@@ -6,11 +6,13 @@ import LambentExecution
 struct MetricsRoutes {
     let metrics: PrometheusMetrics
     let invoker: Invoker
+    let queues: QueueService
 
     func register(on router: Router<LambentRequestContext>) {
-        router.get("/metrics") { _, _ in
-            Response(status: .ok, headers: [.contentType: PrometheusMetrics.contentType],
-                     body: ResponseBody(byteBuffer: metrics.exposition(activity: invoker.activity())))
+        router.get("/metrics") { _, _ async throws in
+            metrics.queues.update(queues: try await queues.depths())
+            return Response(status: .ok, headers: [.contentType: PrometheusMetrics.contentType],
+                            body: ResponseBody(byteBuffer: metrics.exposition(activity: invoker.activity())))
         }
     }
 }
