@@ -17,6 +17,8 @@
 #   bench/run.sh --runs 5 --perf                # options go to lambent_bench.py (--help lists them)
 #   bench/run.sh --suite versions               # issue 9: warm invoke via name / version / alias, and the first
 #                                               # invoke of a provisioned version vs warm and cold (~3 min)
+#   bench/run.sh --suite queues                 # issue 10: raw SQLite commits, async enqueue, SendMessage(Batch),
+#                                               # SQS -> mapping throughput, async queue-to-start latency (~4 min)
 #
 # The density benchmark needs ~14 GB of free memory for 1,000 Python environments; it stops
 # filling (and reports how far it got) before MemAvailable drops below 3 GB.
@@ -45,7 +47,8 @@ SCRIPT=bench/lambent_bench.py
 if [ "${1:-}" = "--suite" ]; then
     case "${2:-}" in
         versions) SCRIPT=bench/versions_bench.py ;;
-        *) echo "bench: unknown suite '${2:-}' (versions)" >&2; exit 2 ;;
+        queues) SCRIPT=bench/queues_bench.py ;;
+        *) echo "bench: unknown suite '${2:-}' (versions, queues)" >&2; exit 2 ;;
     esac
     shift 2
 fi

@@ -72,6 +72,12 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "GetFunctionEventInvokeConfig": (SUPPORTED, ""),
     "DeleteFunctionEventInvokeConfig": (SUPPORTED, ""),
     "ListFunctionEventInvokeConfigs": (SUPPORTED, "`Marker`/`MaxItems` (at most 50)."),
+    "InvokeAsync": (SUPPORTED, "Queued as an `Event` invocation; answers `{\"Status\": 202}`."),
+    "CreateEventSourceMapping": (PARTIAL, "SQS queues served here (standard and FIFO): `BatchSize` 1–10,000, `MaximumBatchingWindowInSeconds`, `FunctionResponseTypes` (`ReportBatchItemFailures`), `FilterCriteria`, `ScalingConfig.MaximumConcurrency`, `Enabled`. Kinesis, DynamoDB Streams, Kafka, MQ and DocumentDB sources are refused."),
+    "GetEventSourceMapping": (SUPPORTED, ""),
+    "UpdateEventSourceMapping": (SUPPORTED, "Answers `Updating`, `Enabling` or `Disabling`; the pollers restart with the new settings."),
+    "DeleteEventSourceMapping": (SUPPORTED, "Answers `Deleting`; the pollers stop."),
+    "ListEventSourceMappings": (SUPPORTED, "`FunctionName` and `EventSourceArn` filters, `Marker`/`MaxItems` (at most 100)."),
 }
 
 # SQS (botocore `sqs` 2012-11-05, JSON protocol): operation -> (status, notes).

@@ -31,6 +31,8 @@ struct ServeCommand: AsyncParsableCommand {
     var vpcNetwork = "host"
     @Option(help: "First retry delay of a failed asynchronous invocation (AWS: 1m; the second retry waits twice as long). Shorten it for tests, e.g. 1s.")
     var asyncRetryBase = "1m"
+    @Option(help: "How many asynchronous events run at once; 0 accepts and keeps them without running any (maintenance, benchmarks).")
+    var asyncConcurrency = 64
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -63,6 +65,8 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--async-retry-base takes a duration such as 1s or 1m, not '\(asyncRetryBase)'")
         }
         config.asyncRetryBase = retryBase
+        guard asyncConcurrency >= 0 else { throw ValidationError("--async-concurrency must be 0 or more") }
+        config.asyncConcurrency = asyncConcurrency
         config.maxLifetime = lifetime
         if let runtimes = runtimesDir ?? environment["LAMBENT_RUNTIMES_DIR"] {
             config.runtimesDirectory = URL(fileURLWithPath: runtimes)

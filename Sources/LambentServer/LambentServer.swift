@@ -30,6 +30,8 @@ public struct ServerConfiguration: Sendable {
     /// The first retry delay of a failed asynchronous invocation (AWS: 1 minute; the second
     /// is twice this; throttle backoff scales with it too). Shorter for tests and development.
     public var asyncRetryBase: Duration = .seconds(60)
+    /// How many asynchronous events run at once (`--async-concurrency`); 0 keeps them queued.
+    public var asyncConcurrency = 64
 
     public init(dataDirectory: URL, agentPath: String) {
         self.dataDirectory = dataDirectory
@@ -116,7 +118,8 @@ public struct LambentServer: Sendable {
         pollers.attach(invocations)
         mappings = EventSourceMappingService(store: store, functions: service, queues: queues, pollers: pollers, names: names)
         dispatcher = AsyncDispatcher(events: events, invocations: invocations, functions: service, queues: queues, names: names,
-                                     logger: logger, retryBase: configuration.asyncRetryBase, metrics: metrics.queues)
+                                     logger: logger, retryBase: configuration.asyncRetryBase, metrics: metrics.queues,
+                                     maxInFlight: configuration.asyncConcurrency)
         codeLinks = CodeLinks(secret: credentials.key.secretAccessKey)
     }
 

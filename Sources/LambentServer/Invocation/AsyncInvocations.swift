@@ -88,6 +88,11 @@ final class AsyncDispatcher: Service, Sendable {
         try await events.ensureQueue()
         // Nothing runs before this loop: whatever was in flight at a crash is due again.
         _ = try await events.store.releaseInFlight(queue: EventQueue.name, now: now)
+        if maxInFlight == 0 {
+            // `--async-concurrency 0`: events are accepted and kept, not run.
+            try? await gracefulShutdown()
+            return
+        }
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 let free = self.maxInFlight - self.inFlight.withLock { $0 }
