@@ -32,6 +32,8 @@ public protocol QueueStore: Sendable {
         -> [ReceivedMessage]
     /// Deletes the message a receipt handle names; false when it is gone already.
     func deleteMessage(queue: String, receipt: ReceiptHandle) async throws -> Bool
+    /// Deletes several messages in one transaction; returns how many were there.
+    func deleteMessages(queue: String, receipts: [ReceiptHandle]) async throws -> Int
     /// Makes a received message visible again after `timeout` seconds; false when it is not in flight.
     func changeVisibility(queue: String, receipt: ReceiptHandle, timeout: Int, now: Int64) async throws -> Bool
     /// Visible, in-flight and delayed counts, and the oldest message's age.

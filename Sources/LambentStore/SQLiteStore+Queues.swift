@@ -195,6 +195,18 @@ extension SQLiteStore {
         }
     }
 
+    public func deleteMessages(queue: String, receipts: [ReceiptHandle]) async throws -> Int {
+        try await pool.write { db in
+            let statement = try db.cachedStatement(sql: "DELETE FROM queueMessage WHERE row = ? AND queue = ?")
+            var deleted = 0
+            for receipt in receipts {
+                try statement.execute(arguments: [receipt.row, queue])
+                deleted += db.changesCount
+            }
+            return deleted
+        }
+    }
+
     public func changeVisibility(queue: String, receipt: ReceiptHandle, timeout: Int, now: Int64) async throws -> Bool {
         try await pool.write { db in
             try db.execute(sql: """

@@ -206,14 +206,16 @@ final class SQSPollers: Service, Sendable {
                 if batch.queue == nil { try await Task.sleep(for: .seconds(1)); continue }
                 guard let queue = batch.queue, !batch.messages.isEmpty else { continue }
                 var records: [(message: ReceivedMessage, record: [String: Any])] = []
+                var unmatched: [ReceiptHandle] = []
                 for message in batch.messages {
                     let record = self.record(message, queue: queue)
                     if patterns.isEmpty || patterns.contains(where: { $0.matches(Self.filterable(record)) }) {
                         records.append((message, record))
                     } else {
-                        try await queues.deleteMessage(queue, receiptHandle: message.receipt.encoded)
+                        unmatched.append(message.receipt)
                     }
                 }
+                if !unmatched.isEmpty { _ = try await queues.store.deleteMessages(queue: queue.name, receipts: unmatched) }
                 if records.isEmpty { continue }
                 try await deliver(records, mapping: mapping, queue: queue, invocations: invocations)
             } catch is CancellationError {
@@ -277,9 +279,8 @@ final class SQSPollers: Service, Sendable {
             }
             failed = reported
         }
-        for entry in records where !failed.contains(entry.message.envelope.messageID) {
-            try await queues.deleteMessage(queue, receiptHandle: entry.message.receipt.encoded)
-        }
+        let processed = records.filter { !failed.contains($0.message.envelope.messageID) }.map(\.message.receipt)
+        if !processed.isEmpty { _ = try await queues.store.deleteMessages(queue: queue.name, receipts: processed) }
     }
 
     /// The ids a `ReportBatchItemFailures` answer names; nil when the answer fails the whole
