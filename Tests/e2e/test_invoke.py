@@ -66,12 +66,12 @@ def test_dry_run_returns_204(lambda_client, function):
     assert result.raw == b""
 
 
-def test_event_invocation_is_refused_for_now(lambda_client, function):
-    """InvocationType Event is not implemented yet and is refused with a 400."""
+def test_event_invocation_is_queued(lambda_client, function):
+    """InvocationType Event answers 202 with an empty body and the request id (test_async.py has the rest)."""
     name = function("probe")["FunctionName"]
-    with pytest.raises(ClientError) as caught:
-        invoke(lambda_client, name, {}, InvocationType="Event")
-    assert http_status(caught.value) == 400
+    answer = lambda_client.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")
+    assert answer["StatusCode"] == 202 and answer["Payload"].read() == b""
+    assert answer["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"]
 
 
 def test_unknown_function_is_not_found(lambda_client):
