@@ -1835,6 +1835,34 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def run_suite(options: argparse.Namespace, suffix: str, steps: dict, markdown_of) -> None:
+    """Runs a suite's benchmarks (`steps`: name -> function of (bench, options), those named in
+    `options.only`, in order) on one server, then writes bench/results/<stamp>-<suffix>.{json,md}."""
+    # The fields `Bench` reads from the main benchmark's options.
+    for field, value in {"cold": 0, "sandbox_n": 0, "sandbox_memory": 0, "teardown_cycles": 0,
+                         "concurrency_limit": 2000, "idle_timeout": "1h"}.items():
+        if not hasattr(options, field):
+            setattr(options, field, value)
+    only = set(options.only.split(","))
+    Path(options.out).mkdir(parents=True, exist_ok=True)
+    bench = Bench(options)
+    results = {"machine": machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+               "settings": {key: value for key, value in vars(options).items() if isinstance(value, (int, float, str))}}
+    try:
+        bench.start()
+        for name, step in steps.items():
+            if name in only:
+                results[name] = step(bench, options)
+    finally:
+        bench.stop()
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    out = Path(options.out)
+    (out / f"{stamp}-{suffix}.json").write_text(json.dumps(results, indent=2))
+    text = markdown_of(results)
+    (out / f"{stamp}-{suffix}.md").write_text(text)
+    print(text)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--bin", required=True, help="directory with lambent, lambent-agent and lambent-bench-hello")

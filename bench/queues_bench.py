@@ -24,7 +24,6 @@ Results: bench/results/<stamp>-queues.{json,md}.
 from __future__ import annotations
 
 import argparse
-import datetime
 import json
 import os
 import sqlite3
@@ -40,7 +39,7 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from lambent_bench import (ACCESS_KEY, EVENT, REGION, REPO, ROLE, SECRET_KEY, Bench, free_port, log, machine, make_zip, run_wrk,
+from lambent_bench import (ACCESS_KEY, EVENT, REGION, REPO, ROLE, SECRET_KEY, Bench, free_port, log, make_zip, run_suite, run_wrk,
                            stats_ms, stop, summarize, wrk_script)
 
 ECHO = "def handler(event, context):\n    return event\n"
@@ -211,38 +210,14 @@ def main() -> None:
     parser.add_argument("--only", default="store,enqueue,send,mapping,latency")
     parser.add_argument("--runtimes-dir", default=str(REPO / ".build-release" / "bench-runtimes"))
     parser.add_argument("--out", default=str(REPO / "bench" / "results"))
-    parser.add_argument("--concurrency-limit", type=int, default=2000)
-    parser.add_argument("--idle-timeout", default="1h")
     options = parser.parse_args()
-    for field, value in {"cold": 0, "sandbox_n": 0, "sandbox_memory": 0, "teardown_cycles": 0}.items():
-        setattr(options, field, value)
-    only = set(options.only.split(","))
-    Path(options.out).mkdir(parents=True, exist_ok=True)
-    bench = Bench(options)
-    results = {"machine": machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "settings": {"runs": options.runs, "duration_s": options.duration, "mapping_n": options.mapping_n,
-                            "latency_n": options.latency_n}}
-    try:
-        bench.start()
-        if "store" in only:
-            results["store"] = store_rate(Path(tempfile.mkdtemp(dir=bench.work)))
-            log(f"raw store: {results['store']['commits_per_s']:.0f} commits/s")
-        if "enqueue" in only:
-            results["enqueue"] = enqueue(bench, options)
-        if "send" in only:
-            results["send"] = send(bench, options)
-        if "mapping" in only:
-            results["mapping"] = mapping(bench, options)
-        if "latency" in only:
-            results["latency"] = latency(bench, options)
-    finally:
-        bench.stop()
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = Path(options.out)
-    (out / f"{stamp}-queues.json").write_text(json.dumps(results, indent=2))
-    text = markdown(results)
-    (out / f"{stamp}-queues.md").write_text(text)
-    print(text)
+
+    def store(bench: Bench, options) -> dict:
+        result = store_rate(Path(tempfile.mkdtemp(dir=bench.work)))
+        log(f"raw store: {result['commits_per_s']:.0f} commits/s")
+        return result
+
+    run_suite(options, "queues", {"store": store, "enqueue": enqueue, "send": send, "mapping": mapping, "latency": latency}, markdown)
 
 
 if __name__ == "__main__":

@@ -24,14 +24,13 @@ writes bench/results/<stamp>-versions.json and .md.
 from __future__ import annotations
 
 import argparse
-import datetime
 import http.client
 import json
 import statistics
 import time
 from pathlib import Path
 
-from lambent_bench import (EVENT, REPO, WARM_MEMORY, Bench, log, machine, run_wrk, signed_invoke, stats_ms,
+from lambent_bench import (EVENT, REPO, WARM_MEMORY, Bench, log, run_suite, run_wrk, signed_invoke, stats_ms,
                            summarize, wrk_script)
 
 
@@ -174,31 +173,7 @@ def main() -> None:
     parser.add_argument("--only", default="qualifiers,provisioned")
     parser.add_argument("--runtimes-dir", default=str(REPO / ".build-release" / "bench-runtimes"))
     parser.add_argument("--out", default=str(REPO / "bench" / "results"))
-    parser.add_argument("--concurrency-limit", type=int, default=2000)
-    parser.add_argument("--idle-timeout", default="1h")
-    options = parser.parse_args()
-    # The fields Bench reads from the main benchmark's options.
-    for field, value in {"cold": 0, "sandbox_n": 0, "sandbox_memory": 0, "teardown_cycles": 0}.items():
-        setattr(options, field, value)
-    only = set(options.only.split(","))
-    Path(options.out).mkdir(parents=True, exist_ok=True)
-    bench = Bench(options)
-    results = {"machine": machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-               "settings": {"runs": options.runs, "duration_s": options.duration, "provisioned_n": options.provisioned_n}}
-    try:
-        bench.start()
-        if "qualifiers" in only:
-            results["qualifiers"] = qualifiers(bench, options)
-        if "provisioned" in only:
-            results["provisioned"] = provisioned(bench, options)
-    finally:
-        bench.stop()
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    out = Path(options.out)
-    (out / f"{stamp}-versions.json").write_text(json.dumps(results, indent=2))
-    text = markdown(results)
-    (out / f"{stamp}-versions.md").write_text(text)
-    print(text)
+    run_suite(parser.parse_args(), "versions", {"qualifiers": qualifiers, "provisioned": provisioned}, markdown)
 
 
 if __name__ == "__main__":
