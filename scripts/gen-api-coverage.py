@@ -100,6 +100,9 @@ SQS_COVERAGE: dict[str, tuple[str, str]] = {
     "UntagQueue": (SUPPORTED, ""),
     "ListQueueTags": (SUPPORTED, ""),
     "ListDeadLetterSourceQueues": (SUPPORTED, ""),
+    "StartMessageMoveTask": (SUPPORTED, "Redrives a dead-letter queue to its messages' source queues (or `DestinationArn`), at most `MaxNumberOfMessagesPerSecond`; one running task per source. Tasks live in memory: a restart ends them (unmoved messages stay in the dead-letter queue)."),
+    "ListMessageMoveTasks": (SUPPORTED, ""),
+    "CancelMessageMoveTask": (SUPPORTED, ""),
 }
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "api-coverage.md"

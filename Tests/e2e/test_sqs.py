@@ -207,3 +207,32 @@ def test_queue_depth_in_metrics_and_lambent_queues(sqs, queue, server, tmp_path)
     assert listing.returncode == 0, listing.stderr
     row = next(line for line in listing.stdout.splitlines() if line.startswith(name))
     assert row.split()[1:4] == ["1", "0", "1"]
+
+
+def test_message_move_task_redrives_a_dead_letter_queue(sqs, queue):
+    dlq = queue()
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    source = queue(RedrivePolicy=f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":1}}', VisibilityTimeout="0")
+    for n in range(3):
+        sqs.send_message(QueueUrl=source, MessageBody=f"m{n}")
+    while sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10).get("Messages"):
+        pass  # each message is received once, then moved on the next attempt
+    assert sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"] == {
+        "ApproximateNumberOfMessages": "3"}
+    with pytest.raises(ClientError) as caught:
+        sqs.start_message_move_task(SourceArn=sqs.get_queue_attributes(QueueUrl=source, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"])
+    assert caught.value.response["Error"]["Message"] == "Source queue must be configured as a Dead Letter Queue."
+    sqs.set_queue_attributes(QueueUrl=source, Attributes={"RedrivePolicy": f'{{"deadLetterTargetArn":"{dlq_arn}","maxReceiveCount":5}}'})
+    handle = sqs.start_message_move_task(SourceArn=dlq_arn, MaxNumberOfMessagesPerSecond=100)["TaskHandle"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        task = sqs.list_message_move_tasks(SourceArn=dlq_arn)["Results"][0]
+        if task["Status"] == "COMPLETED":
+            break
+        time.sleep(0.2)
+    assert task["Status"] == "COMPLETED" and task["ApproximateNumberOfMessagesMoved"] == 3 and task["ApproximateNumberOfMessagesToMove"] == 3
+    bodies = sorted(m["Body"] for m in sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10)["Messages"])
+    assert bodies == ["m0", "m1", "m2"]
+    with pytest.raises(ClientError) as caught:
+        sqs.cancel_message_move_task(TaskHandle=handle)
+    assert error(sqs.cancel_message_move_task, TaskHandle="no-such-task")["Code"] == "ResourceNotFoundException"

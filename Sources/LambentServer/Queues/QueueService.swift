@@ -10,6 +10,7 @@ public struct QueueService: Sendable {
     let store: any Store
     let names: ResourceNames
     let signals: QueueSignals
+    let moveTasks = MessageMoveTasks()
     let logger: Logger
     /// Unix epoch milliseconds.
     let now: @Sendable () -> Int64

@@ -98,6 +98,20 @@ struct SQSRoutes {
                 try await queues.changeVisibility(queue, receiptHandle: entry["ReceiptHandle"] as? String,
                                                   timeout: entry["VisibilityTimeout"] as? Int)
             }
+        case "StartMessageMoveTask":
+            return ["TaskHandle": try await queues.moveTasks.start(
+                queues, sourceArn: body["SourceArn"] as? String, destinationArn: body["DestinationArn"] as? String,
+                rate: body["MaxNumberOfMessagesPerSecond"] as? Int)]
+        case "ListMessageMoveTasks":
+            let tasks = try queues.moveTasks.list(sourceArn: body["SourceArn"] as? String, maxResults: body["MaxResults"] as? Int)
+            return ["Results": tasks.map { task in
+                compact(["TaskHandle": task.status == "RUNNING" ? task.handle : nil, "Status": task.status, "SourceArn": task.sourceArn,
+                         "DestinationArn": task.destinationArn, "MaxNumberOfMessagesPerSecond": task.rate,
+                         "ApproximateNumberOfMessagesMoved": task.moved, "ApproximateNumberOfMessagesToMove": task.toMove,
+                         "FailureReason": task.failure, "StartedTimestamp": task.started])
+            }]
+        case "CancelMessageMoveTask":
+            return ["ApproximateNumberOfMessagesMoved": try queues.moveTasks.cancel(body["TaskHandle"] as? String)]
         default:
             throw SQSError(code: "InvalidAction", status: 400, message: "The action \(operation) is not valid for this endpoint.")
         }
