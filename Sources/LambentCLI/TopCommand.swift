@@ -24,7 +24,8 @@ struct TopCommand: AsyncParsableCommand {
         let clearsScreen = !once && isatty(STDOUT_FILENO) == 1
         var previous: (time: ContinuousClock.Instant, table: [String: FunctionMetrics])?
         while true {
-            let table = FunctionMetrics.table(from: PrometheusSample.parse(try await Self.fetch(url)))
+            let samples = PrometheusSample.parse(try await Self.fetch(url))
+            let table = FunctionMetrics.table(from: samples)
             let now = ContinuousClock.now
             var rates: [String: Double] = [:]
             if let previous {
@@ -36,7 +37,9 @@ struct TopCommand: AsyncParsableCommand {
             }
             // Written straight to the descriptor: print's buffer would hold a piped refresh back.
             let separator = clearsScreen ? "\u{1B}[H\u{1B}[2J" : previous == nil ? "" : "\n"
-            let screen = separator + FunctionMetrics.render(table, rates: rates) + "\n"
+            let queues = QueueRow.table(from: samples)
+            let queueText = queues.isEmpty ? "" : "\n\n" + QueueRow.render(queues)
+            let screen = separator + FunctionMetrics.render(table, rates: rates) + queueText + "\n"
             FileHandle.standardOutput.write(Data(screen.utf8))
             if once { return }
             previous = (now, table)
@@ -65,6 +68,12 @@ struct FunctionMetrics: Equatable {
     var idle = 0.0
     var busy = 0.0
     var initializing = 0.0
+    /// Asynchronous events: queued, retried, given up (dropped), and delivery failures.
+    var asyncQueued = 0.0
+    var asyncRetried = 0.0
+    var asyncDropped = 0.0
+    var destinationFailures = 0.0
+    var deadLetterErrors = 0.0
     /// Cumulative `le` buckets of the invocation duration histogram.
     var durationBuckets: [Double: Double] = [:]
 
@@ -91,6 +100,15 @@ struct FunctionMetrics: Equatable {
                 case "initializing": row.initializing = sample.value
                 default: break
                 }
+            case QueueMetrics.Name.asyncEvents:
+                switch sample.labels["outcome"] {
+                case "queued": row.asyncQueued += sample.value
+                case "retried": row.asyncRetried += sample.value
+                case "failed": row.asyncDropped += sample.value
+                default: break
+                }
+            case QueueMetrics.Name.destinationFailures: row.destinationFailures += sample.value
+            case QueueMetrics.Name.deadLetterErrors: row.deadLetterErrors += sample.value
             case Name.invocationDuration + "_bucket":
                 guard let le = sample.labels["le"], let bound = le == "+Inf" ? .infinity : Double(le) else { continue }
                 row.durationBuckets[bound] = sample.value
@@ -103,12 +121,15 @@ struct FunctionMetrics: Equatable {
 
     /// The table as aligned text; `rates` are invocations per second by function.
     static func render(_ table: [String: FunctionMetrics], rates: [String: Double]) -> String {
-        var rows = [["FUNCTION", "INVOKES", "ERRORS", "THROTTLES", "COLD", "CONC", "IDLE", "BUSY", "INIT", "P50", "P99", "RATE/S"]]
+        var rows = [["FUNCTION", "INVOKES", "ERRORS", "THROTTLES", "COLD", "CONC", "IDLE", "BUSY", "INIT", "P50", "P99", "RATE/S",
+                     "ASYNC", "RETRIED", "DROPPED", "DEST-ERR", "DLQ-ERR"]]
         for (function, row) in table.sorted(by: { $0.key < $1.key }) {
             rows.append([
                 function, count(row.invocations), count(row.errors), count(row.throttles), count(row.coldStarts),
                 count(row.concurrent), count(row.idle), count(row.busy), count(row.initializing),
                 seconds(row.p50), seconds(row.p99), rates[function].map { String(format: "%.1f", $0) } ?? "-",
+                count(row.asyncQueued), count(row.asyncRetried), count(row.asyncDropped), count(row.destinationFailures),
+                count(row.deadLetterErrors),
             ])
         }
         if table.isEmpty { rows.append(["(no invocations yet)"]) }
@@ -126,5 +147,45 @@ struct FunctionMetrics: Equatable {
     static func seconds(_ value: Double?) -> String {
         guard let value else { return "-" }
         return value < 1 ? String(format: "%.1fms", value * 1000) : String(format: "%.2fs", value)
+    }
+}
+
+/// One queue's row of `lambent top`: depth by state and the oldest message's age.
+struct QueueRow: Equatable {
+    var visible = 0.0
+    var inFlight = 0.0
+    var delayed = 0.0
+    var oldestSeconds = 0.0
+
+    static func table(from samples: [PrometheusSample]) -> [String: QueueRow] {
+        var table: [String: QueueRow] = [:]
+        for sample in samples {
+            guard let queue = sample.labels["queue"] else { continue }
+            var row = table[queue] ?? QueueRow()
+            switch (sample.name, sample.labels["state"]) {
+            case (QueueMetrics.Name.queueMessages, "visible"?): row.visible = sample.value
+            case (QueueMetrics.Name.queueMessages, "in_flight"?): row.inFlight = sample.value
+            case (QueueMetrics.Name.queueMessages, "delayed"?): row.delayed = sample.value
+            case (QueueMetrics.Name.queueOldestAge, _): row.oldestSeconds = sample.value
+            default: continue
+            }
+            table[queue] = row
+        }
+        return table
+    }
+
+    static func render(_ table: [String: QueueRow]) -> String {
+        var rows = [["QUEUE", "VISIBLE", "IN FLIGHT", "DELAYED", "OLDEST"]]
+        for (queue, row) in table.sorted(by: { $0.key < $1.key }) {
+            rows.append([queue, FunctionMetrics.count(row.visible), FunctionMetrics.count(row.inFlight), FunctionMetrics.count(row.delayed),
+                         FunctionMetrics.seconds(row.oldestSeconds == 0 ? nil : row.oldestSeconds)])
+        }
+        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
+        return rows.map { row in
+            row.enumerated().map { column, cell in
+                column == 0 ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)
+                    : String(repeating: " ", count: widths[column] - cell.count) + cell
+            }.joined(separator: "  ")
+        }.joined(separator: "\n")
     }
 }

@@ -203,3 +203,25 @@ def test_invoke_async_and_async_metrics(clients, fast_server):
     assert f'lambent_async_events_total{{function="{name}",outcome="queued"}} 1' in text
     assert f'lambent_async_events_total{{function="{name}",outcome="succeeded"}} 1' in text
     assert f'lambent_async_event_age_seconds_count{{function="{name}"}} 1' in text
+
+
+def test_lambent_top_shows_async_events_and_queues(clients, fast_server):
+    import subprocess
+
+    from conftest import lambent_binary
+
+    lam, sqs = clients
+    name = make_function(lam)
+    url, arn = make_queue(sqs)
+    lam.put_function_event_invoke_config(FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": arn}})
+    lam.invoke(FunctionName=name, InvocationType="Event", Payload=b'{"n": 1}')
+    next_record(sqs, url)
+    sqs.send_message(QueueUrl=url, MessageBody="waiting")
+    top = subprocess.run([str(lambent_binary()), "top", "--once", "--endpoint-url", fast_server.endpoint], env=fast_server.env(),
+                         capture_output=True, text=True, timeout=60)
+    assert top.returncode == 0, top.stderr
+    header = top.stdout.splitlines()[0].split()
+    row = next(line.split() for line in top.stdout.splitlines() if line.startswith(name))
+    assert row[header.index("ASYNC")] == "1" and row[header.index("DROPPED")] == "0"
+    queue_row = next(line.split() for line in top.stdout.splitlines() if line.startswith(url.rsplit("/", 1)[1]))
+    assert queue_row[1:4] == ["1", "0", "0"]
