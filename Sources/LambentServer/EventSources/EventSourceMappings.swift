@@ -143,8 +143,8 @@ struct EventSourceMappingService: Sendable {
     }
 }
 
-/// The pollers of SQS event source mappings: for each enabled mapping, up to
-/// `ScalingConfig.MaximumConcurrency` (default 5) loops that take a batch (up to `BatchSize`,
+/// The pollers of SQS event source mappings: for each enabled mapping, loops (5, scaling with
+/// the backlog up to `ScalingConfig.MaximumConcurrency`, 50 without one) that take a batch (up to `BatchSize`,
 /// gathered for at most `MaximumBatchingWindowInSeconds`), drop (and delete) the messages no
 /// filter matches, invoke the function synchronously with AWS's `Records` event, and delete
 /// the messages it processed: all of them on success, all but the reported ones with
@@ -178,19 +178,52 @@ final class SQSPollers: Service, Sendable {
     }
 
     /// (Re)starts the pollers of a mapping with its current settings, or stops them when it is disabled.
+    /// Pollers a mapping starts with, and adds at a time while its queue has a backlog (AWS
+    /// starts five and adds more as messages wait).
+    static let pollerStep = 5
+    /// The most pollers a mapping without `ScalingConfig.MaximumConcurrency` scales to here.
+    static let defaultMaximumPollers = 50
+
+    /// (Re)starts the pollers of a mapping with its current settings, or stops them when it is disabled.
     func changed(_ mapping: EventSourceMapping) {
         removed(mapping.uuid)
         guard mapping.isEnabled, let invocations = invocations.withLock({ $0 }),
               let queueName = queues.queueName(arn: mapping.eventSourceArn) else { return }
-        let count = min(mapping.scalingConfig?.maximumConcurrency ?? 5, 20)
         let current = generation.withLock { value -> Int in
             value += 1
             return value
         }
-        let tasks = (0..<count).map { _ in
-            Task { await self.poll(mapping, queueName: queueName, invocations: invocations) }
+        let supervisor = Task { await self.supervise(mapping, queueName: queueName, invocations: invocations) }
+        running.withLock { $0[mapping.uuid] = (current, [supervisor]) }
+    }
+
+    /// Runs a mapping's pollers: five to start with, five more each second while the visible
+    /// backlog exceeds what the pollers take in one batch each (up to the mapping's maximum
+    /// concurrency), one fewer each second while the queue is empty (down to five).
+    private func supervise(_ mapping: EventSourceMapping, queueName: String, invocations: InvocationService) async {
+        let maximum = mapping.scalingConfig?.maximumConcurrency ?? Self.defaultMaximumPollers
+        let minimum = min(Self.pollerStep, maximum)
+        var pollers: [Task<Void, Never>] = []
+        func add(_ count: Int) {
+            for _ in 0..<count {
+                pollers.append(Task { await self.poll(mapping, queueName: queueName, invocations: invocations) })
+            }
         }
-        running.withLock { $0[mapping.uuid] = (current, tasks) }
+        add(minimum)
+        while !Task.isCancelled {
+            do {
+                try await Task.sleep(for: .seconds(1))
+            } catch {
+                break
+            }
+            guard let counts = try? await queues.store.counts(queue: queueName, now: queues.now()) else { continue }
+            if counts.visible > pollers.count * mapping.batchSize, pollers.count < maximum {
+                add(min(Self.pollerStep, maximum - pollers.count))
+            } else if counts.visible == 0, counts.inFlight == 0, pollers.count > minimum {
+                pollers.removeLast().cancel()
+            }
+        }
+        for poller in pollers { poller.cancel() }
     }
 
     func removed(_ uuid: String) {
