@@ -66,6 +66,12 @@ def test_a_process_left_running_after_the_handler_returns_dies_with_its_environm
     marker = "%d.%06d" % (random.randint(1000, 9999), random.randint(0, 999999))
     assert attack(lambda_client, name, {"action": "daemon", "marker": marker})["left_behind"]
     pgrep = lambda: subprocess.run(["pgrep", "-f", f"sleep {marker}"], capture_output=True, text=True).stdout  # noqa: E731
+    # The handler returns as soon as it has forked; the grandchild's exec of `sleep` may come a
+    # moment later on a loaded machine.
+    for _ in range(50):
+        if pgrep():
+            break
+        time.sleep(0.1)
     assert pgrep(), "the daemon should run while its environment is warm"
     lambda_client.update_function_configuration(FunctionName=name, Description="retire the environment")
     survivors = pgrep()
