@@ -46,6 +46,12 @@ def outside(tmp_path_factory):
 
     def ip(*args, netns=None):
         prefix = ["ip", "netns", "exec", name] if netns else []
+        # Entering the namespace (`ip netns exec`'s setns) fails with EINVAL now and then while
+        # sandboxes start alongside; a moment later it works.
+        for attempt in range(5):
+            if subprocess.run([*prefix, "ip", *args]).returncode == 0:
+                return
+            time.sleep(0.2 * (attempt + 1))
         subprocess.run([*prefix, "ip", *args], check=True)
 
     # `ip netns add` prepares /run/netns on first use; two at once (xdist workers) can race
