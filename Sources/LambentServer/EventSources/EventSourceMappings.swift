@@ -242,7 +242,11 @@ final class SQSPollers: Service, Sendable {
                 var unmatched: [ReceiptHandle] = []
                 for message in batch.messages {
                     let record = self.record(message, queue: queue)
-                    if patterns.isEmpty || patterns.contains(where: { $0.matches(Self.filterable(record)) }) {
+                    let wanted = patterns.isEmpty || {
+                        let filterable = Self.filterable(record)
+                        return patterns.contains { $0.matches(filterable) }
+                    }()
+                    if wanted {
                         records.append((message, record))
                     } else {
                         unmatched.append(message.receipt)

@@ -48,12 +48,7 @@ public struct InvocationService: Sendable {
         default:
             break
         }
-        var payload = request.payload
-        if payload.readableBytes == 0 {
-            payload = ByteBuffer(string: "{}")
-        } else if let problem = PayloadCheck.jsonProblem(payload.readableBytesView) {
-            throw LambdaError.invalidPayload(problem)
-        }
+        let payload = try Self.checkedPayload(request.payload)
 
         let result = try await invoker.invoke(InvokeRequest(
             function: record,
@@ -76,12 +71,7 @@ public struct InvocationService: Sendable {
             throw LambdaError(status: 413, type: "RequestEntityTooLargeException",
                               message: "Request must be smaller than \(Limits.asyncPayloadBytes) bytes for the Invoke operation")
         }
-        var payload = request.payload
-        if payload.readableBytes == 0 {
-            payload = ByteBuffer(string: "{}")
-        } else if let problem = PayloadCheck.jsonProblem(payload.readableBytesView) {
-            throw LambdaError.invalidPayload(problem)
-        }
+        let payload = try Self.checkedPayload(request.payload)
         let requestID = UUID().uuidString.lowercased()
         let event = AsyncEvent(requestID: requestID, function: record.name, qualifier: qualifier, payload: String(buffer: payload),
                                queuedAt: Int64(Date().timeIntervalSince1970 * 1000))
@@ -92,6 +82,13 @@ public struct InvocationService: Sendable {
             throw LambdaError.service("could not queue the event: \(error)")
         }
         return .queued(requestID: requestID)
+    }
+
+    /// The event a function receives: the payload, which must be JSON; `{}` when empty.
+    static func checkedPayload(_ payload: ByteBuffer) throws(LambdaError) -> ByteBuffer {
+        if payload.readableBytes == 0 { return ByteBuffer(string: "{}") }
+        if let problem = PayloadCheck.jsonProblem(payload.readableBytesView) { throw LambdaError.invalidPayload(problem) }
+        return payload
     }
 
     /// The function version a target names, and the qualifier it was named with.

@@ -42,12 +42,9 @@ public final class QueueMetrics: Sendable {
     }
 
     func eventAge(_ function: String, milliseconds: Int64) {
-        let key = "\(Name.asyncEventAge)|\(function)"
-        let timer = timers.withLock { timers in
-            if let timer = timers[key] { return timer }
-            let timer = Timer(label: Name.asyncEventAge, dimensions: [("function", function)], factory: factory)
-            timers[key] = timer
-            return timer
+        let dimensions = [("function", function)]
+        let timer = Self.cached(timers, Self.key(Name.asyncEventAge, dimensions)) {
+            Timer(label: Name.asyncEventAge, dimensions: dimensions, factory: factory)
         }
         timer.recordNanoseconds(max(0, milliseconds) * 1_000_000)
     }
@@ -80,22 +77,25 @@ public final class QueueMetrics: Sendable {
     }
 
     private func counter(_ label: String, _ dimensions: [(String, String)]) -> Counter {
-        let key = ([label] + dimensions.map { "\($0.0)=\($0.1)" }).joined(separator: "|")
-        return counters.withLock { counters in
-            if let counter = counters[key] { return counter }
-            let counter = Counter(label: label, dimensions: dimensions, factory: factory)
-            counters[key] = counter
-            return counter
-        }
+        Self.cached(counters, Self.key(label, dimensions)) { Counter(label: label, dimensions: dimensions, factory: factory) }
     }
 
     private func gauge(_ label: String, _ dimensions: [(String, String)]) -> Gauge {
-        let key = ([label] + dimensions.map { "\($0.0)=\($0.1)" }).joined(separator: "|")
-        return gauges.withLock { gauges in
-            if let gauge = gauges[key] { return gauge }
-            let gauge = Gauge(label: label, dimensions: dimensions, factory: factory)
-            gauges[key] = gauge
-            return gauge
+        Self.cached(gauges, Self.key(label, dimensions)) { Gauge(label: label, dimensions: dimensions, factory: factory) }
+    }
+
+    /// Creating a metric takes the backend's registry lock and allocates: each (label,
+    /// dimensions) is made once and kept.
+    private static func cached<Metric>(_ cache: borrowing Mutex<[String: Metric]>, _ key: String, _ make: () -> Metric) -> Metric {
+        cache.withLock { metrics in
+            if let metric = metrics[key] { return metric }
+            let metric = make()
+            metrics[key] = metric
+            return metric
         }
+    }
+
+    private static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
+        ([label] + dimensions.map { "\($0.0)=\($0.1)" }).joined(separator: "|")
     }
 }

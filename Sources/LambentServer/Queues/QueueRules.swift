@@ -8,9 +8,12 @@ enum QueueRules {
     /// 1–80 characters of `[A-Za-z0-9_-]`, with `.fifo` at the end of FIFO queues (counted).
     static func isValidName(_ name: String) -> Bool {
         let base = name.hasSuffix(".fifo") ? String(name.dropLast(5)) : name
-        return !base.isEmpty && name.utf8.count <= 80 && base.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte == 0x2d || byte == 0x5f
-        }
+        return !base.isEmpty && name.utf8.count <= 80 && base.utf8.allSatisfy(isNameByte)
+    }
+
+    /// `[A-Za-z0-9_-]`: what queue names and batch entry ids are made of.
+    static func isNameByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5a) || (byte >= 0x61 && byte <= 0x7a) || byte == 0x2d || byte == 0x5f
     }
 
     static func validateName(_ name: String, fifo: Bool) throws {
@@ -115,7 +118,8 @@ enum QueueRules {
                 || (0xE000...0xFFFD).contains(value) || (0x10000...0x10FFFF).contains(value)
             if !allowed {
                 throw SQSError(code: "InvalidMessageContents", status: 400,
-                               message: "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF")
+                               message: "Invalid characters found. Valid unicode characters are #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF",
+                               failsEntryOnly: true)
             }
         }
     }
@@ -172,9 +176,7 @@ enum QueueRules {
         if ids.count > 10 { throw SQSError.tooManyEntries(ids.count) }
         var seen = Set<String>()
         for id in ids {
-            guard let id, !id.isEmpty, id.utf8.count <= 80,
-                  id.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5a) || ($0 >= 0x61 && $0 <= 0x7a) || $0 == 0x2d || $0 == 0x5f })
-            else { throw SQSError.invalidBatchEntryId }
+            guard let id, !id.isEmpty, id.utf8.count <= 80, id.utf8.allSatisfy(isNameByte) else { throw SQSError.invalidBatchEntryId }
             guard seen.insert(id).inserted else { throw SQSError.batchEntryIdsNotDistinct(id) }
         }
     }

@@ -191,8 +191,9 @@ public struct QueueService: Sendable {
         var deduplicationID: String?
     }
 
-    /// Validates a message and builds what the engine keeps.
-    func outgoing(_ message: Outgoing, queue: QueueRecord) throws -> OutgoingMessage {
+    /// Validates a message and builds what the engine keeps (`inBatch` words errors as
+    /// `SendMessageBatch` does).
+    func outgoing(_ message: Outgoing, queue: QueueRecord, inBatch: Bool = false) throws -> OutgoingMessage {
         guard let body = message.body else { throw SQSError.missingParameter("MessageBody") }
         if body.isEmpty { throw SQSError.missingParameter("MessageBody") }
         try QueueRules.validateBody(body)
@@ -200,7 +201,7 @@ public struct QueueService: Sendable {
         let size = body.utf8.count + QueueRules.size(of: message.attributes)
         let maximum = queue.integer("MaximumMessageSize", default: QueueRules.defaultMaximumMessageSize)
         if size > maximum {
-            throw SQSError.invalidParameter("One or more parameters are invalid. Reason: Message must be shorter than \(maximum) bytes.")
+            throw SQSError.messageTooLong(maximum: maximum, inBatch: inBatch)
         }
         if let delay = message.delaySeconds, !(0...900).contains(delay) {
             throw SQSError.invalidParameter("Value \(delay) for parameter DelaySeconds is invalid. Reason: DelaySeconds must be >= 0 and <= 900.")

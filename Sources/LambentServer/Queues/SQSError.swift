@@ -13,6 +13,9 @@ struct SQSError: Error, Sendable, Equatable {
     var status: Int
     var message: String
     var senderFault = true
+    /// In a `SendMessageBatch`, fails only its entry (an HTTP 200 with a `Failed` item) rather
+    /// than the whole request.
+    var failsEntryOnly = false
 
     var response: Response {
         var headers = HTTPFields()
@@ -26,6 +29,14 @@ struct SQSError: Error, Sendable, Equatable {
     static let queueDoesNotExist = SQSError(
         code: "QueueDoesNotExist", queryCode: "AWS.SimpleQueueService.NonExistentQueue", status: 400,
         message: "The specified queue does not exist.")
+
+    /// A message over the queue's `MaximumMessageSize`; SQS words it differently in a batch.
+    static func messageTooLong(maximum: Int, inBatch: Bool) -> SQSError {
+        var error = invalidParameter(
+            "One or more parameters \(inBatch ? "cannot be validated" : "are invalid"). Reason: Message must be shorter than \(maximum) bytes.")
+        error.failsEntryOnly = true
+        return error
+    }
 
     static func invalidParameter(_ message: String) -> SQSError {
         SQSError(code: "InvalidParameterValueException", queryCode: "InvalidParameterValue", status: 400, message: message)

@@ -151,14 +151,11 @@ struct SQSRoutes {
                 if queue.isFifo, prepared.groupID == nil {
                     throw SQSError.invalidParameter("The request must contain the parameter MessageGroupId.")
                 }
-                let message = try queues.outgoing(prepared, queue: queue)
+                let message = try queues.outgoing(prepared, queue: queue, inBatch: true)
                 total += message.body.utf8.count + QueueRules.size(of: message.envelope.messageAttributes)
                 accepted.append((id, message))
-            } catch let error as SQSError where error.code == "InvalidParameterValueException" && error.message.hasPrefix("One or more parameters are invalid") {
-                failed.append(["Id": id, "SenderFault": true, "Code": "InvalidParameterValue",
-                               "Message": error.message.replacingOccurrences(of: "are invalid", with: "cannot be validated")])
-            } catch let error as SQSError where error.code == "InvalidMessageContents" {
-                failed.append(["Id": id, "SenderFault": true, "Code": "InvalidMessageContents", "Message": error.message])
+            } catch let error as SQSError where error.failsEntryOnly {
+                failed.append(failure(id, error))
             }
         }
         if total > 1_048_576 {
@@ -219,10 +216,15 @@ struct SQSRoutes {
                 try await each(queue, entry)
                 successful.append(["Id": id])
             } catch let error as SQSError {
-                failed.append(["Id": id, "SenderFault": error.senderFault, "Code": error.queryCode ?? error.code, "Message": error.message])
+                failed.append(failure(id, error))
             }
         }
         return compact(["Successful": successful, "Failed": failed.isEmpty ? nil : failed])
+    }
+
+    /// A batch's `Failed` item.
+    private func failure(_ id: String, _ error: SQSError) -> Object {
+        ["Id": id, "SenderFault": error.senderFault, "Code": error.queryCode ?? error.code, "Message": error.message]
     }
 
     // MARK: JSON helpers
