@@ -103,6 +103,8 @@ SQS_COVERAGE: dict[str, tuple[str, str]] = {
     "StartMessageMoveTask": (SUPPORTED, "Redrives a dead-letter queue to its messages' source queues (or `DestinationArn`), at most `MaxNumberOfMessagesPerSecond`; one running task per source. Tasks live in memory: a restart ends them (unmoved messages stay in the dead-letter queue)."),
     "ListMessageMoveTasks": (SUPPORTED, ""),
     "CancelMessageMoveTask": (SUPPORTED, ""),
+    "AddPermission": (SUPPORTED, "Writes a statement per label into the queue's `Policy` attribute as SQS does (`Already exists` for a taken label). Lambent has one account, so the policy is shown but grants or denies nothing."),
+    "RemovePermission": (SUPPORTED, "Removing the last statement removes `Policy`; an unknown label gets SQS's `can't find label`."),
 }
 
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "api-coverage.md"

@@ -1,4 +1,5 @@
 import Foundation
+import LambentModel
 
 /// The queue engine: durable queues of messages with delays, visibility timeouts, receive
 /// counts, retention, dead-letter moves, FIFO groups and deduplication. It serves both
@@ -104,6 +105,17 @@ public struct MessageEnvelope: Codable, Sendable, Equatable {
         self.messageAttributes = messageAttributes
         self.md5OfMessageAttributes = md5OfMessageAttributes
         self.senderID = senderID
+    }
+}
+
+extension MessageEnvelope {
+    /// The envelope as the store keeps it (`StoredJSON`), written by hand when there are no
+    /// message attributes, as for every asynchronous invocation: the same JSON, without
+    /// `JSONEncoder`'s per-call cost on the enqueue path.
+    func stored() throws -> Data {
+        guard messageAttributes.isEmpty, md5OfMessageAttributes == nil else { return try StoredJSON.encode(self) }
+        return Data(("{\"md5OfBody\":\(JSONText.quoted(md5OfBody)),\"messageAttributes\":{},\"messageID\":\(JSONText.quoted(messageID)),"
+            + "\"senderID\":\(JSONText.quoted(senderID))}").utf8)
     }
 }
 

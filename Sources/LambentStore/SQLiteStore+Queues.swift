@@ -1,5 +1,6 @@
 import Foundation
 import GRDB
+import LambentModel
 
 /// The queue engine on SQLite: table `queue` (name, document), table `queueMessage` (one row
 /// per message: body, envelope, sent and visible times, receive count, the current receive's
@@ -101,33 +102,52 @@ extension SQLiteStore {
         }
     }
 
+    /// Sends commit in groups (`GroupCommit`): concurrent senders share a transaction.
     public func send(_ messages: [OutgoingMessage], to queue: String, now: Int64) async throws -> [SentMessage] {
-        let envelopes = try messages.map { try StoredJSON.encode($0.envelope) }
+        try await sends.submit(SendRequest(messages: messages, queue: queue, now: now))
+    }
+
+    /// One `send`, waiting for its group's commit.
+    struct SendRequest: Sendable {
+        var messages: [OutgoingMessage]
+        var queue: String
+        var now: Int64
+    }
+
+    /// Commits the sends of a group in one transaction.
+    static func commit(_ requests: [SendRequest], pool: DatabasePool) async throws -> [[SentMessage]] {
+        let envelopes = try requests.map { request in try request.messages.map { try $0.envelope.stored() } }
         return try await pool.write { db in
-            let insert = try db.cachedStatement(sql: """
-                INSERT INTO queueMessage (queue, body, envelope, sentAt, visibleAt, receiveCount, groupId, dedupId)
-                VALUES (?, ?, ?, ?, ?, 0, ?, ?)
-                """)
-            var sent: [SentMessage] = []
-            for (message, envelope) in zip(messages, envelopes) {
-                if let dedup = message.deduplicationID,
-                   let row = try Row.fetchOne(db, sql: "SELECT messageId, sequence FROM queueDedup WHERE queue = ? AND dedupId = ? AND expiresAt > ?",
-                                              arguments: [queue, dedup, now]) {
-                    sent.append(SentMessage(messageID: row[0], sequenceNumber: row[1]))
-                    continue
-                }
-                try insert.execute(arguments: [queue, message.body, envelope, now, now + Int64(message.delaySeconds) * 1000,
-                                               message.groupID, message.deduplicationID])
-                let row = db.lastInsertedRowID
-                let sequence = message.groupID == nil ? nil : Self.sequenceNumber(row)
-                if let dedup = message.deduplicationID {
-                    try db.execute(sql: "INSERT OR REPLACE INTO queueDedup (queue, dedupId, messageId, sequence, expiresAt) VALUES (?, ?, ?, ?, ?)",
-                                   arguments: [queue, dedup, message.envelope.messageID, sequence, now + Self.deduplicationMillis])
-                }
-                sent.append(SentMessage(messageID: message.envelope.messageID, sequenceNumber: sequence))
+            try zip(requests, envelopes).map { request, envelopes in
+                try insert(request.messages, envelopes: envelopes, queue: request.queue, now: request.now, db: db)
             }
-            return sent
         }
+    }
+
+    private static func insert(_ messages: [OutgoingMessage], envelopes: [Data], queue: String, now: Int64, db: Database) throws -> [SentMessage] {
+        let insert = try db.cachedStatement(sql: """
+            INSERT INTO queueMessage (queue, body, envelope, sentAt, visibleAt, receiveCount, groupId, dedupId)
+            VALUES (?, ?, ?, ?, ?, 0, ?, ?)
+            """)
+        var sent: [SentMessage] = []
+        for (message, envelope) in zip(messages, envelopes) {
+            if let dedup = message.deduplicationID,
+               let row = try Row.fetchOne(db, sql: "SELECT messageId, sequence FROM queueDedup WHERE queue = ? AND dedupId = ? AND expiresAt > ?",
+                                          arguments: [queue, dedup, now]) {
+                sent.append(SentMessage(messageID: row[0], sequenceNumber: row[1]))
+                continue
+            }
+            try insert.execute(arguments: [queue, message.body, envelope, now, now + Int64(message.delaySeconds) * 1000,
+                                           message.groupID, message.deduplicationID])
+            let row = db.lastInsertedRowID
+            let sequence = message.groupID == nil ? nil : sequenceNumber(row)
+            if let dedup = message.deduplicationID {
+                try db.execute(sql: "INSERT OR REPLACE INTO queueDedup (queue, dedupId, messageId, sequence, expiresAt) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [queue, dedup, message.envelope.messageID, sequence, now + deduplicationMillis])
+            }
+            sent.append(SentMessage(messageID: message.envelope.messageID, sequenceNumber: sequence))
+        }
+        return sent
     }
 
     public func receive(from queue: String, limit: Int, visibilityTimeout: Int, now: Int64, deadLetter: DeadLetterTarget?) async throws
@@ -158,7 +178,7 @@ extension SQLiteStore {
                         try Self.moveToDeadLetter(row: id, into: deadLetter.queue, now: now, db: db)
                         continue
                     }
-                    let token = UUID().uuidString
+                    let token = RandomID.uuid()
                     let first: Int64 = row[5] ?? now
                     try db.execute(sql: """
                         UPDATE queueMessage SET visibleAt = ?, receiveCount = receiveCount + 1, firstReceiveAt = ?, token = ? WHERE row = ?

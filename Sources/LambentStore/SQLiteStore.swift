@@ -12,13 +12,17 @@ import LambentModel
 /// field existed still read.
 public final class SQLiteStore: Store {
     let pool: DatabasePool
+    /// Queue sends, committed in groups.
+    let sends: GroupCommit<SendRequest, [SentMessage]>
 
     /// Opens (creating if needed) the database at `path` and migrates it.
     public init(path: String) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
-        pool = try DatabasePool(path: path, configuration: configuration)
+        let pool = try DatabasePool(path: path, configuration: configuration)
         try Self.migrator.migrate(pool)
+        self.pool = pool
+        sends = GroupCommit { requests in try await Self.commit(requests, pool: pool) }
     }
 
     static var migrator: DatabaseMigrator {

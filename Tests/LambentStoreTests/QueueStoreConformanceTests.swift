@@ -99,4 +99,27 @@ import Testing
         #expect(ReceiptHandle(encoded: "garbage") == nil)
         #expect(try await store.listQueues(prefix: "", after: nil, limit: 10).map(\.name) == ["r"])
     }
+
+    @Test("concurrent sends commit in groups and each gets its own answer", arguments: Kind.allCases)
+    func groupCommit(kind: Kind) async throws {
+        let store = try kind.make()
+        _ = try await store.createQueue(Self.queue("g"))
+        let ids = try await withThrowingTaskGroup(of: [String].self) { group in
+            for index in 0..<200 {
+                group.addTask { try await store.send([Self.message("m\(index)")], to: "g", now: 1_000).map(\.messageID) }
+            }
+            return try await group.reduce(into: [String]()) { $0 += $1 }
+        }
+        #expect(Set(ids).count == 200)
+        #expect(try await store.counts(queue: "g", now: 1_000).visible == 200)
+    }
+
+    @Test("an envelope without attributes is stored as the encoder would store it")
+    func envelopeJSON() throws {
+        let envelope = MessageEnvelope(messageID: "id/\"1\"", md5OfBody: "", senderID: "lambda")
+        let decoded = try JSONDecoder().decode(MessageEnvelope.self, from: envelope.stored())
+        #expect(decoded == envelope)
+        #expect(try JSONSerialization.jsonObject(with: envelope.stored()) as? NSDictionary
+                == JSONSerialization.jsonObject(with: StoredJSON.encode(envelope)) as? NSDictionary)
+    }
 }

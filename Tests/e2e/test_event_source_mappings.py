@@ -142,6 +142,24 @@ def test_filters_keep_matching_messages_and_delete_the_rest(mapped, sqs, server)
     assert bodies == [2]
 
 
+def test_mapping_outlives_its_function(mapped, lambda_client, sqs, server):
+    """As on AWS, deleting a function leaves its mappings; their messages wait (unreceived)
+    until a function of that name exists again."""
+    name, url, mapping = mapped()
+    lambda_client.delete_function(FunctionName=name)
+    time.sleep(1.5)
+    sqs.send_message(QueueUrl=url, MessageBody="waits")
+    time.sleep(2.5)
+    assert depth(sqs, url) == (1, 0), "no poller takes messages for a missing function"
+    assert lambda_client.get_event_source_mapping(UUID=mapping["UUID"])["State"] == "Enabled"
+    lambda_client.create_function(FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler="app.handler",
+                                  Code={"ZipFile": make_zip({"app.py": HANDLER})})
+    lambda_client.get_waiter("function_active_v2").wait(FunctionName=name)
+    wait_for(lambda: depth(sqs, url) == (0, 0), message="the queue drained by the new function")
+    records = [r for event in logged_events(server, name) for r in event["Records"]]
+    assert [r["body"] for r in records] == ["waits"] and records[0]["attributes"]["ApproximateReceiveCount"] == "1"
+
+
 def test_mapping_errors(function, lambda_client, sqs):
     name = function()["FunctionName"]
     _, arn = make_queue(sqs)

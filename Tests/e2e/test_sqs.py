@@ -236,3 +236,45 @@ def test_message_move_task_redrives_a_dead_letter_queue(sqs, queue):
     with pytest.raises(ClientError) as caught:
         sqs.cancel_message_move_task(TaskHandle=handle)
     assert error(sqs.cancel_message_move_task, TaskHandle="no-such-task")["Code"] == "ResourceNotFoundException"
+
+
+def test_permission_lifecycle(sqs, queue):
+    """`test_sqs_permission_lifecycle`: one statement per label in the `Policy` attribute."""
+    import json
+
+    url = queue()
+    name = url.rsplit("/", 1)[1]
+    arn = f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name}"
+
+    def policy():
+        values = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"]).get("Attributes", {})
+        return json.loads(values["Policy"]) if "Policy" in values else None
+
+    def statement(sid, principal):
+        return {"Sid": sid, "Effect": "Allow", "Principal": {"AWS": principal}, "Action": "SQS:ReceiveMessage", "Resource": arn}
+
+    sqs.add_permission(QueueUrl=url, Label="crossaccountpermission", AWSAccountIds=["668614515564", ACCOUNT_ID],
+                       Actions=["ReceiveMessage"])
+    raw = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["Policy"])["Attributes"]["Policy"]
+    assert raw.index('"Sid"') < raw.index('"Effect"') < raw.index('"Principal"') < raw.index('"Action"') < raw.index('"Resource"')
+    assert policy() == {"Version": "2008-10-17", "Id": f"{arn}/SQSDefaultPolicy", "Statement": [
+        statement("crossaccountpermission", ["arn:aws:iam::668614515564:root", f"arn:aws:iam::{ACCOUNT_ID}:root"])]}
+    sqs.remove_permission(QueueUrl=url, Label="crossaccountpermission")
+    assert policy() is None
+
+    sqs.add_permission(QueueUrl=url, Label="crossaccountpermission", AWSAccountIds=[ACCOUNT_ID], Actions=["ReceiveMessage"])
+    assert error(sqs.add_permission, QueueUrl=url, Label="crossaccountpermission", AWSAccountIds=["668614515564"],
+                 Actions=["ReceiveMessage"]) == {
+        "Code": "InvalidParameterValue", "QueryErrorCode": "InvalidParameterValueException", "Type": "Sender",
+        "Message": "Value crossaccountpermission for parameter Label is invalid. Reason: Already exists."}
+    sqs.add_permission(QueueUrl=url, Label="crossaccountpermission2", AWSAccountIds=[ACCOUNT_ID], Actions=["ReceiveMessage"])
+    own = f"arn:aws:iam::{ACCOUNT_ID}:root"
+    assert policy()["Statement"] == [statement("crossaccountpermission", own), statement("crossaccountpermission2", own)]
+    sqs.remove_permission(QueueUrl=url, Label="crossaccountpermission")
+    assert policy()["Statement"] == [statement("crossaccountpermission2", own)]
+    sqs.remove_permission(QueueUrl=url, Label="crossaccountpermission2")
+    assert policy() is None
+    assert error(sqs.remove_permission, QueueUrl=url, Label="crossaccountpermission2")["Message"] == (
+        "Value crossaccountpermission2 for parameter Label is invalid. Reason: can't find label.")
+    assert error(sqs.add_permission, QueueUrl=url, Label="x", AWSAccountIds=[ACCOUNT_ID], Actions=["Dance"])["Code"] == (
+        "InvalidParameterValue")

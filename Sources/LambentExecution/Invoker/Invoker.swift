@@ -145,7 +145,7 @@ public final class Invoker: Service, Sendable {
             throw LambdaError.throttled(reason: reason.rawValue)
         }
         defer { limiter.release(permit) }
-        let requestID = request.requestID ?? UUID().uuidString.lowercased()
+        let requestID = request.requestID ?? RandomID.uuid()
         let key = Self.key(for: request.function)
         // A warm environment whose runtime died after its last invocation never starts this
         // one (`.notDelivered`); Lambda would have replaced it, so run it in a fresh environment.

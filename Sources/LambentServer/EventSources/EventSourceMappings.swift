@@ -199,7 +199,8 @@ final class SQSPollers: Service, Sendable {
 
     /// Runs a mapping's pollers: five to start with, five more each second while the visible
     /// backlog exceeds what the pollers take in one batch each (up to the mapping's maximum
-    /// concurrency), one fewer each second while the queue is empty (down to five).
+    /// concurrency), one fewer each second while the queue is empty (down to five); none
+    /// while the mapping's function does not exist.
     private func supervise(_ mapping: EventSourceMapping, queueName: String, invocations: InvocationService) async {
         let maximum = mapping.scalingConfig?.maximumConcurrency ?? Self.defaultMaximumPollers
         let minimum = min(Self.pollerStep, maximum)
@@ -209,13 +210,23 @@ final class SQSPollers: Service, Sendable {
                 pollers.append(Task { await self.poll(mapping, queueName: queueName, invocations: invocations) })
             }
         }
-        add(minimum)
+        var first = true
         while !Task.isCancelled {
-            do {
-                try await Task.sleep(for: .seconds(1))
-            } catch {
-                break
+            if !first {
+                do {
+                    try await Task.sleep(for: .seconds(1))
+                } catch {
+                    break
+                }
             }
+            first = false
+            // A mapping outlives its function, as on AWS: while the function is missing no
+            // poller takes messages, and they start again when a function of that name exists.
+            guard await functionExists(mapping, invocations: invocations) else {
+                while let poller = pollers.popLast() { poller.cancel() }
+                continue
+            }
+            if pollers.isEmpty { add(minimum) }
             guard let counts = try? await queues.store.counts(queue: queueName, now: queues.now()) else { continue }
             if counts.visible > pollers.count * mapping.batchSize, pollers.count < maximum {
                 add(min(Self.pollerStep, maximum - pollers.count))
@@ -224,6 +235,19 @@ final class SQSPollers: Service, Sendable {
             }
         }
         for poller in pollers { poller.cancel() }
+    }
+
+    /// Whether the function (version or alias) the mapping names exists; an error reading it
+    /// counts as existing, so pollers are not stopped by a passing fault.
+    private func functionExists(_ mapping: EventSourceMapping, invocations: InvocationService) async -> Bool {
+        do {
+            _ = try await invocations.functions.resolve(mapping.functionArn)
+            return true
+        } catch let error as LambdaError {
+            return error.type != "ResourceNotFoundException"
+        } catch {
+            return true
+        }
     }
 
     func removed(_ uuid: String) {

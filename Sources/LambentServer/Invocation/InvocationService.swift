@@ -72,7 +72,7 @@ public struct InvocationService: Sendable {
                               message: "Request must be smaller than \(Limits.asyncPayloadBytes) bytes for the Invoke operation")
         }
         let payload = try Self.checkedPayload(request.payload)
-        let requestID = UUID().uuidString.lowercased()
+        let requestID = RandomID.uuid()
         let event = AsyncEvent(requestID: requestID, function: record.name, qualifier: qualifier, payload: String(buffer: payload),
                                queuedAt: Int64(Date().timeIntervalSince1970 * 1000))
         do {

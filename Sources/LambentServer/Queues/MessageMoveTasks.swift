@@ -1,4 +1,5 @@
 import Foundation
+import LambentModel
 import LambentStore
 import Synchronization
 
@@ -94,7 +95,7 @@ final class MessageMoveTasks: Sendable {
                         throw SQSError.invalidParameter("The message's source queue does not exist any more.")
                     }
                     var envelope = message.envelope
-                    envelope.messageID = UUID().uuidString.lowercased()
+                    envelope.messageID = RandomID.uuid()
                     _ = try await queues.send([OutgoingMessage(body: message.body, envelope: envelope, groupID: message.groupID,
                                                                deduplicationID: message.groupID == nil ? nil : envelope.messageID)], to: queue)
                     _ = try await queues.store.deleteMessage(queue: source, receipt: message.receipt)

@@ -224,7 +224,7 @@ public struct QueueService: Sendable {
             throw SQSError.invalidParameter("Value \(message.deduplicationID!) for parameter MessageDeduplicationId is invalid. Reason: The request includes a parameter that is not valid for this queue type.")
         }
         let envelope = MessageEnvelope(
-            messageID: UUID().uuidString.lowercased(), md5OfBody: QueueDigest.md5(body),
+            messageID: RandomID.uuid(), md5OfBody: QueueDigest.md5(body),
             messageAttributes: message.attributes,
             md5OfMessageAttributes: message.attributes.isEmpty ? nil : QueueDigest.md5(of: message.attributes),
             senderID: names.accountID)

@@ -11,11 +11,15 @@ final class QueueSignals: Sendable {
         var done = false
     }
 
-    private let waiters = Mutex<[UUID: Waiter]>([:])
+    private let waiters = Mutex<[UInt64: Waiter]>([:])
+    private let lastID = Mutex<UInt64>(0)
 
     /// Returns when `queue` is signalled or after `milliseconds`, whichever comes first.
     func wait(for queue: String, milliseconds: Int64) async {
-        let id = UUID()
+        let id = lastID.withLock { id -> UInt64 in
+            id += 1
+            return id
+        }
         waiters.withLock { $0[id] = Waiter(queue: queue) }
         let timer = Task {
             try? await Task.sleep(for: .milliseconds(milliseconds))
@@ -46,7 +50,7 @@ final class QueueSignals: Sendable {
         for id in ids { resume(id) }
     }
 
-    private func resume(_ id: UUID) {
+    private func resume(_ id: UInt64) {
         let continuation = waiters.withLock { waiters -> CheckedContinuation<Void, Never>? in
             guard var waiter = waiters[id] else { return nil }
             if let continuation = waiter.continuation {

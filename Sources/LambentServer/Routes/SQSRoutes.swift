@@ -98,6 +98,13 @@ struct SQSRoutes {
                 try await queues.changeVisibility(queue, receiptHandle: entry["ReceiptHandle"] as? String,
                                                   timeout: entry["VisibilityTimeout"] as? Int)
             }
+        case "AddPermission":
+            try await queues.addPermission(url, label: body["Label"] as? String, accounts: body["AWSAccountIds"] as? [String],
+                                           actions: body["Actions"] as? [String])
+            return [:]
+        case "RemovePermission":
+            try await queues.removePermission(url, label: body["Label"] as? String)
+            return [:]
         case "StartMessageMoveTask":
             return ["TaskHandle": try await queues.moveTasks.start(
                 queues, sourceArn: body["SourceArn"] as? String, destinationArn: body["DestinationArn"] as? String,
