@@ -22,8 +22,9 @@ struct SigV4Authorization {
     /// Parses `AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...` and the
     /// request date, reporting problems with AWS's own messages.
     static func parse(header: String, request: SignableRequest) throws(SigV4Error) -> SigV4Authorization {
-        let trimmed = header.drop { $0 == " " }
-        let scheme = trimmed.prefix { $0 != " " }
+        // Parsed on UTF-8 bytes: every delimiter is ASCII, and this runs on every request.
+        let trimmed = Substring(header).utf8.drop { $0 == space }
+        let scheme = Substring(trimmed.prefix { $0 != space })
         let amzDate = request.firstValue(of: "x-amz-date")
         let httpDate = amzDate == nil ? request.firstValue(of: "date") : nil
         let hasDate = amzDate != nil || httpDate != nil
@@ -43,17 +44,19 @@ struct SigV4Authorization {
         var signature: Substring?
         // AWS splits on commas and whitespace alike, so `Credential= AKID/...` reports
         // `'AKID/...' not a valid key=value pair`.
-        let parameters = trimmed.dropFirst(scheme.count).split { $0 == "," || $0 == " " || $0 == "\t" }
+        let parameters = trimmed.dropFirst(scheme.utf8.count).split { $0 == comma || $0 == space || $0 == tab }
         for parameter in parameters {
-            guard let equals = parameter.firstIndex(of: "=") else {
-                throw .missingEqualSign(String(parameter), header: header)
+            guard let equals = parameter.firstIndex(of: UInt8(ascii: "=")) else {
+                throw .missingEqualSign(String(Substring(parameter)), header: header)
             }
-            let value = parameter[parameter.index(after: equals)...]
-            switch parameter[..<equals] {
-            case "Credential": credential = value
-            case "SignedHeaders": signedHeaders = value
-            case "Signature": signature = value
-            default: continue
+            let value = Substring(parameter[parameter.index(after: equals)...])
+            let name = parameter[..<equals]
+            if name.elementsEqual("Credential".utf8) {
+                credential = value
+            } else if name.elementsEqual("SignedHeaders".utf8) {
+                signedHeaders = value
+            } else if name.elementsEqual("Signature".utf8) {
+                signature = value
             }
         }
         guard let credential, !credential.isEmpty, let signedHeaders, !signedHeaders.isEmpty,
@@ -107,3 +110,7 @@ struct SigV4Authorization {
             timestamp: timestamp, date: date, expiresInSeconds: expires)
     }
 }
+
+private let space = UInt8(ascii: " ")
+private let comma = UInt8(ascii: ",")
+private let tab = UInt8(ascii: "\t")

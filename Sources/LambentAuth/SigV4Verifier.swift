@@ -90,14 +90,15 @@ public struct SigV4Verifier: Sendable {
             throw .missingAuthenticationToken
         }
 
-        let signedHeaders = authorization.signedHeaders.split(separator: ";")
-        guard signedHeaders.contains(where: { $0.lowercased() == "host" || $0 == ":authority" }) else {
+        let signedHeaders = Substring(authorization.signedHeaders).utf8.split(separator: UInt8(ascii: ";")).map { Substring($0) }
+        guard signedHeaders.contains(where: { asciiCaseInsensitiveEquals($0, "host") || $0 == ":authority" }) else {
             throw .hostNotSigned()
         }
         try checkTime(authorization)
 
         // keyid/date/region/service/aws4_request; the key id itself may not contain '/'.
-        let scope = authorization.credential.split(separator: "/", omittingEmptySubsequences: false)
+        let scope = Substring(authorization.credential).utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: false)
+            .map { Substring($0) }
         guard scope.count == 5 else { throw .malformedCredential(authorization.credential) }
         let (accessKeyID, scopeDate, region, scopeService, terminator) = (scope[0], scope[1], scope[2], scope[3], scope[4])
         var problems = ScopeProblems()

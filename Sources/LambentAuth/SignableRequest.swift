@@ -42,7 +42,7 @@ extension SignableRequest {
 }
 
 /// Compares two strings byte-wise, folding ASCII letters only (header names are ASCII).
-func asciiCaseInsensitiveEquals(_ lhs: String, _ rhs: String) -> Bool {
+func asciiCaseInsensitiveEquals(_ lhs: some StringProtocol, _ rhs: some StringProtocol) -> Bool {
     var left = lhs.utf8.makeIterator()
     var right = rhs.utf8.makeIterator()
     while true {

@@ -5,6 +5,8 @@ import Synchronization
 /// `HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request")`.
 struct SigningKey: Sendable {
     let key: SymmetricKey
+    /// HMAC state with the key already absorbed; each signature starts from a copy of it.
+    private let keyed: HMAC<SHA256>
 
     init(secretAccessKey: String, date: Substring, region: Substring, service: Substring) {
         let secret = SymmetricKey(data: Array(("AWS4" + secretAccessKey).utf8))
@@ -12,13 +14,16 @@ struct SigningKey: Sendable {
         let kRegion = Self.hmac(kDate, Array(region.utf8))
         let kService = Self.hmac(kRegion, Array(service.utf8))
         self.key = Self.hmac(kService, Array("aws4_request".utf8))
+        self.keyed = HMAC<SHA256>(key: key)
     }
 
     /// The lower-case hex signature of `stringToSign`.
     func signature(for stringToSign: [UInt8]) -> [UInt8] {
         var out = [UInt8]()
         out.reserveCapacity(64)
-        Hex.append(HMAC<SHA256>.authenticationCode(for: stringToSign, using: key), to: &out)
+        var mac = keyed
+        mac.update(data: stringToSign)
+        Hex.append(mac.finalize(), to: &out)
         return out
     }
 
