@@ -158,6 +158,9 @@ extension SQLiteStore {
             var received: [ReceivedMessage] = []
             var skipped = Set<Int64>()
             // Candidates in order; dead-letter moves free places, so read on until the batch is full.
+            // A standard queue gives the longest visible first (`visibleAt, row`: the order of
+            // its index, so a deep queue is not sorted per receive); a FIFO queue goes by
+            // sequence, which its groups need.
             while received.count < limit {
                 let sql = fifo ? """
                     SELECT row, body, envelope, sentAt, receiveCount, firstReceiveAt, groupId, dedupId, sourceQueue FROM queueMessage m
@@ -166,7 +169,7 @@ extension SQLiteStore {
                     ORDER BY row LIMIT ?3
                     """ : """
                     SELECT row, body, envelope, sentAt, receiveCount, firstReceiveAt, groupId, dedupId, sourceQueue FROM queueMessage
-                    WHERE queue = ?1 AND visibleAt <= ?2 ORDER BY row LIMIT ?3
+                    WHERE queue = ?1 AND visibleAt <= ?2 ORDER BY visibleAt, row LIMIT ?3
                     """
                 let rows = try Row.fetchAll(db, sql: sql, arguments: [queue, now, limit - received.count + skipped.count])
                     .filter { !skipped.contains($0[0]) }

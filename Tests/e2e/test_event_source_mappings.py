@@ -55,8 +55,8 @@ def wait_for(condition, timeout: float = 30, message: str = "condition"):
     raise AssertionError(f"{message} not met after {timeout} s")
 
 
-def make_queue(sqs, **attributes) -> tuple[str, str]:
-    url = sqs.create_queue(QueueName=f"esm-{uuid.uuid4().hex[:10]}", Attributes=attributes)["QueueUrl"]
+def make_queue(sqs, suffix: str = "", **attributes) -> tuple[str, str]:
+    url = sqs.create_queue(QueueName=f"esm-{uuid.uuid4().hex[:10]}{suffix}", Attributes=attributes)["QueueUrl"]
     return url, sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
 
 
@@ -70,9 +70,9 @@ def mapped(function, lambda_client, sqs):
     """`mapped(**mapping_params)` -> (function name, queue url, mapping); mappings deleted afterwards."""
     created = []
 
-    def make(queue_attributes: dict | None = None, **params):
+    def make(queue_attributes: dict | None = None, queue_suffix: str = "", **params):
         name = function(zip_bytes=make_zip({"app.py": HANDLER}))["FunctionName"]
-        url, arn = make_queue(sqs, **(queue_attributes or {}))
+        url, arn = make_queue(sqs, suffix=queue_suffix, **(queue_attributes or {}))
         mapping = lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, **params)
         created.append(mapping["UUID"])
         return name, url, mapping
@@ -140,6 +140,22 @@ def test_filters_keep_matching_messages_and_delete_the_rest(mapped, sqs, server)
     wait_for(lambda: depth(sqs, url) == (0, 0), message="the queue drained")
     bodies = [json.loads(r["body"])["n"] for event in logged_events(server, name) for r in event["Records"]]
     assert bodies == [2]
+
+
+def test_fifo_queue_keeps_group_order(mapped, sqs, server):
+    name, url, _ = mapped(queue_attributes={"FifoQueue": "true", "ContentBasedDeduplication": "true"}, BatchSize=10,
+                          queue_suffix=".fifo")
+    for start in range(0, 30, 10):
+        sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(i), "MessageBody": f"{'abc'[i % 3]}-{i}", "MessageGroupId": "abc"[i % 3]} for i in range(start, start + 10)])
+    wait_for(lambda: depth(sqs, url) == (0, 0), message="the queue drained")
+    records = [r for event in logged_events(server, name) for r in event["Records"]]
+    assert sorted(r["body"] for r in records) == sorted(f"{'abc'[i % 3]}-{i}" for i in range(30))
+    for group in "abc":
+        numbers = [int(r["body"].split("-")[1]) for r in records if r["attributes"]["MessageGroupId"] == group]
+        assert numbers == sorted(numbers), f"group {group} out of order: {numbers}"
+    assert list(records[0]["attributes"]) == ["ApproximateReceiveCount", "SentTimestamp", "SequenceNumber", "MessageGroupId",
+                                              "SenderId", "MessageDeduplicationId", "ApproximateFirstReceiveTimestamp"]
 
 
 def test_mapping_outlives_its_function(mapped, lambda_client, sqs, server):
