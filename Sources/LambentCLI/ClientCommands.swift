@@ -181,3 +181,51 @@ struct LogsCommand: AsyncParsableCommand {
         }
     }
 }
+
+/// `lambent url <function>`: show the function's URL, creating it when there is none. A
+/// public (`NONE`) URL also gets the two permissions AWS requires for public calls:
+/// `lambda:InvokeFunctionUrl` for anyone with `FunctionUrlAuthType` `NONE`, and
+/// `lambda:InvokeFunction` for anyone when invoked via the URL.
+struct UrlCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "url", abstract: "Show a function's URL, creating it (public, or IAM-authenticated) when it has none.")
+    @OptionGroup var options: ClientOptions
+    @Argument(help: "The function's name.") var function: String
+    @Option(help: "The alias the URL points at (default: the unqualified function, $LATEST).") var qualifier: String?
+    @Option(help: "NONE (public) or AWS_IAM (SigV4-signed calls only), for a new URL.") var authType = "NONE"
+
+    func run() async throws {
+        guard ["NONE", "AWS_IAM"].contains(authType) else { throw ValidationError("--auth-type takes NONE or AWS_IAM, not '\(authType)'") }
+        let client = try LambdaClient(endpoint: options.endpointUrl)
+        let path = "/2021-10-31/functions/\(LambdaClient.escape(function))/url"
+        let query = qualifier.map { "Qualifier=\(LambdaClient.escape($0))" } ?? ""
+        var config: [String: Any]
+        do {
+            config = try await client.json("GET", path, query: query)
+        } catch let failure as LambdaClient.Failure where failure.status == 404 && failure.type == "ResourceNotFoundException" {
+            config = try await client.json("POST", path, query: query, object: ["AuthType": authType])
+            if authType == "NONE" {
+                let policy = "/2015-03-31/functions/\(LambdaClient.escape(function))/policy"
+                _ = try await client.json("POST", policy, query: query, object: [
+                    "StatementId": "FunctionURLAllowPublicAccess", "Action": "lambda:InvokeFunctionUrl", "Principal": "*",
+                    "FunctionUrlAuthType": "NONE",
+                ])
+                _ = try await client.json("POST", policy, query: query, object: [
+                    "StatementId": "FunctionURLInvokeAllowPublicAccess", "Action": "lambda:InvokeFunction", "Principal": "*",
+                    "InvokedViaFunctionUrl": true,
+                ])
+            }
+        }
+        let url = config["FunctionUrl"] as? String ?? ""
+        print(url)
+        // The same function at the path form, for clients that cannot resolve *.localhost.
+        if let id = URL(string: url)?.host?.split(separator: ".").first {
+            print("\(client.endpoint.absoluteString.trimmingSuffix("/"))/lambda-url/\(id)/")
+        }
+        print("auth: \(config["AuthType"] as? String ?? "")")
+    }
+}
+
+extension String {
+    func trimmingSuffix(_ suffix: String) -> String { hasSuffix(suffix) ? String(dropLast(suffix.count)) : self }
+}

@@ -5,7 +5,7 @@ public struct LambentCommand: AsyncParsableCommand {
     public static let configuration = CommandConfiguration(
         commandName: "lambent",
         abstract: "Lambent: AWS Lambda on your own machines.",
-        subcommands: [ServeCommand.self, DeployCommand.self, InvokeCommand.self, FunctionsCommand.self, LogsCommand.self, QueuesCommand.self,
+        subcommands: [ServeCommand.self, DeployCommand.self, InvokeCommand.self, FunctionsCommand.self, LogsCommand.self, QueuesCommand.self, UrlCommand.self,
                       TopCommand.self])
 
     public init() {}

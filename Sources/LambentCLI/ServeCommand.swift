@@ -33,6 +33,8 @@ struct ServeCommand: AsyncParsableCommand {
     var asyncRetryBase = "1m"
     @Option(help: "How many asynchronous events run at once; 0 accepts and keeps them without running any (maintenance, benchmarks).")
     var asyncConcurrency = 64
+    @Option(help: "The domain function URLs answer under, behind a wildcard DNS name and a TLS proxy: URLs become https://<id>.lambda-url.<region>.<domain>/ (default: http://<id>.lambda-url.<region>.localhost:<port>/).")
+    var urlDomain: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -68,6 +70,7 @@ struct ServeCommand: AsyncParsableCommand {
         guard asyncConcurrency >= 0 else { throw ValidationError("--async-concurrency must be 0 or more") }
         config.asyncConcurrency = asyncConcurrency
         config.maxLifetime = lifetime
+        config.urlDomain = urlDomain
         if let runtimes = runtimesDir ?? environment["LAMBENT_RUNTIMES_DIR"] {
             config.runtimesDirectory = URL(fileURLWithPath: runtimes)
         }

@@ -44,9 +44,13 @@ public struct PolicyRequest: Sendable, Equatable {
     public var functionUrlAuthType: String?
     public var eventSourceToken: String?
     public var principalOrgID: String?
+    /// `lambda:InvokedViaFunctionUrl`: the invocation comes through a function URL.
+    public var invokedViaFunctionUrl: Bool
 
     public init(caller: Caller, action: String, sourceArn: String? = nil, sourceAccount: String? = nil,
-                functionUrlAuthType: String? = nil, eventSourceToken: String? = nil, principalOrgID: String? = nil) {
+                functionUrlAuthType: String? = nil, eventSourceToken: String? = nil, principalOrgID: String? = nil,
+                invokedViaFunctionUrl: Bool = false) {
+        self.invokedViaFunctionUrl = invokedViaFunctionUrl
         self.caller = caller
         self.action = action
         self.sourceArn = sourceArn
@@ -74,9 +78,12 @@ public struct PolicyStatement: Codable, Sendable, Equatable {
     public var stringEquals: [PolicyCondition]
     /// `ArnLike` on `AWS:SourceArn`.
     public var sourceArnLike: String?
+    /// `Bool` on `lambda:InvokedViaFunctionUrl`.
+    public var invokedViaFunctionUrl: Bool?
 
     public init(sid: String, principal: Principal, action: String, resource: String,
-                stringEquals: [PolicyCondition] = [], sourceArnLike: String? = nil) {
+                stringEquals: [PolicyCondition] = [], sourceArnLike: String? = nil, invokedViaFunctionUrl: Bool? = nil) {
+        self.invokedViaFunctionUrl = invokedViaFunctionUrl
         self.sid = sid
         self.principal = principal
         self.action = action
@@ -98,6 +105,9 @@ public struct PolicyStatement: Codable, Sendable, Equatable {
         var conditions: [String] = []
         if !stringEquals.isEmpty {
             conditions.append("\"StringEquals\":{" + stringEquals.map { "\(Self.quote($0.key)):\(Self.quote($0.value))" }.joined(separator: ",") + "}")
+        }
+        if let invokedViaFunctionUrl {
+            conditions.append("\"Bool\":{\"lambda:InvokedViaFunctionUrl\":\"\(invokedViaFunctionUrl)\"}")
         }
         if let sourceArnLike {
             conditions.append("\"ArnLike\":{\"AWS:SourceArn\":\(Self.quote(sourceArnLike))}")
@@ -128,6 +138,7 @@ public struct PolicyStatement: Codable, Sendable, Equatable {
         if let sourceArnLike {
             guard let sourceArn = request.sourceArn, Self.wildcardMatches(sourceArnLike, sourceArn) else { return false }
         }
+        if let invokedViaFunctionUrl, invokedViaFunctionUrl != request.invokedViaFunctionUrl { return false }
         return true
     }
 
@@ -205,11 +216,13 @@ public struct AddPermissionRequest: Decodable, Sendable {
     public var revisionId: String?
     public var principalOrgID: String?
     public var functionUrlAuthType: String?
+    public var invokedViaFunctionUrl: Bool?
 
     enum CodingKeys: String, CodingKey {
         case statementId = "StatementId", action = "Action", principal = "Principal", sourceArn = "SourceArn"
         case sourceAccount = "SourceAccount", eventSourceToken = "EventSourceToken", qualifier = "Qualifier"
         case revisionId = "RevisionId", principalOrgID = "PrincipalOrgID", functionUrlAuthType = "FunctionUrlAuthType"
+        case invokedViaFunctionUrl = "InvokedViaFunctionUrl"
     }
 }
 

@@ -9,9 +9,12 @@ public struct LambentRequestContext: RequestContext {
     public var accessKeyID: String?
     /// The service the request's credential scope names (`lambda`, `sqs`), set by `SigV4Middleware`.
     public var service: String?
+    /// The client's IP address, when the connection has one.
+    public let remoteIP: String?
 
     public init(source: ApplicationRequestContextSource) {
         coreContext = .init(source: source)
+        remoteIP = source.channel.remoteAddress?.ipAddress
     }
 
     /// Bodies are size-checked per operation by `SigV4Middleware`, which collects them first.

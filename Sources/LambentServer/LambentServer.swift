@@ -32,6 +32,13 @@ public struct ServerConfiguration: Sendable {
     public var asyncRetryBase: Duration = .seconds(60)
     /// How many asynchronous events run at once (`--async-concurrency`); 0 keeps them queued.
     public var asyncConcurrency = 64
+    /// Where function URLs answer (`--url-domain`); nil for `http://<id>.lambda-url.<region>.localhost:<port>/`.
+    public var urlDomain: String?
+
+    /// The base of function URLs.
+    public var urlBase: FunctionUrlBase {
+        urlDomain.map { FunctionUrlBase(scheme: "https", domain: $0) } ?? .local(port: port)
+    }
 
     public init(dataDirectory: URL, agentPath: String) {
         self.dataDirectory = dataDirectory
@@ -126,12 +133,15 @@ public struct LambentServer: Sendable {
     /// The HTTP router with every route and middleware.
     public func router() -> Router<LambentRequestContext> {
         let router = Router(context: LambentRequestContext.self)
-        router.add(middleware: AWSErrorMiddleware())
         let key = credentials.key
         // One endpoint, several services: the credential scope says which one a request is for.
-        router.add(middleware: SigV4Middleware(verifier: SigV4Verifier(
-            services: ["lambda", "sqs"], lookup: { $0 == key.accessKeyID ? key : nil })))
+        let verifier = SigV4Verifier(services: ["lambda", "sqs"], lookup: { $0 == key.accessKeyID ? key : nil })
+        // Function URL traffic is answered first, in HTTP's terms, never by the Lambda API.
+        router.add(middleware: FunctionUrlMiddleware(functions: service, invocations: invocations, verifier: verifier, names: names))
+        router.add(middleware: AWSErrorMiddleware())
+        router.add(middleware: SigV4Middleware(verifier: verifier))
         FunctionRoutes(service: service, codeLinks: codeLinks).register(on: router)
+        FunctionUrlRoutes(service: service, base: configuration.urlBase).register(on: router)
         VersionRoutes(service: service).register(on: router)
         AliasRoutes(service: service).register(on: router)
         TagRoutes(service: service).register(on: router)
@@ -161,6 +171,7 @@ public struct LambentServer: Sendable {
     public func run(onReady: @escaping @Sendable () -> Void = {}) async throws {
         await service.collectUnusedCode()
         try await service.loadReservations()
+        try await service.loadFunctionUrls()
         let app = Application(
             router: router(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Lambent"),

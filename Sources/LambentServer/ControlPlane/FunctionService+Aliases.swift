@@ -64,6 +64,7 @@ extension FunctionService {
         let latest = try await latestFunction(reference)
         let deleted = try await store.deleteAlias(name, function: latest.name)
         aliasCache.changed(AliasID(functionName: latest.name, name: name), to: nil)
+        urls.remove(function: latest.name, qualifier: name)
         if deleted != nil { try await qualifierDeleted(function: latest.name, qualifier: name) }
     }
 

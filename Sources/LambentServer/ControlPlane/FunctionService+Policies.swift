@@ -73,7 +73,8 @@ extension FunctionService {
         if let org = request.principalOrgID { conditions.append(PolicyCondition(key: "aws:PrincipalOrgID", value: org)) }
         if let token = request.eventSourceToken { conditions.append(PolicyCondition(key: "lambda:EventSourceToken", value: token)) }
         let statement = PolicyStatement(sid: sid, principal: statementPrincipal, action: action, resource: target.arn,
-                                        stringEquals: conditions, sourceArnLike: request.sourceArn)
+                                        stringEquals: conditions, sourceArnLike: request.sourceArn,
+                                        invokedViaFunctionUrl: request.invokedViaFunctionUrl == true ? true : nil)
         let expected = request.revisionId
         let targetRevision = target.revisionId
         try await updatePolicy(of: target) { current in

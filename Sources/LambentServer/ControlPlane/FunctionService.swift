@@ -22,6 +22,8 @@ public struct FunctionService: Sendable {
     let logger: Logger
     let cache = FunctionCache()
     let aliasCache = AliasCache()
+    /// Function URLs by id, for routing.
+    let urls = FunctionUrlIndex()
 
     public init(store: any Store, blobs: BlobStore, codeRoot: URL, names: ResourceNames,
                 changes: any FunctionChangeListener, provisioning: any ProvisionedConcurrencyProvider, accountConcurrencyLimit: Int,
@@ -344,6 +346,7 @@ public struct FunctionService: Sendable {
         }
         cache.deleted(parsed.name)
         aliasCache.removeAll { $0.functionName == parsed.name }
+        urls.removeFunction(parsed.name)
         if deleted.reservedConcurrency != nil {
             changes.reservedConcurrencyChanged(total: try await reservedTotal())
         }
