@@ -50,7 +50,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "AddLayerVersionPermission": (SUPPORTED, "Stored and answered as AWS formats it; Lambent has one account, so nothing reads it."),
     "RemoveLayerVersionPermission": (SUPPORTED, ""),
     "GetLayerVersionPolicy": (SUPPORTED, ""),
-    "AddPermission": (SUPPORTED, "Per function, version or alias (not `$LATEST`); principals `*`, services, account ids, IAM ARNs; `SourceArn`, `SourceAccount`, `PrincipalOrgID`, `FunctionUrlAuthType`, `EventSourceToken` conditions. Evaluated in one place (`ResourcePolicy.allows`) for the triggers and Function URLs to come."),
+    "AddPermission": (SUPPORTED, "Per function, version or alias (not `$LATEST`); principals `*`, services, account ids, IAM ARNs; `SourceArn`, `SourceAccount`, `PrincipalOrgID`, `FunctionUrlAuthType`, `EventSourceToken` conditions and `InvokedViaFunctionUrl` (`Bool` condition). Evaluated in one place (`ResourcePolicy.allows`); public Function URLs need both URL statements."),
     "RemovePermission": (SUPPORTED, "`RevisionId` precondition."),
     "GetPolicy": (SUPPORTED, "The document exactly as AWS formats it."),
     "PutProvisionedConcurrencyConfig": (SUPPORTED, "On a version or alias; environments initialized ahead of demand, never reclaimed as idle, replaced when they die, counted against the account's unreserved concurrency."),
@@ -77,6 +77,11 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "GetEventSourceMapping": (SUPPORTED, ""),
     "UpdateEventSourceMapping": (SUPPORTED, "Answers `Updating`, `Enabling` or `Disabling`; the pollers restart with the new settings."),
     "DeleteEventSourceMapping": (SUPPORTED, "Answers `Deleting`; the pollers stop."),
+    "CreateFunctionUrlConfig": (SUPPORTED, "On the unqualified function or an alias (version numbers and `$LATEST` refused by AWS's pattern); `http://<id>.lambda-url.<region>.localhost:<port>/` (32-character id), or `https://…<--url-domain>/`; AWS's conflict message; `Cors` validated."),
+    "GetFunctionUrlConfig": (SUPPORTED, ""),
+    "UpdateFunctionUrlConfig": (SUPPORTED, "Omitted fields are kept."),
+    "DeleteFunctionUrlConfig": (SUPPORTED, "Also deleted with the function or its alias."),
+    "ListFunctionUrlConfigs": (SUPPORTED, "`Marker`/`MaxItems` (at most 50)."),
     "ListEventSourceMappings": (SUPPORTED, "`FunctionName` and `EventSourceArn` filters, `Marker`/`MaxItems` (at most 100)."),
 }
 
