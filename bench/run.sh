@@ -19,6 +19,8 @@
 #                                               # invoke of a provisioned version vs warm and cold (~3 min)
 #   bench/run.sh --suite queues                 # issue 10: raw SQLite commits, async enqueue, SendMessage(Batch),
 #                                               # SQS -> mapping throughput, async queue-to-start latency (~4 min)
+#   bench/run.sh --suite urls                   # issue 11: warm Function URL request vs warm Invoke vs hello,
+#                                               # and requests/s on 4 environments (~3 min)
 #
 # The density benchmark needs ~14 GB of free memory for 1,000 Python environments; it stops
 # filling (and reports how far it got) before MemAvailable drops below 3 GB.
@@ -48,7 +50,8 @@ if [ "${1:-}" = "--suite" ]; then
     case "${2:-}" in
         versions) SCRIPT=bench/versions_bench.py ;;
         queues) SCRIPT=bench/queues_bench.py ;;
-        *) echo "bench: unknown suite '${2:-}' (versions, queues)" >&2; exit 2 ;;
+        urls) SCRIPT=bench/urls_bench.py ;;
+        *) echo "bench: unknown suite '${2:-}' (versions, queues, urls)" >&2; exit 2 ;;
     esac
     shift 2
 fi

@@ -219,6 +219,9 @@ def test_response_mapping_and_function_errors(url_function, server):
     status, headers, body = call(server, url, path="/binary")
     assert (status, body, headers["content-type"]) == (200, bytes(range(256)), "image/png")
     assert call(server, url, path="/crash")[::2] == (502, b"Internal Server Error")
+    # In RESPONSE_STREAM mode a handler that does not stream is passed through unmapped, as AWS does.
+    _, url = url_function(ANSWERS, InvokeMode="RESPONSE_STREAM")
+    assert call(server, url, path="/teapot")[::2] == (200, b'{"statusCode": "418", "body": "i\'m a teapot"}')
 
 
 def test_auth_none_needs_both_permissions_and_aws_iam_needs_a_signature(url_function, lambda_client, server):

@@ -80,3 +80,11 @@ struct AliasID: Hashable, Sendable {
 
 /// Aliases by id.
 typealias AliasCache = RecordCache<AliasID, AliasConfiguration>
+
+/// A function's (or qualifier's) resource policy as last read; `policy` nil when it has none.
+struct CachedPolicy: Sendable {
+    var policy: ResourcePolicy?
+}
+
+/// Resource policies by function and qualifier.
+typealias PolicyCache = RecordCache<FunctionSettingID, CachedPolicy>

@@ -118,8 +118,11 @@ extension FunctionService {
     /// unqualified function) allows `request`. The one place policies are evaluated.
     public func permits(_ request: PolicyRequest, functionName: String, qualifier: String?) async throws -> Bool {
         let qualifier = qualifier == FunctionVersion.latest.rawValue ? nil : qualifier
-        let policy = try await store.setting(.policy, of: FunctionSettingID(functionName: functionName, qualifier: qualifier),
-                                             as: ResourcePolicy.self)
+        let id = FunctionSettingID(functionName: functionName, qualifier: qualifier)
+        let (cached, generation) = policyCache.lookup(id)
+        if let cached { return cached.policy?.allows(request) ?? false }
+        let policy = try await store.setting(.policy, of: id, as: ResourcePolicy.self)
+        policyCache.fill(CachedPolicy(policy: policy), for: id, readAt: generation)
         return policy?.allows(request) ?? false
     }
 
@@ -131,6 +134,7 @@ extension FunctionService {
         } catch FunctionSettingError.functionMissing {
             throw LambdaError.functionNotFound(arn: target.arn)
         }
+        policyCache.changed(id, to: nil)
     }
 
     // MARK: Layer version policies

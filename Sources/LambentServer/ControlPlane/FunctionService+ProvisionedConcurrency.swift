@@ -117,6 +117,7 @@ extension FunctionService {
 
     /// An alias or version and its settings are gone: so are its provisioned environments.
     func qualifierDeleted(function: String, qualifier: String) async throws {
+        policyCache.changed(FunctionSettingID(functionName: function, qualifier: qualifier), to: nil)
         provisioning.deprovision(Self.provisionedID(function: function, qualifier: qualifier))
         try await refreshProvisionedLimits()
     }

@@ -24,6 +24,8 @@ public struct FunctionService: Sendable {
     let aliasCache = AliasCache()
     /// Function URLs by id, for routing.
     let urls = FunctionUrlIndex()
+    /// Resource policies by function and qualifier, so that a public URL call reads no database.
+    let policyCache = PolicyCache()
 
     public init(store: any Store, blobs: BlobStore, codeRoot: URL, names: ResourceNames,
                 changes: any FunctionChangeListener, provisioning: any ProvisionedConcurrencyProvider, accountConcurrencyLimit: Int,
@@ -347,6 +349,7 @@ public struct FunctionService: Sendable {
         cache.deleted(parsed.name)
         aliasCache.removeAll { $0.functionName == parsed.name }
         urls.removeFunction(parsed.name)
+        policyCache.removeAll { $0.functionName == parsed.name }
         if deleted.reservedConcurrency != nil {
             changes.reservedConcurrencyChanged(total: try await reservedTotal())
         }

@@ -121,7 +121,11 @@ struct FunctionUrlMiddleware: RouterMiddleware {
         guard case .completed(let result) = reply else { return Self.plain(502, "Internal Server Error") }
         let (output, completion) = try await result.collect()
         if completion.functionError != nil { return Self.plain(502, "Internal Server Error") }
-        let answer = UrlPayload.answer(output)
+        // A RESPONSE_STREAM URL passes the function's output through unmapped, as AWS does
+        // for a handler that does not stream (Lambent does not stream responses yet).
+        let answer = config.invokeMode == "RESPONSE_STREAM"
+            ? UrlPayload.Answer(status: 200, headers: [("content-type", "application/octet-stream")], body: Array(output.readableBytesView))
+            : UrlPayload.answer(output)
         var fields = HTTPFields()
         for (name, value) in answer.headers {
             if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
