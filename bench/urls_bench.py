@@ -6,6 +6,9 @@
   (`GET /`), a signed `Invoke` of the function (POST, 23-byte JSON), and a URL request to the
   same function (GET by the URL's own Host header, the event built from the request). The
   target: URL p50 within +0.1 ms of the `Invoke` p50.
+- `interleaved`: `--interleaved-n` requests each, alternating `Invoke`, URL (by Host) and hello
+  request by request on keep-alive connections, so the machine's drift (large on a shared
+  2-core VM) falls on all three alike. Client latency per request.
 - `throughput`: the same function with 4 warm environments, wrk with 4 connections: `Invoke`
   and URL requests per second, interleaved rounds.
 
@@ -19,9 +22,12 @@ It starts its own `lambent serve` and writes bench/results/<stamp>-urls.json and
 from __future__ import annotations
 
 import argparse
+import http.client
 import statistics
+import time
 
-from lambent_bench import (EVENT, REPO, WARM_MEMORY, Bench, log, run_suite, run_wrk, signed_invoke, summarize, wrk_script)
+from lambent_bench import (EVENT, REPO, WARM_MEMORY, Bench, log, run_suite, run_wrk, signed_invoke, stats_ms, summarize,
+                           wrk_script)
 
 
 def setup(bench: Bench) -> tuple[str, dict]:
@@ -69,6 +75,37 @@ def latency(bench: Bench, options) -> dict:
     return rounds(bench, options, 1, "latency")
 
 
+def interleaved(bench: Bench, options) -> dict:
+    if not hasattr(bench, "url_host"):
+        bench.url_host = setup(bench)
+    _, url_headers = bench.url_host
+    path, invoke_headers = signed_invoke(bench.endpoint, "bench-url", EVENT)
+    requests = {
+        "invoke": (bench.port, "POST", path, EVENT, invoke_headers),
+        "url": (bench.port, "GET", "/", None, url_headers),
+        "hello": (bench.hello_port, "GET", "/", None, {}),
+    }
+    connections = {kind: http.client.HTTPConnection("127.0.0.1", port, timeout=60) for kind, (port, *_) in requests.items()}
+    samples: dict[str, list[float]] = {kind: [] for kind in requests}
+    for index in range(options.interleaved_n):
+        kinds = list(requests) if index % 2 == 0 else list(reversed(list(requests)))
+        for kind in kinds:
+            _, method, target, body, headers = requests[kind]
+            started = time.perf_counter()
+            connections[kind].request(method, target, body=body, headers=headers)
+            response = connections[kind].getresponse()
+            response.read()
+            samples[kind].append((time.perf_counter() - started) * 1000)
+            if response.status != 200:
+                raise SystemExit(f"interleaved {kind} failed: {response.status}")
+    for connection in connections.values():
+        connection.close()
+    result = {kind: stats_ms(values) for kind, values in samples.items()}
+    result["url_minus_invoke_p50_ms"] = result["url"]["p50"] - result["invoke"]["p50"]
+    log("interleaved p50: " + ", ".join(f"{kind} {result[kind]['p50']:.3f} ms" for kind in requests))
+    return result
+
+
 def throughput(bench: Bench, options) -> dict:
     if not hasattr(bench, "url_host"):
         bench.url_host = setup(bench)
@@ -77,6 +114,11 @@ def throughput(bench: Bench, options) -> dict:
 
 def markdown(results: dict) -> str:
     lines = [f"# Lambent Function URL benchmarks ({results['date']})", "", f"Machine: {results['machine']}", ""]
+    if "interleaved" in results:
+        r = results["interleaved"]
+        lines += ["## interleaved (request by request)", "| target | p50 ms | p90 ms | p99 ms |", "|---|---|---|---|"]
+        lines += [f"| {kind} | {r[kind]['p50']:.3f} | {r[kind]['p90']:.3f} | {r[kind]['p99']:.3f} |" for kind in ("hello", "invoke", "url")]
+        lines.append(f"\nURL − Invoke p50: {r['url_minus_invoke_p50_ms']:+.3f} ms\n")
     for name in ("latency", "throughput"):
         if name not in results:
             continue
@@ -97,11 +139,12 @@ def main() -> None:
     parser.add_argument("--bin", required=True)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--duration", type=int, default=10)
-    parser.add_argument("--only", default="latency,throughput")
+    parser.add_argument("--interleaved-n", type=int, default=2000)
+    parser.add_argument("--only", default="latency,interleaved,throughput")
     parser.add_argument("--runtimes-dir", default=str(REPO / ".build-release" / "bench-runtimes"))
     parser.add_argument("--out", default=str(REPO / "bench" / "results"))
     options = parser.parse_args()
-    run_suite(options, "urls", {"latency": latency, "throughput": throughput}, markdown)
+    run_suite(options, "urls", {"latency": latency, "interleaved": interleaved, "throughput": throughput}, markdown)
 
 
 if __name__ == "__main__":

@@ -203,12 +203,16 @@ final class SQSPollers: Service, Sendable {
         let maximum = mapping.scalingConfig?.maximumConcurrency ?? Self.defaultMaximumPollers
         let handled = HandledCount()
         var scaling = PollerScaling(minimum: min(Self.pollerStep, maximum), maximum: maximum, step: Self.pollerStep)
-        var pollers: [Task<Void, Never>] = []
+        var pollers: [(task: Task<Void, Never>, stop: StopSignal)] = []
+        // A poller told to stop finishes the batch it holds first: cancelling it mid-batch would
+        // leave its messages in flight until their visibility timeout ends.
         func run(_ count: Int) {
             while pollers.count < count {
-                pollers.append(Task { await self.poll(mapping, queueName: queueName, invocations: invocations, handled: handled) })
+                let stop = StopSignal()
+                pollers.append((Task { await self.poll(mapping, queueName: queueName, invocations: invocations, handled: handled, stop: stop) },
+                                stop))
             }
-            while pollers.count > count { pollers.removeLast().cancel() }
+            while pollers.count > count { pollers.removeLast().stop.raise() }
         }
         var first = true
         var lastHandled = 0
@@ -224,7 +228,9 @@ final class SQSPollers: Service, Sendable {
             // A mapping outlives its function, as on AWS: while the function is missing no
             // poller takes messages, and they start again when a function of that name exists.
             guard await functionExists(mapping, invocations: invocations) else {
-                run(0)
+                // Stopped now, long polls included: a message taken now could not be delivered.
+                for poller in pollers { poller.task.cancel() }
+                pollers.removeAll()
                 scaling = PollerScaling(minimum: scaling.minimum, maximum: maximum, step: Self.pollerStep)
                 continue
             }
@@ -235,7 +241,7 @@ final class SQSPollers: Service, Sendable {
                              batchSize: mapping.batchSize))
             lastHandled = total
         }
-        run(0)
+        for poller in pollers { poller.task.cancel() }
     }
 
     /// Whether the function (version or alias) the mapping names exists; an error reading it
@@ -256,9 +262,10 @@ final class SQSPollers: Service, Sendable {
         for task in tasks { task.cancel() }
     }
 
-    private func poll(_ mapping: EventSourceMapping, queueName: String, invocations: InvocationService, handled: HandledCount) async {
+    private func poll(_ mapping: EventSourceMapping, queueName: String, invocations: InvocationService, handled: HandledCount,
+                      stop: StopSignal) async {
         let patterns = (mapping.filterCriteria?.filters ?? []).compactMap { $0.pattern.flatMap(EventPattern.init) }
-        while !Task.isCancelled {
+        while !Task.isCancelled, !stop.isRaised {
             do {
                 let batch = try await gather(mapping, queueName: queueName)
                 if batch.queue == nil { try await Task.sleep(for: .seconds(1)); continue }
@@ -365,6 +372,13 @@ final class SQSPollers: Service, Sendable {
         }
         return failed
     }
+}
+
+/// Tells one poller to stop after its current batch.
+final class StopSignal: Sendable {
+    private let raised = Atomic<Bool>(false)
+    var isRaised: Bool { raised.load(ordering: .relaxed) }
+    func raise() { raised.store(true, ordering: .relaxed) }
 }
 
 /// Messages a mapping's pollers have handled (delivered, filtered out or failed), for scaling.

@@ -44,7 +44,8 @@ struct FunctionUrlMiddleware: RouterMiddleware {
 
     /// The route of a request, or nil when it is not URL traffic.
     static func route(authority: String?, path: String) -> Route? {
-        if let authority {
+        // URL hosts are at least 44 bytes (`<32>.lambda-url.`): API requests skip the parsing.
+        if let authority, authority.utf8.count >= 44 {
             let host = authority.split(separator: ":", maxSplits: 1).first.map(String.init) ?? authority
             let labels = host.split(separator: ".", omittingEmptySubsequences: false)
             if labels.count >= 3, labels[1] == "lambda-url", isURLID(labels[0]) {
