@@ -145,6 +145,11 @@ enum UrlPayload {
     /// other JSON answer is sent as it is, 200 `application/json`.
     static func answer(_ payload: ByteBuffer) -> Answer {
         let bytes = Array(payload.readableBytesView)
+        // Most results are plain JSON: only a string or a text mentioning `statusCode` needs parsing.
+        let first = bytes.first { $0 != 0x20 && $0 != 0x0A && $0 != 0x0D && $0 != 0x09 }
+        if first != UInt8(ascii: "\""), !contains(bytes, "statusCode") {
+            return Answer(status: 200, headers: [("content-type", "application/json")], body: minified(bytes))
+        }
         let parsed = try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
         guard let object = parsed as? [String: Any], object["statusCode"] != nil else {
             // As AWS answers: a string as its text, any other JSON compacted, 200 application/json.
@@ -173,6 +178,12 @@ enum UrlPayload {
             }
         }
         return Answer(status: status, headers: headers, body: body)
+    }
+
+    private static func contains(_ bytes: [UInt8], _ text: String) -> Bool {
+        let needle = Array(text.utf8)
+        guard bytes.count >= needle.count else { return false }
+        return (0...(bytes.count - needle.count)).contains { start in bytes[start..<(start + needle.count)].elementsEqual(needle) }
     }
 
     /// JSON text without the whitespace between tokens, keys in their order.
