@@ -302,3 +302,27 @@ def test_lambent_url_command(function, server):
     again = subprocess.run([str(lambent_binary()), "url", name, "--endpoint-url", server.endpoint], env=env,
                            capture_output=True, text=True, timeout=60)
     assert again.stdout.splitlines()[0] == url, "a second call shows the same URL"
+
+
+def test_invoke_with_response_stream(function, lambda_client):
+    """boto3's `invoke_with_response_stream` reads Lambent's event stream: `PayloadChunk`s, then
+    `InvokeComplete` (with the error and the log tail when asked)."""
+    name = function(zip_bytes=make_zip({"app.py": ANSWERS}))["FunctionName"]
+    response = lambda_client.invoke_with_response_stream(FunctionName=name, Payload=b'{"rawPath": "/dict"}', LogType="Tail")
+    assert response["ResponseMetadata"]["HTTPStatusCode"] == 200 and response["ExecutedVersion"] == "$LATEST"
+    events = list(response["EventStream"])
+    chunks = b"".join(event["PayloadChunk"]["Payload"] for event in events if "PayloadChunk" in event)
+    assert json.loads(chunks) == {"hello": "world", "n": [1, 2]}
+    complete = events[-1]["InvokeComplete"]
+    assert "ErrorCode" not in complete and "END RequestId" in base64.b64decode(complete["LogResult"]).decode()
+
+    failed = list(lambda_client.invoke_with_response_stream(FunctionName=name, Payload=b'{"rawPath": "/crash"}')["EventStream"])
+    assert [list(event) for event in failed] == [["InvokeComplete"]]
+    assert failed[0]["InvokeComplete"]["ErrorCode"] == "Unhandled"
+    assert json.loads(failed[0]["InvokeComplete"]["ErrorDetails"])["errorMessage"] == "boom"
+
+    dry = lambda_client.invoke_with_response_stream(FunctionName=name, InvocationType="DryRun")
+    assert dry["ResponseMetadata"]["HTTPStatusCode"] == 204
+    with pytest.raises(ClientError) as caught:
+        lambda_client.invoke_with_response_stream(FunctionName=name, InvocationType="Event")
+    assert error_code(caught.value) == "ValidationException"

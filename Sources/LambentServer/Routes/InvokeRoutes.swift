@@ -10,6 +10,7 @@ struct InvokeRoutes {
     func register(on router: Router<LambentRequestContext>) {
         router.post("/2015-03-31/functions/:name/invocations", use: invoke)
         router.post("/2014-11-13/functions/:name/invoke-async", use: invokeAsync)
+        router.post("/2021-11-15/functions/:name/response-streaming-invocations", use: invokeWithResponseStream)
     }
 
     /// `InvokeAsync` (deprecated by AWS): an `Event` invocation answered `{"Status": 202}`.
@@ -22,12 +23,14 @@ struct InvokeRoutes {
         return Response(status: .accepted, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"Status":202}"#)))
     }
 
-    @Sendable func invoke(_ request: Request, context: LambentRequestContext) async throws -> Response {
+    /// The `InvocationRequest` an `Invoke` or `InvokeWithResponseStream` request asks for.
+    private func invocationRequest(_ request: Request, context: LambentRequestContext, types: [InvocationType]) async throws
+        -> InvocationRequest {
         let invocationType = request.headers[.amzInvocationType] ?? InvocationType.requestResponse.rawValue
         let logType = request.headers[.amzLogType] ?? "None"
-        guard let type = InvocationType(rawValue: invocationType) else {
+        guard let type = InvocationType(rawValue: invocationType), types.contains(type) else {
             throw LambdaError.validation(value: invocationType, field: "invocationType",
-                                         constraint: "Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
+                                         constraint: "Member must satisfy enum value set: [\(types.map(\.rawValue).joined(separator: ", "))]")
         }
         guard ["None", "Tail"].contains(logType) else {
             throw LambdaError.validation(value: logType, field: "logType", constraint: "Member must satisfy enum value set: [None, Tail]")
@@ -42,9 +45,61 @@ struct InvokeRoutes {
             }
             clientContext = String(decoding: bytes, as: UTF8.self)
         }
+        return InvocationRequest(target: target, type: type, payload: payload, clientContext: clientContext, wantsLogTail: logType == "Tail")
+    }
 
-        let reply = try await invocations.invoke(InvocationRequest(
-            target: target, type: type, payload: payload, clientContext: clientContext, wantsLogTail: logType == "Tail"))
+    /// `InvokeWithResponseStream`: `application/vnd.amazon.eventstream` with a `PayloadChunk`
+    /// event per piece of the response and a final `InvokeComplete` (`ErrorCode`,
+    /// `ErrorDetails`, `LogResult`). The events are written as the body yields them; the
+    /// runtimes' streaming response mode is not there yet, so today the body is one piece.
+    @Sendable func invokeWithResponseStream(_ request: Request, context: LambentRequestContext) async throws -> Response {
+        let invocation = try await invocationRequest(request, context: context, types: [.requestResponse, .dryRun])
+        let reply = try await invocations.invoke(invocation)
+        guard case .completed(let result) = reply else {
+            if case .dryRun(let version) = reply { return Response(status: .noContent, headers: [.amzExecutedVersion: version]) }
+            throw LambdaError.service("unexpected reply to a streaming invocation")
+        }
+        var headers: HTTPFields = [.contentType: "application/vnd.amazon.eventstream"]
+        headers[.amzExecutedVersion] = result.executedVersion
+        headers[.amznRequestID] = result.requestID
+        let body = result.body
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            // The last chunk is held until the next arrives: when the invocation ends in a
+            // function error, it is the error document (ErrorDetails), not payload.
+            var errorPayload = ByteBuffer()
+            for try await event in body {
+                switch event {
+                case .chunk(let chunk):
+                    if errorPayload.readableBytes > 0 {
+                        try await writer.write(EventStream.event(type: "PayloadChunk", contentType: "application/octet-stream",
+                                                                 payload: errorPayload))
+                    }
+                    errorPayload = chunk
+                case .completed(let completion):
+                    var fields: [String] = []
+                    if let error = completion.functionError {
+                        fields.append("\"ErrorCode\":\(JSONText.quoted(error))")
+                        fields.append("\"ErrorDetails\":\(JSONText.quoted(String(buffer: errorPayload)))")
+                    }
+                    if let tail = completion.logTail {
+                        let text = Array((tail.joined(separator: "\n") + "\n").utf8)
+                        fields.append("\"LogResult\":\"\(Base64.encode(text.suffix(Limits.logTailBytes)))\"")
+                    }
+                    if completion.functionError == nil, errorPayload.readableBytes > 0 {
+                        try await writer.write(EventStream.event(type: "PayloadChunk", contentType: "application/octet-stream",
+                                                                 payload: errorPayload))
+                    }
+                    try await writer.write(EventStream.event(type: "InvokeComplete", contentType: "application/json",
+                                                             payload: ByteBuffer(string: "{" + fields.joined(separator: ",") + "}")))
+                }
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    @Sendable func invoke(_ request: Request, context: LambentRequestContext) async throws -> Response {
+        let invocation = try await invocationRequest(request, context: context, types: [.event, .requestResponse, .dryRun])
+        let reply = try await invocations.invoke(invocation)
         switch reply {
         case .dryRun(let version):
             return Response(status: .noContent, headers: [.amzExecutedVersion: version])
