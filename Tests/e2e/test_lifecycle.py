@@ -6,7 +6,9 @@ environment (a module-level uuid4: pids can repeat across pid namespaces).
 
 from __future__ import annotations
 
+import json
 import signal
+import urllib.request
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -141,6 +143,11 @@ def test_functions_survive_a_restart(start_server, tmp_path_factory):
     client.add_permission(FunctionName="layered", StatementId="s3", Action="lambda:InvokeFunction", Principal="s3.amazonaws.com")
     client.put_function_recursion_config(FunctionName="layered", RecursiveLoop="Allow")
     client.put_provisioned_concurrency_config(FunctionName="layered", Qualifier="live", ProvisionedConcurrentExecutions=1)
+    url = client.create_function_url_config(FunctionName="survivor", AuthType="NONE")["FunctionUrl"]
+    client.add_permission(FunctionName="survivor", StatementId="url", Action="lambda:InvokeFunctionUrl", Principal="*",
+                          FunctionUrlAuthType="NONE")
+    client.add_permission(FunctionName="survivor", StatementId="invoke", Action="lambda:InvokeFunction", Principal="*",
+                          InvokedViaFunctionUrl=True)
     assert invoke(client, "survivor", {"n": 1}).payload == {"ok": {"n": 1}}
     assert first.terminate() == 0, first.log_tail()
     _assert_no_leftover_processes(first)
@@ -164,5 +171,11 @@ def test_functions_survive_a_restart(start_server, tmp_path_factory):
             time.sleep(0.2)
         warm = invoke(client, "layered", Qualifier="live", tail=True)
         assert warm.payload == "layered" and "Init Duration" not in warm.log
+        # The function URL keeps its id, answers on the new port, and still routes.
+        url_id = url.split("//", 1)[1].split(".", 1)[0]
+        assert client.get_function_url_config(FunctionName="survivor")["FunctionUrl"] == (
+            f"http://{url_id}.lambda-url.us-east-1.localhost:{second.port}/")
+        with urllib.request.urlopen(f"{second.endpoint}/lambda-url/{url_id}/", timeout=30) as response:
+            assert json.loads(response.read())["ok"]["rawPath"] == "/"
     finally:
         assert second.terminate() == 0, second.log_tail()

@@ -52,16 +52,16 @@ extension FunctionService {
         return answer
     }
 
-    public func functionUrl(_ reference: String, qualifier: String?) async throws -> FunctionUrlConfig.Answer {
+    public func functionUrl(_ reference: String, qualifier: String?, base: FunctionUrlBase) async throws -> FunctionUrlConfig.Answer {
         let target = try await urlTarget(reference, qualifier: qualifier, missing: Self.urlNotFound)
         guard let config = try await store.setting(Self.urlSetting, of: target.id, as: FunctionUrlConfig.self) else {
             throw Self.urlNotFound
         }
-        return config.answer
+        return answer(config, base: base)
     }
 
-    public func updateFunctionUrl(_ reference: String, qualifier: String?, _ request: FunctionUrlRequest) async throws
-        -> FunctionUrlConfig.Answer {
+    public func updateFunctionUrl(_ reference: String, qualifier: String?, _ request: FunctionUrlRequest, base: FunctionUrlBase)
+        async throws -> FunctionUrlConfig.Answer {
         let target = try await urlTarget(reference, qualifier: qualifier)
         if let authType = request.authType { try Self.validateUrl(authType: authType, invokeMode: nil, cors: nil) }
         try Self.validateUrl(authType: nil, invokeMode: request.invokeMode, cors: request.cors)
@@ -76,9 +76,9 @@ extension FunctionService {
         }
         guard let updated else { throw Self.urlNotFound }
         urls.put(updated, for: target.id)
-        var answer = updated.answer
-        if request.invokeMode == nil && updated.invokeMode == "BUFFERED" { answer.invokeMode = nil }
-        return answer
+        var result = answer(updated, base: base)
+        if request.invokeMode == nil && updated.invokeMode == "BUFFERED" { result.invokeMode = nil }
+        return result
     }
 
     public func deleteFunctionUrl(_ reference: String, qualifier: String?) async throws {
@@ -90,7 +90,7 @@ extension FunctionService {
         urls.remove(function: target.id.functionName, qualifier: target.id.qualifier)
     }
 
-    public func listFunctionUrls(_ reference: String, marker: String?, maxItems: Int?) async throws
+    public func listFunctionUrls(_ reference: String, marker: String?, maxItems: Int?, base: FunctionUrlBase) async throws
         -> (configs: [FunctionUrlConfig.Answer], nextMarker: String?) {
         let latest: FunctionRecord
         do {
@@ -103,7 +103,7 @@ extension FunctionService {
             .map { (key: $0.id.qualifier ?? "", config: $0.value) }
             .filter { request.after == nil || $0.key > request.after! }
         let page = all.prefix(request.limit)
-        return (page.map(\.config.answer), PageRequest.marker(after: page.last?.key, more: all.count > request.limit))
+        return (page.map { answer($0.config, base: base) }, PageRequest.marker(after: page.last?.key, more: all.count > request.limit))
     }
 
     /// The function a URL id routes to, with its configuration; nil for an unknown id.
@@ -116,6 +116,14 @@ extension FunctionService {
     public func loadFunctionUrls() async throws {
         let all = try await store.settings(Self.urlSetting, function: nil, as: FunctionUrlConfig.self)
         urls.load(all.map { ($0.id, $0.value) })
+    }
+
+    /// The API's answer, with the URL as this server serves it now (its port or `--url-domain`
+    /// may have changed since the URL was created; the id never does).
+    private func answer(_ config: FunctionUrlConfig, base: FunctionUrlBase) -> FunctionUrlConfig.Answer {
+        var answer = config.answer
+        answer.functionUrl = base.url(id: config.urlID, region: names.region)
+        return answer
     }
 
     // MARK: Rules

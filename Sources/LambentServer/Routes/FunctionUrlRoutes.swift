@@ -33,12 +33,12 @@ struct FunctionUrlRoutes {
     }
 
     @Sendable func get(_ request: Request, context: LambentRequestContext) async throws -> Response {
-        try JSONBody.response(try await service.functionUrl(try context.functionName(), qualifier: qualifier(request)))
+        try JSONBody.response(try await service.functionUrl(try context.functionName(), qualifier: qualifier(request), base: base))
     }
 
     @Sendable func update(_ request: Request, context: LambentRequestContext) async throws -> Response {
         let body = try await JSONBody.decode(FunctionUrlRequest.self, from: request)
-        return try JSONBody.response(try await service.updateFunctionUrl(try context.functionName(), qualifier: qualifier(request), body))
+        return try JSONBody.response(try await service.updateFunctionUrl(try context.functionName(), qualifier: qualifier(request), body, base: base))
     }
 
     @Sendable func delete(_ request: Request, context: LambentRequestContext) async throws -> Response {
@@ -49,7 +49,7 @@ struct FunctionUrlRoutes {
     @Sendable func list(_ request: Request, context: LambentRequestContext) async throws -> Response {
         let query = request.uri.queryParameters
         let page = try await service.listFunctionUrls(try context.functionName(), marker: query.get("Marker").map { String($0) },
-                                                      maxItems: try query.maxItems())
+                                                      maxItems: try query.maxItems(), base: base)
         return try JSONBody.response(ListResponse(configs: page.configs, nextMarker: page.nextMarker))
     }
 }
