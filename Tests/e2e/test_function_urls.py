@@ -289,6 +289,16 @@ def test_unknown_ids_and_bad_requests(url_function, server):
     assert call(server, url)[0] == 200, "the server is healthy after all that"
 
 
+def test_throttled_url_answers_429(url_function, lambda_client, server):
+    """Reserved concurrency 0 turns a URL off: every request gets 429, as AWS documents."""
+    name, url = url_function()
+    lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=0)
+    status, headers, _ = call(server, url)
+    assert status == 429 and headers["x-amzn-errortype"] == "TooManyRequestsException"
+    lambda_client.delete_function_concurrency(FunctionName=name)
+    assert call(server, url)[0] == 200
+
+
 def test_lambent_url_command(function, server):
     name = function(zip_bytes=make_zip({"app.py": ANSWERS}))["FunctionName"]
     env = dict(server.env(), LAMBENT_ENDPOINT=server.endpoint)

@@ -5,14 +5,13 @@
 - a VpcConfig -> `--vpc-network` (default: `host`): the host's network;
 - `none`: loopback only.
 
-"The outside" is a network namespace this test makes itself (`ip netns`, a veth pair in
+"The outside" is a network namespace this test makes itself (`unshare --net`, a veth pair in
 198.18.0.0/15, the benchmarking range, which is neither private nor the host's), with an HTTP
 server in it. Nothing here leaves the machine.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
 import shutil
 import socket
@@ -43,43 +42,30 @@ def outside(tmp_path_factory):
     host_ip, peer_ip = f"198.18.{third}.1", f"198.18.{third}.2"
     root = tmp_path_factory.mktemp("outside")
     (root / "index.html").write_text(MARKER)
+    # The namespace is held by a sleeping process and entered by its pid, not named under
+    # /run/netns: `ip netns` bind-mounts /run/netns onto itself on first use, and when that
+    # races with another first use (the server's own network helpers, other workers) a later
+    # mount hides the earlier namespace files, so `ip netns exec` fails with EINVAL.
+    holder = subprocess.Popen(["unshare", "--net", "sleep", "infinity"])
+    pid = str(holder.pid)
+    deadline = time.monotonic() + 5
+    while os.readlink(f"/proc/{pid}/ns/net") == os.readlink("/proc/self/ns/net"):
+        assert time.monotonic() < deadline, "unshare did not enter a new network namespace"
+        time.sleep(0.05)
 
-    def ip(*args, netns=None):
-        prefix = ["ip", "netns", "exec", name] if netns else []
-        # Entering the namespace (`ip netns exec`'s setns) fails with EINVAL now and then while
-        # sandboxes start alongside; a moment later it works.
-        for attempt in range(5):
-            if subprocess.run([*prefix, "ip", *args]).returncode == 0:
-                return
-            time.sleep(0.2 * (attempt + 1))
-        subprocess.run([*prefix, "ip", *args], check=True)
+    def inside(*command):
+        return ["nsenter", "-t", pid, "-n", *command]
 
-    # `ip netns add` prepares /run/netns on first use; two at once (xdist workers) can race
-    # and leave a namespace file that cannot be entered. Take turns.
-    # Moving the peer in can still fail with EINVAL ("RTNETLINK answers: Invalid argument")
-    # now and then while sandboxes start alongside: the namespace is then made again.
-    with open("/tmp/lambent-e2e-netns.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        for attempt in range(5):
-            ip("netns", "add", name)
-            ip("link", "add", f"{name}h", "type", "veth", "peer", "name", f"{name}p")
-            if subprocess.run(["ip", "link", "set", f"{name}p", "netns", name]).returncode == 0:
-                break
-            subprocess.run(["ip", "link", "del", f"{name}h"], stderr=subprocess.DEVNULL)
-            subprocess.run(["ip", "netns", "del", name], stderr=subprocess.DEVNULL)
-            time.sleep(0.2 * (attempt + 1))
-        else:
-            pytest.fail(f"could not move a veth into network namespace {name}")
-        fcntl.flock(lock, fcntl.LOCK_UN)
     try:
-        ip("addr", "add", f"{host_ip}/30", "dev", f"{name}h")
-        ip("link", "set", f"{name}h", "up")
-        ip("addr", "add", f"{peer_ip}/30", "dev", f"{name}p", netns=True)
-        ip("link", "set", f"{name}p", "up", netns=True)
-        ip("link", "set", "lo", "up", netns=True)
-        server = subprocess.Popen(
-            ["ip", "netns", "exec", name, sys.executable, "-m", "http.server", "8080", "--bind", peer_ip],
-            cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        subprocess.run(["ip", "link", "add", f"{name}h", "type", "veth", "peer", "name", f"{name}p"], check=True)
+        subprocess.run(["ip", "link", "set", f"{name}p", "netns", pid], check=True)
+        subprocess.run(["ip", "addr", "add", f"{host_ip}/30", "dev", f"{name}h"], check=True)
+        subprocess.run(["ip", "link", "set", f"{name}h", "up"], check=True)
+        subprocess.run(inside("ip", "addr", "add", f"{peer_ip}/30", "dev", f"{name}p"), check=True)
+        subprocess.run(inside("ip", "link", "set", f"{name}p", "up"), check=True)
+        subprocess.run(inside("ip", "link", "set", "lo", "up"), check=True)
+        server = subprocess.Popen(inside(sys.executable, "-m", "http.server", "8080", "--bind", peer_ip),
+                                  cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
@@ -92,7 +78,8 @@ def outside(tmp_path_factory):
         server.wait()
     finally:
         subprocess.run(["ip", "link", "del", f"{name}h"], stderr=subprocess.DEVNULL)
-        subprocess.run(["ip", "netns", "del", name], stderr=subprocess.DEVNULL)
+        holder.kill()
+        holder.wait()
 
 
 @pytest.fixture
