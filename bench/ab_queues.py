@@ -20,8 +20,8 @@ import time
 import uuid
 from pathlib import Path
 
-from lambent_bench import (EVENT, REPO, ROLE, Bench, free_port, log, make_zip, run_wrk, stop, wrk_script)
-from queues_bench import ECHO, signed, sqs_client
+from lambent_bench import EVENT, REPO, Bench, free_port, log, make_zip, run_wrk, stop, wrk_script
+from queues_bench import ECHO, enqueue_target, sqs_client
 
 
 def bench_for(directory: str, options) -> Bench:
@@ -35,17 +35,9 @@ def bench_for(directory: str, options) -> Bench:
 
 
 def enqueue_server(bench: Bench):
-    port = free_port()
-    server = bench.launch_server(bench.work / f"enqueue-{port}", port, ["--async-concurrency", "0"])
+    server, url, headers = enqueue_target(bench, "enqueue")
     bench.server = server
-    endpoint = f"http://127.0.0.1:{port}"
-    client = bench.client_for(port)
-    client.create_function(FunctionName="ab", Runtime="python3.12", Role=ROLE, Handler="app.handler",
-                           Code={"ZipFile": make_zip({"app.py": ECHO})})
-    client.get_waiter("function_active_v2").wait(FunctionName="ab", WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
-    path = "/2015-03-31/functions/ab/invocations"
-    headers = signed(endpoint, "lambda", path, EVENT, {"Content-Type": "application/json", "X-Amz-Invocation-Type": "Event"})
-    return server, endpoint + path, wrk_script(bench.work, f"ab-{port}", "POST", EVENT, headers)
+    return server, url, wrk_script(bench.work, "ab-enqueue", "POST", EVENT, headers)
 
 
 def mapping_round(bench: Bench, n: int) -> float:

@@ -1835,6 +1835,19 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
+def suite_parser(description: str, only: str) -> argparse.ArgumentParser:
+    """The options every issue suite takes: `--bin`, `--runs`, `--duration`, `--only` (default
+    `only`: every step), `--runtimes-dir`, `--out`; a suite adds its own."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--only", default=only)
+    parser.add_argument("--runtimes-dir", default=str(REPO / ".build-release" / "bench-runtimes"))
+    parser.add_argument("--out", default=str(REPO / "bench" / "results"))
+    return parser
+
+
 def run_suite(options: argparse.Namespace, suffix: str, steps: dict, markdown_of) -> None:
     """Runs a suite's benchmarks (`steps`: name -> function of (bench, options), those named in
     `options.only`, in order) on one server, then writes bench/results/<stamp>-<suffix>.{json,md}."""

@@ -23,7 +23,6 @@ Results: bench/results/<stamp>-queues.{json,md}.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import sqlite3
@@ -39,8 +38,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
-from lambent_bench import (ACCESS_KEY, EVENT, REGION, REPO, ROLE, SECRET_KEY, Bench, free_port, log, make_zip, run_suite, run_wrk,
-                           stats_ms, stop, summarize, wrk_script)
+from lambent_bench import (ACCESS_KEY, EVENT, REGION, ROLE, SECRET_KEY, Bench, free_port, log, make_zip, run_suite,
+                           run_wrk, stats_ms, stop, suite_parser, summarize, wrk_script)
 
 ECHO = "def handler(event, context):\n    return event\n"
 STAMP = "import time\ndef handler(event, context):\n    return {'sent': event['sent'], 'started': time.time()}\n"
@@ -81,9 +80,11 @@ def store_rate(directory: Path, seconds: float = 3.0) -> dict:
     return {"commits_per_s": count / elapsed, "commit_ms": stats_ms(latencies)}
 
 
-def enqueue(bench: Bench, options) -> dict:
+def enqueue_target(bench: Bench, name: str) -> tuple:
+    """A server of its own with `--async-concurrency 0` (events are only queued) and a function:
+    (server process, the `Invoke` URL, the signed `Event` request's headers)."""
     port = free_port()
-    server = bench.launch_server(bench.work / "enqueue", port, ["--async-concurrency", "0"])
+    server = bench.launch_server(bench.work / name, port, ["--async-concurrency", "0"])
     try:
         endpoint = f"http://127.0.0.1:{port}"
         client = bench.client_for(port)
@@ -92,10 +93,19 @@ def enqueue(bench: Bench, options) -> dict:
         client.get_waiter("function_active_v2").wait(FunctionName="bench-async", WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
         path = "/2015-03-31/functions/bench-async/invocations"
         headers = signed(endpoint, "lambda", path, EVENT, {"Content-Type": "application/json", "X-Amz-Invocation-Type": "Event"})
+        return server, endpoint + path, headers
+    except BaseException:
+        stop(server)
+        raise
+
+
+def enqueue(bench: Bench, options) -> dict:
+    server, url, headers = enqueue_target(bench, "enqueue")
+    try:
         runs = []
         for run in range(options.runs):
             script = wrk_script(bench.work, f"enqueue-{run}", "POST", EVENT, headers)
-            runs.append(run_wrk(endpoint + path, script, 16, options.duration, [server.pid]))
+            runs.append(run_wrk(url, script, 16, options.duration, [server.pid]))
             log(f"enqueue run {run + 1}: {runs[-1]['rps']:.0f} acks/s, p50 {runs[-1]['latency_us']['p50']} us, "
                 f"p99 {runs[-1]['latency_us']['p99']} us, errors {runs[-1]['non_2xx_or_socket_errors']}")
         return summarize(runs)
@@ -201,15 +211,9 @@ def markdown(results: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bin", required=True)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=10)
+    parser = suite_parser(__doc__, "store,enqueue,send,mapping,latency")
     parser.add_argument("--mapping-n", type=int, default=20_000)
     parser.add_argument("--latency-n", type=int, default=50)
-    parser.add_argument("--only", default="store,enqueue,send,mapping,latency")
-    parser.add_argument("--runtimes-dir", default=str(REPO / ".build-release" / "bench-runtimes"))
-    parser.add_argument("--out", default=str(REPO / "bench" / "results"))
     options = parser.parse_args()
 
     def store(bench: Bench, options) -> dict:

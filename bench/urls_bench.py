@@ -21,13 +21,12 @@ It starts its own `lambent serve` and writes bench/results/<stamp>-urls.json and
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import statistics
 import time
 
-from lambent_bench import (EVENT, REPO, WARM_MEMORY, Bench, log, run_suite, run_wrk, signed_invoke, stats_ms, summarize,
-                           wrk_script)
+from lambent_bench import (EVENT, WARM_MEMORY, Bench, log, run_suite, run_wrk, signed_invoke, stats_ms, suite_parser,
+                           summarize, wrk_script)
 
 
 def setup(bench: Bench) -> tuple[str, dict]:
@@ -135,14 +134,8 @@ def markdown(results: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bin", required=True)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=10)
+    parser = suite_parser(__doc__, "latency,interleaved,throughput")
     parser.add_argument("--interleaved-n", type=int, default=2000)
-    parser.add_argument("--only", default="latency,interleaved,throughput")
-    parser.add_argument("--runtimes-dir", default=str(REPO / ".build-release" / "bench-runtimes"))
-    parser.add_argument("--out", default=str(REPO / "bench" / "results"))
     options = parser.parse_args()
     run_suite(options, "urls", {"latency": latency, "interleaved": interleaved, "throughput": throughput}, markdown)
 

@@ -23,14 +23,13 @@ writes bench/results/<stamp>-versions.json and .md.
 
 from __future__ import annotations
 
-import argparse
 import http.client
 import json
 import statistics
 import time
 from pathlib import Path
 
-from lambent_bench import (EVENT, REPO, WARM_MEMORY, Bench, log, run_suite, run_wrk, signed_invoke, stats_ms,
+from lambent_bench import (EVENT, WARM_MEMORY, Bench, log, run_suite, run_wrk, signed_invoke, stats_ms, suite_parser,
                            summarize, wrk_script)
 
 
@@ -164,15 +163,9 @@ def markdown(results: dict) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--bin", required=True)
-    parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--duration", type=int, default=10)
+    parser = suite_parser(__doc__, "qualifiers,provisioned")
     parser.add_argument("--provisioned-n", type=int, default=15)
     parser.add_argument("--interleaved-n", type=int, default=2000, help="requests per target, interleaved")
-    parser.add_argument("--only", default="qualifiers,provisioned")
-    parser.add_argument("--runtimes-dir", default=str(REPO / ".build-release" / "bench-runtimes"))
-    parser.add_argument("--out", default=str(REPO / "bench" / "results"))
     run_suite(parser.parse_args(), "versions", {"qualifiers": qualifiers, "provisioned": provisioned}, markdown)
 
 

@@ -94,32 +94,26 @@ public struct PolicyStatement: Codable, Sendable, Equatable {
 
     /// The statement as AWS writes it, keys in AWS's order.
     public var json: String {
-        var parts = ["\"Sid\":\(Self.quote(sid))", "\"Effect\":\"Allow\""]
+        var parts = ["\"Sid\":\(JSONText.quoted(sid))", "\"Effect\":\"Allow\""]
         switch principal {
         case .anyone: parts.append("\"Principal\":\"*\"")
-        case .service(let name): parts.append("\"Principal\":{\"Service\":\(Self.quote(name))}")
-        case .aws(let arn): parts.append("\"Principal\":{\"AWS\":\(Self.quote(arn))}")
+        case .service(let name): parts.append("\"Principal\":{\"Service\":\(JSONText.quoted(name))}")
+        case .aws(let arn): parts.append("\"Principal\":{\"AWS\":\(JSONText.quoted(arn))}")
         }
-        parts.append("\"Action\":\(Self.quote(action))")
-        parts.append("\"Resource\":\(Self.quote(resource))")
+        parts.append("\"Action\":\(JSONText.quoted(action))")
+        parts.append("\"Resource\":\(JSONText.quoted(resource))")
         var conditions: [String] = []
         if !stringEquals.isEmpty {
-            conditions.append("\"StringEquals\":{" + stringEquals.map { "\(Self.quote($0.key)):\(Self.quote($0.value))" }.joined(separator: ",") + "}")
+            conditions.append("\"StringEquals\":{" + stringEquals.map { "\(JSONText.quoted($0.key)):\(JSONText.quoted($0.value))" }.joined(separator: ",") + "}")
         }
         if let invokedViaFunctionUrl {
             conditions.append("\"Bool\":{\"lambda:InvokedViaFunctionUrl\":\"\(invokedViaFunctionUrl)\"}")
         }
         if let sourceArnLike {
-            conditions.append("\"ArnLike\":{\"AWS:SourceArn\":\(Self.quote(sourceArnLike))}")
+            conditions.append("\"ArnLike\":{\"AWS:SourceArn\":\(JSONText.quoted(sourceArnLike))}")
         }
         if !conditions.isEmpty { parts.append("\"Condition\":{" + conditions.joined(separator: ",") + "}") }
         return "{" + parts.joined(separator: ",") + "}"
-    }
-
-    static func quote(_ text: String) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.withoutEscapingSlashes]
-        return (try? String(decoding: encoder.encode(text), as: UTF8.self)) ?? "\"\""
     }
 
     func allows(_ request: PolicyRequest) -> Bool {

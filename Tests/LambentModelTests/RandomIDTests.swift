@@ -25,4 +25,12 @@ struct RandomIDTests {
         let decoded = try JSONDecoder().decode(String.self, from: Data(JSONText.quoted(text).utf8))
         #expect(decoded == text)
     }
+
+    @Test("quoting matches JSONEncoder without escaped slashes, every control character included")
+    func matchesEncoder() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.withoutEscapingSlashes]
+        let text = String(decoding: (0..<0x80).map { UInt8($0) }, as: UTF8.self) + "é✓😀/"
+        #expect(JSONText.quoted(text) == String(decoding: try encoder.encode(text), as: UTF8.self))
+    }
 }

@@ -32,4 +32,10 @@ struct TimestampTests {
         #expect(text.count == "2026-11-23T10:00:00.000+0000".count)
         #expect(text.hasSuffix("+0000"))
     }
+
+    @Test("Function URL times (microseconds, Z) and request times (API Gateway's form)")
+    func otherFormats() {
+        #expect(LambdaTimestamp.iso8601(Date(timeIntervalSince1970: Self.reference + 0.1234565)) == "2026-11-23T10:00:00.123456Z")
+        #expect(LambdaTimestamp.requestTime(Date(timeIntervalSince1970: 1_583_348_638.39)) == "04/Mar/2020:19:03:58 +0000")
+    }
 }

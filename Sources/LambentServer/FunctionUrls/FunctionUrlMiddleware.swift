@@ -80,14 +80,11 @@ struct FunctionUrlMiddleware: RouterMiddleware {
             return Self.plain(413, #"{"Message":"Request must be smaller than 6291456 bytes for the InvokeFunction operation"}"#,
                               type: "application/json")
         }
-        var headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
+        let signable = SignableRequest(request)
+        var headers = signable.headers
         let domain = route.domainName ?? "\(route.urlID).lambda-url.\(names.region).localhost"
         var caller: UrlCaller?
         if config.authType == "AWS_IAM" {
-            var signed = headers
-            if let authority = request.head.authority { signed.append((name: "host", value: authority)) }
-            let signable = SignableRequest(method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "",
-                                           headers: signed)
             guard let verified = try? verifier.verifyScoped(signable, body: body.readableBytesView), verified.service == "lambda" else {
                 return Self.denied(Self.forbidden)
             }
@@ -101,6 +98,7 @@ struct FunctionUrlMiddleware: RouterMiddleware {
                 return Self.denied(Self.forbidden)
             }
         }
+        // The function sees the URL's host, as on AWS, whichever form reached the server.
         headers.removeAll { $0.name.lowercased() == "host" }
         headers.insert((name: "host", value: domain), at: 0)
         let sourceIP = context.remoteIP ?? "127.0.0.1"

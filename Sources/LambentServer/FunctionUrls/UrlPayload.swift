@@ -73,12 +73,12 @@ enum UrlPayload {
             "\"http\":{\"method\":\(quoted(request.method)),\"path\":\(quoted(request.rawPath)),\"protocol\":\"HTTP/1.1\","
                 + "\"sourceIp\":\(quoted(request.sourceIP)),\"userAgent\":\(quoted(userAgent))}",
             "\"requestId\":\(quoted(requestID))", "\"routeKey\":\"$default\"", "\"stage\":\"$default\"",
-            "\"time\":\(quoted(requestTime(now)))", "\"timeEpoch\":\(millis)",
+            "\"time\":\(quoted(LambdaTimestamp.requestTime(now)))", "\"timeEpoch\":\(millis)",
         ]
         fields.append("\"requestContext\":{" + context.joined(separator: ",") + "}")
         let contentType = headerValues["content-type"]?.first
         if request.body.readableBytes > 0 {
-            if isText(contentType: contentType), let text = String(validatingUTF8Bytes: request.body.readableBytesView) {
+            if isText(contentType: contentType), let text = String(validating: request.body.readableBytesView, as: UTF8.self) {
                 fields += ["\"body\":\(quoted(text))", "\"isBase64Encoded\":false"]
             } else {
                 fields += ["\"body\":\"\(Base64.encode(Array(request.body.readableBytesView)))\"", "\"isBase64Encoded\":true"]
@@ -115,16 +115,6 @@ enum UrlPayload {
     static func isText(contentType: String?) -> Bool {
         guard let type = contentType?.lowercased() else { return false }
         return type.hasPrefix("text/") || type.contains("json") || type.contains("xml") || type.contains("javascript")
-    }
-
-    /// `12/Mar/2020:19:03:58 +0000`.
-    static func requestTime(_ date: Date) -> String {
-        var time = time_t(Int64(date.timeIntervalSince1970))
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func pad(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(pad(parts.tm_mday))/\(months[Int(parts.tm_mon)])/\(parts.tm_year + 1900):\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)) +0000"
     }
 
     // MARK: The answer
@@ -219,13 +209,5 @@ enum UrlPayload {
             return String(decoding: data, as: UTF8.self)
         }
         return "\(value)"
-    }
-}
-
-extension String {
-    /// The bytes as text when they are valid UTF-8.
-    init?(validatingUTF8Bytes bytes: some Collection<UInt8>) {
-        guard let text = String(bytes: Array(bytes), encoding: .utf8) else { return nil }
-        self = text
     }
 }

@@ -20,10 +20,7 @@ struct SigV4Middleware: RouterMiddleware {
         }
         var request = request
         let body = try await request.collectBody(upTo: BodyLimits.maximum)
-        // HTTPTypes keeps Host as the request's authority, not as a header field.
-        var headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
-        if let authority = request.head.authority { headers.append((name: "host", value: authority)) }
-        let signable = SignableRequest(method: request.method.rawValue, path: path, query: request.uri.query ?? "", headers: headers)
+        let signable = SignableRequest(request)
         let verified: (accessKeyID: String, region: String, service: String)
         do {
             verified = try verifier.verifyScoped(signable, body: body.readableBytesView)
@@ -34,5 +31,15 @@ struct SigV4Middleware: RouterMiddleware {
         context.accessKeyID = verified.accessKeyID
         context.service = verified.service
         return try await next(request, context)
+    }
+}
+
+extension SignableRequest {
+    /// What SigV4 signs of a Hummingbird request. HTTPTypes keeps `Host` as the request's
+    /// authority, not as a header field, so it is added back as `host`.
+    init(_ request: Request) {
+        var headers = request.headers.map { (name: $0.name.rawName, value: $0.value) }
+        if let authority = request.head.authority { headers.append((name: "host", value: authority)) }
+        self.init(method: request.method.rawValue, path: request.uri.path, query: request.uri.query ?? "", headers: headers)
     }
 }

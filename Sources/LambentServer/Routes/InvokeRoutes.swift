@@ -81,10 +81,7 @@ struct InvokeRoutes {
                         fields.append("\"ErrorCode\":\(JSONText.quoted(error))")
                         fields.append("\"ErrorDetails\":\(JSONText.quoted(String(buffer: errorPayload)))")
                     }
-                    if let tail = completion.logTail {
-                        let text = Array((tail.joined(separator: "\n") + "\n").utf8)
-                        fields.append("\"LogResult\":\"\(Base64.encode(text.suffix(Limits.logTailBytes)))\"")
-                    }
+                    if let tail = completion.logTail { fields.append("\"LogResult\":\"\(Self.logResult(tail))\"") }
                     if completion.functionError == nil, errorPayload.readableBytes > 0 {
                         try await writer.write(EventStream.event(type: "PayloadChunk", contentType: "application/octet-stream",
                                                                  payload: errorPayload))
@@ -111,11 +108,13 @@ struct InvokeRoutes {
             headers[.amzExecutedVersion] = result.executedVersion
             headers[.amznRequestID] = result.requestID
             if let functionError = completion.functionError { headers[.amzFunctionError] = functionError }
-            if let tail = completion.logTail {
-                let text = Array((tail.joined(separator: "\n") + "\n").utf8)
-                headers[.amzLogResult] = Base64.encode(text.suffix(Limits.logTailBytes))
-            }
+            if let tail = completion.logTail { headers[.amzLogResult] = Self.logResult(tail) }
             return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: body))
         }
+    }
+
+    /// `LogResult`: the last 4 KB of the invocation's log lines, base64-encoded.
+    static func logResult(_ tail: [String]) -> String {
+        Base64.encode(Array((tail.joined(separator: "\n") + "\n").utf8).suffix(Limits.logTailBytes))
     }
 }
