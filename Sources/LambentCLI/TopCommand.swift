@@ -133,6 +133,12 @@ struct FunctionMetrics: Equatable {
             ])
         }
         if table.isEmpty { rows.append(["(no invocations yet)"]) }
+        return aligned(rows)
+    }
+
+    /// Rows as text columns: the first left-aligned, the others right-aligned; a row may be
+    /// shorter than the header.
+    static func aligned(_ rows: [[String]]) -> String {
         let widths = rows[0].indices.map { column in rows.map { column < $0.count ? $0[column].count : 0 }.max() ?? 0 }
         return rows.map { row in
             row.enumerated().map { column, cell in
@@ -180,12 +186,6 @@ struct QueueRow: Equatable {
             rows.append([queue, FunctionMetrics.count(row.visible), FunctionMetrics.count(row.inFlight), FunctionMetrics.count(row.delayed),
                          FunctionMetrics.seconds(row.oldestSeconds == 0 ? nil : row.oldestSeconds)])
         }
-        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
-        return rows.map { row in
-            row.enumerated().map { column, cell in
-                column == 0 ? cell.padding(toLength: widths[0], withPad: " ", startingAt: 0)
-                    : String(repeating: " ", count: widths[column] - cell.count) + cell
-            }.joined(separator: "  ")
-        }.joined(separator: "\n")
+        return FunctionMetrics.aligned(rows)
     }
 }
