@@ -36,6 +36,9 @@ final class AgentSupervisor: @unchecked Sendable {
     private var exiting = false
     private var outbox: [(ControlMessage, (@Sendable () -> Void)?)] = []
     private var drainingLogs = false
+    /// Runtime API connections whose reading stopped until the control channel can take
+    /// more of a streamed response.
+    private var pausedConnections: [Channel] = []
 
     init(eventLoop: EventLoop) {
         self.eventLoop = eventLoop
@@ -128,6 +131,47 @@ final class AgentSupervisor: @unchecked Sendable {
         )
     }
 
+    /// A response posted with a response mode other than `streaming`: the invocation fails.
+    func reportInvalidResponseMode(requestID: String) {
+        reportInvokeError(requestID: requestID, errorType: AgentReportedError.invalidResponseModeType, body: ByteBuffer())
+    }
+
+    func reportStreamTooLarge(requestID: String) {
+        reportInvokeError(
+            requestID: requestID,
+            errorType: AgentReportedError.responseTooLargeType,
+            body: ByteBuffer(string: AgentReportedError.streamTooLargeBody)
+        )
+    }
+
+    /// The runtime began a streamed response.
+    func reportStreamStarted(requestID: String, contentType: String) {
+        sendInOrder(.streamStarted(requestID: requestID, contentType: contentType))
+    }
+
+    /// Passes on a piece of a streamed response. While the control channel cannot take more,
+    /// the runtime's connection is not read, so the runtime's writes block: a stream is never
+    /// held whole, here or in the server.
+    func forwardStreamChunk(_ bytes: ByteBuffer, from connection: Channel) {
+        eventLoop.assertInEventLoop()
+        sendInOrder(.streamChunk(bytes))
+        guard let control, !control.isWritable else { return }
+        try? connection.syncOptions?.setOption(ChannelOptions.autoRead, value: false)
+        pausedConnections.append(connection)
+    }
+
+    /// The control channel's writability changed: paused connections read again once it can
+    /// take more.
+    func controlWritabilityChanged(isWritable: Bool) {
+        eventLoop.assertInEventLoop()
+        guard isWritable, !pausedConnections.isEmpty else { return }
+        let connections = pausedConnections
+        pausedConnections = []
+        for connection in connections {
+            try? connection.syncOptions?.setOption(ChannelOptions.autoRead, value: true)
+        }
+    }
+
     func reportInitError(errorType: String, body: ByteBuffer) {
         sendAfterLogs(.initError(errorType: errorType, body: body))
     }
@@ -160,7 +204,7 @@ final class AgentSupervisor: @unchecked Sendable {
             }
         case .shutdown:
             stop()
-        case .ready, .initError, .response, .invokeError, .log, .exited, .nextRequested:
+        case .ready, .initError, .response, .invokeError, .log, .exited, .nextRequested, .streamStarted, .streamChunk:
             // Agent-to-server messages have no meaning here; ignore rather than die.
             break
         }
@@ -214,6 +258,16 @@ final class AgentSupervisor: @unchecked Sendable {
 
     private func send(_ message: ControlMessage) {
         control?.writeAndFlush(message, promise: nil)
+    }
+
+    /// Sends `message` now, or after the messages waiting for the runtime's output, keeping
+    /// the order of everything sent this way and through ``sendAfterLogs(_:budget:then:)``.
+    private func sendInOrder(_ message: ControlMessage) {
+        if drainingLogs {
+            outbox.append((message, nil))
+        } else {
+            send(message)
+        }
     }
 
     private func peakMemoryKB() -> UInt64 {

@@ -15,6 +15,11 @@ final class ControlChannelHandler: ChannelInboundHandler {
         supervisor.controlMessageReceived(unwrapInboundIn(data))
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        supervisor.controlWritabilityChanged(isWritable: context.channel.isWritable)
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
         supervisor.controlClosed()
         context.fireChannelInactive()

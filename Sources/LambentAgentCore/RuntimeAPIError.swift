@@ -39,6 +39,14 @@ public struct RuntimeAPIError: Error, Sendable, Equatable {
         errorMessage: "Exceeded maximum allowed payload size (\(RuntimeAPILimits.maxPayloadSize) bytes)."
     )
 
+    /// 400 for a response whose `Lambda-Runtime-Function-Response-Mode` is not `streaming`
+    /// (RIE `rendering.RenderInvalidFunctionResponseMode`).
+    public static let invalidFunctionResponseMode = RuntimeAPIError(
+        status: 400,
+        errorType: "InvalidFunctionResponseMode",
+        errorMessage: "Invalid function response mode"
+    )
+
     /// 403 for a call the runtime's state does not allow, such as a second response
     /// (RIE `rendering.RenderForbiddenWithTypeMsg` with
     /// `StateTransitionFailedForRuntimeMessageFormat` and `core.ErrNotAllowed`).
@@ -55,6 +63,8 @@ public struct RuntimeAPIError: Error, Sendable, Equatable {
 public enum RuntimeAPILimits {
     /// The largest response payload: 6 MB plus 100 bytes (RIE `interop.MaxPayloadSize`).
     public static let maxPayloadSize = 6 * 1024 * 1024 + 100
+    /// The largest streamed response: 200 MB, AWS's default maximum for response streaming.
+    public static let maxStreamedPayloadSize = 200 * 1024 * 1024
 }
 
 /// What the agent reports to the server for errors of its own making, with the
@@ -66,6 +76,13 @@ enum AgentReportedError {
     static var responseTooLargeBody: String {
         "{\"errorMessage\":\"Response payload size exceeded maximum allowed payload size (\(RuntimeAPILimits.maxPayloadSize) bytes).\",\"errorType\":\"Function.ResponseSizeTooLarge\"}"
     }
+    /// The body AWS Lambda returns for a streamed response over its limit.
+    static var streamTooLargeBody: String {
+        "{\"errorMessage\":\"Response payload size exceeded maximum allowed payload size (\(RuntimeAPILimits.maxStreamedPayloadSize) bytes).\",\"errorType\":\"Function.ResponseSizeTooLarge\"}"
+    }
+    /// The error type of a response posted with an unknown response mode
+    /// (RIE `fatalerror.RuntimeInvalidResponseModeHeader`); the invocation fails with an empty body.
+    static let invalidResponseModeType = "Runtime.InvalidResponseModeHeader"
     /// The error type of a response whose connection closed before its end
     /// (RIE `fatalerror.TruncatedResponse`).
     static let truncatedResponseType = "Runtime.TruncatedResponse"

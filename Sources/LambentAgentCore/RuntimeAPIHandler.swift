@@ -15,6 +15,10 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         case waitingForEnd(RuntimeAPIRoute, rejection: RuntimeAPIError?)
         /// An accepted POST whose body is being collected.
         case collecting(RuntimeAPIRoute, errorType: String, body: ByteBuffer, size: Int)
+        /// A response in the streaming mode: each body part goes to the server as it arrives.
+        case streaming(requestID: String, size: Int)
+        /// A streamed response that went over its limit: the rest of the body is dropped.
+        case streamTooLarge
         /// A `/next` waiting for an invocation.
         case parked
     }
@@ -52,12 +56,18 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             switch action {
             case .accept:
+                if case .response(let id) = route, let mode = head.headers.first(name: "Lambda-Runtime-Function-Response-Mode") {
+                    startStream(requestID: id, mode: mode, contentType: head.headers.first(name: "Content-Type"), route: route)
+                    return
+                }
                 request = .collecting(route, errorType: errorType, body: context.channel.allocator.buffer(capacity: 0), size: 0)
             case .reject(let error):
                 request = .waitingForEnd(route, rejection: error)
             default:
                 preconditionFailure("unexpected action \(action) for \(route)")
             }
+        case .body(let part) where isStreaming:
+            streamed(part, context: context)
         case .body(var part):
             guard case .collecting(let route, let errorType, var body, var size) = request else { return }
             request = .idle  // drop the reference so `body` stays uniquely owned
@@ -68,14 +78,70 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
                 body = context.channel.allocator.buffer(capacity: 0)  // over the limit: stop keeping bytes
             }
             request = .collecting(route, errorType: errorType, body: body, size: size)
-        case .end:
-            requestEnded(context: context)
+        case .end(let trailers):
+            if isStreaming {
+                streamEnded(trailers: trailers, context: context)
+            } else {
+                requestEnded(context: context)
+            }
         }
+    }
+
+    // MARK: Streamed responses
+
+    private var isStreaming: Bool {
+        switch request {
+        case .streaming, .streamTooLarge: true
+        default: false
+        }
+    }
+
+    /// A response with `Lambda-Runtime-Function-Response-Mode`: `streaming` starts a stream;
+    /// any other mode fails the invocation and is refused, as RIE does.
+    private func startStream(requestID: String, mode: String, contentType: String?, route: RuntimeAPIRoute) {
+        guard mode == "streaming" else {
+            supervisor.reportInvalidResponseMode(requestID: requestID)
+            request = .waitingForEnd(route, rejection: .invalidFunctionResponseMode)
+            return
+        }
+        supervisor.reportStreamStarted(requestID: requestID, contentType: contentType ?? "application/octet-stream")
+        request = .streaming(requestID: requestID, size: 0)
+    }
+
+    private func streamed(_ part: ByteBuffer, context: ChannelHandlerContext) {
+        guard case .streaming(let id, var size) = request else { return }  // over the limit: dropped
+        size += part.readableBytes
+        guard size <= RuntimeAPILimits.maxStreamedPayloadSize else {
+            supervisor.reportStreamTooLarge(requestID: id)
+            request = .streamTooLarge
+            return
+        }
+        request = .streaming(requestID: id, size: size)
+        supervisor.forwardStreamChunk(part, from: context.channel)
+    }
+
+    /// The stream's end: its trailers say whether the function failed midway
+    /// (`Lambda-Runtime-Function-Error-Type`, and `Lambda-Runtime-Function-Error-Body` in base64).
+    private func streamEnded(trailers: HTTPHeaders?, context: ChannelHandlerContext) {
+        defer { request = .idle }
+        guard case .streaming(let id, _) = request else {
+            let error = RuntimeAPIError.requestEntityTooLarge
+            writeJSON(status: error.status, body: error.body, context: context)
+            return
+        }
+        if let errorType = trailers?.first(name: "Lambda-Runtime-Function-Error-Type"), !errorType.isEmpty {
+            let encoded = trailers?.first(name: "Lambda-Runtime-Function-Error-Body") ?? ""
+            let body = Base64Text.decode(encoded).map { ByteBuffer(bytes: $0) } ?? ByteBuffer(string: encoded)
+            supervisor.reportInvokeError(requestID: id, errorType: errorType, body: body)
+        } else {
+            supervisor.reportResponse(requestID: id, body: ByteBuffer())
+        }
+        writeJSON(status: 202, body: "{\"status\":\"OK\"}\n", context: context)
     }
 
     private func requestEnded(context: ChannelHandlerContext) {
         switch request {
-        case .idle, .parked:
+        case .idle, .parked, .streaming, .streamTooLarge:
             return
         case .waitingForEnd(let route, let rejection):
             request = .idle
@@ -155,7 +221,7 @@ final class RuntimeAPIHandler: ChannelInboundHandler, RemovableChannelHandler {
         switch request {
         case .parked:
             supervisor.parkedNextCancelled(by: self)
-        case .collecting(.response(let id), _, _, _), .collecting(.error(let id), _, _, _):
+        case .collecting(.response(let id), _, _, _), .collecting(.error(let id), _, _, _), .streaming(let id, _):
             supervisor.reportTruncated(requestID: id)
         default:
             break

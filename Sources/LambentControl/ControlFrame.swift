@@ -21,6 +21,8 @@
 //   7     log            bytes:bytes
 //   8     exited         reason:text
 //   9     nextRequested  -
+//   10    streamStarted  requestID:text contentType:text
+//   11    streamChunk    bytes:bytes
 
 /// The kind byte of each frame (see the format at the top of this file).
 enum ControlFrameKind: UInt8 {
@@ -33,6 +35,8 @@ enum ControlFrameKind: UInt8 {
     case log = 7
     case exited = 8
     case nextRequested = 9
+    case streamStarted = 10
+    case streamChunk = 11
 }
 
 /// The field size that marks an absent optional field.

@@ -85,4 +85,13 @@ public enum ControlMessage: Sendable, Equatable {
     /// sends `ready`): the previous invocation is over for the runtime, and an invocation
     /// sent from now on is delivered rather than lost if the runtime dies.
     case nextRequested
+    /// The runtime began posting the invocation's response in the streaming response mode
+    /// (`Lambda-Runtime-Function-Response-Mode: streaming`); `contentType` is the POST's
+    /// `Content-Type`. ``streamChunk(_:)`` frames follow as the runtime writes, and a
+    /// ``response(requestID:body:maxMemoryKB:)`` with an empty body (or an
+    /// ``invokeError(requestID:errorType:body:maxMemoryKB:)`` for an error trailer, a
+    /// broken or oversized stream) ends it.
+    case streamStarted(requestID: String, contentType: String)
+    /// Bytes of the streamed response, in order, as the runtime wrote them.
+    case streamChunk(ByteBuffer)
 }

@@ -90,6 +90,10 @@ public struct ControlMessageDecoder: NIOSingleStepByteToMessageDecoder {
             message = .exited(reason: try frame.readTextField())
         case .nextRequested:
             message = .nextRequested
+        case .streamStarted:
+            message = .streamStarted(requestID: try frame.readTextField(), contentType: try frame.readTextField())
+        case .streamChunk:
+            message = .streamChunk(try frame.readBytesField())
         }
         guard frame.readableBytes == 0 else {
             throw ControlProtocolError(

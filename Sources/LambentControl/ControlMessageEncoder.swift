@@ -50,6 +50,13 @@ public struct ControlMessageEncoder: MessageToByteEncoder {
             out.writeTextField(reason)
         case .nextRequested:
             out.writeInteger(ControlFrameKind.nextRequested.rawValue)
+        case .streamStarted(let requestID, let contentType):
+            out.writeInteger(ControlFrameKind.streamStarted.rawValue)
+            out.writeTextField(requestID)
+            out.writeTextField(contentType)
+        case .streamChunk(let bytes):
+            out.writeInteger(ControlFrameKind.streamChunk.rawValue)
+            out.writeBytesField(bytes)
         }
         let length = out.writerIndex - lengthIndex - frameLengthSize
         out.setInteger(UInt32(length), at: lengthIndex)

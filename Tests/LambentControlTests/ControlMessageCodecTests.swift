@@ -40,6 +40,9 @@ let everyMessage: [ControlMessage] = [
     .log(ByteBuffer()),
     .exited(reason: "signal: segmentation fault (core dumped)"),
     .nextRequested,
+    .streamStarted(requestID: "id-3", contentType: "application/vnd.awslambda.http-integration-response"),
+    .streamChunk(ByteBuffer(bytes: [0, 0, 0, 0, 0, 0, 0, 0, 104, 105])),
+    .streamChunk(ByteBuffer()),
 ]
 
 func encode(_ messages: [ControlMessage]) throws -> ByteBuffer {

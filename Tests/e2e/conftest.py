@@ -68,13 +68,13 @@ def not_found_message(name: str) -> str:
 # ---------------------------------------------------------------------------
 
 
-def make_zip(files: dict) -> bytes:
-    """A deployment package holding `files` ({path in zip: str or bytes})."""
+def make_zip(files: dict, modes: dict | None = None) -> bytes:
+    """A deployment package holding `files` ({path in zip: str or bytes}), mode 0644 unless `modes` says."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in sorted(files.items()):
             info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
+            info.external_attr = (modes or {}).get(name, 0o644) << 16
             info.compress_type = zipfile.ZIP_DEFLATED
             archive.writestr(info, content)
     return buffer.getvalue()

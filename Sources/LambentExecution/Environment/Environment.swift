@@ -20,6 +20,9 @@ final class Environment: Sendable {
         /// one): the invocation never started and can run elsewhere.
         case notDelivered(reason: String)
         case timedOut
+        /// The runtime began a streamed response: its chunks follow in the stream, and
+        /// ``streamEnded()`` gives the outcome that ends it.
+        case streamStarted(ResponseStream)
     }
 
     /// How initialization ended.
@@ -49,6 +52,11 @@ final class Environment: Sendable {
         var initWaiter: CheckedContinuation<InitOutcome, Never>?
         var initOutcome: InitOutcome?
         var invokeWaiter: CheckedContinuation<Outcome, Never>?
+        /// The current invocation's streamed response, from its start to its end.
+        var stream: ResponseStream?
+        /// Whoever waits for the end of the streamed response, or the end if it came first.
+        var endWaiter: CheckedContinuation<Outcome, Never>?
+        var endedOutcome: Outcome?
         var timer: Scheduled<Void>?
         /// Lines logged by the current invocation (for `LogType: Tail`), when asked for.
         var tail: [String]?
@@ -219,11 +227,48 @@ final class Environment: Sendable {
             core.withLock { $0.timer = timer }
             channel.writeAndFlush(ControlMessage.invoke(invocation), promise: nil)
         }
-        let tail = core.withLock { core in
+        if case .streamStarted = outcome { return (outcome, []) }
+        return (outcome, takeTail())
+    }
+
+    /// Waits for the end of the streamed response that ``invoke(_:timeout:collectTail:)``
+    /// answered `.streamStarted` for: the runtime's end of the stream, an error, an exit or
+    /// the timeout.
+    func streamEnded() async -> (Outcome, tail: [String]) {
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+            let ended = core.withLock { core -> Outcome? in
+                if let outcome = core.endedOutcome {
+                    core.endedOutcome = nil
+                    return outcome
+                }
+                core.endWaiter = continuation
+                return nil
+            }
+            if let ended { continuation.resume(returning: ended) }
+        }
+        return (outcome, takeTail())
+    }
+
+    private func takeTail() -> [String] {
+        core.withLock { core in
             defer { core.tail = nil }
             return core.tail ?? []
         }
-        return (outcome, tail)
+    }
+
+    /// The runtime began streaming the current invocation's response: the invocation's
+    /// waiter gets the stream now; the outcome comes when the stream ends.
+    private func streamStarted(requestID: String, contentType: String) {
+        guard let channel = channel.withLock({ $0 }) else { return }
+        let stream = ResponseStream(contentType: contentType, channel: channel)
+        let waiter = core.withLock { core -> CheckedContinuation<Outcome, Never>? in
+            let current = core.machine.state == .busy(requestID: requestID) || core.machine.state == .draining(requestID: requestID)
+            guard current, let waiter = core.invokeWaiter else { return nil }
+            core.invokeWaiter = nil
+            core.stream = stream
+            return waiter
+        }
+        waiter?.resume(returning: .streamStarted(stream))
     }
 
     private func complete(_ event: EnvironmentStateMachine.Event, outcome: Outcome) {
@@ -231,8 +276,19 @@ final class Environment: Sendable {
             guard action != .none else { return nil }
             core.timer?.cancel()
             core.timer = nil
-            defer { core.invokeWaiter = nil }
-            return core.invokeWaiter
+            if let waiter = core.invokeWaiter {
+                core.invokeWaiter = nil
+                return waiter
+            }
+            // A streamed response ends: its chunks stop here, and its waiter gets the outcome.
+            guard core.stream != nil else { return nil }
+            core.stream = nil
+            if let waiter = core.endWaiter {
+                core.endWaiter = nil
+                return waiter
+            }
+            core.endedOutcome = outcome
+            return nil
         }
         switch action {
         case .finishInvoke:
@@ -295,6 +351,10 @@ final class Environment: Sendable {
         case .exited(let reason):
             flushPartialLine()
             runtimeExited(reason: reason)
+        case .streamStarted(let requestID, let contentType):
+            streamStarted(requestID: requestID, contentType: contentType)
+        case .streamChunk(let bytes):
+            core.withLock { $0.stream }?.yield(bytes)
         case .invoke, .shutdown:
             logger.warning("agent sent a server-side frame", metadata: ["lambent.environment": "\(id)"])
         }

@@ -39,4 +39,17 @@ public struct InvokeResult: Sendable {
     /// The invocation's log lines (START to REPORT) when the caller asked for the tail.
     public var logTail: [String]?
     public var executedVersion: String
+    /// The response as the runtime streams it, when it does (then `payload` is empty, and
+    /// `functionError` and `logTail` come with the stream's end).
+    public var stream: ResponseStream?
+
+    init(requestID: String, payload: ByteBuffer, functionError: String?, logTail: [String]?, executedVersion: String,
+         stream: ResponseStream? = nil) {
+        self.requestID = requestID
+        self.payload = payload
+        self.functionError = functionError
+        self.logTail = logTail
+        self.executedVersion = executedVersion
+        self.stream = stream
+    }
 }

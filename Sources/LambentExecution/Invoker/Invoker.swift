@@ -144,13 +144,18 @@ public final class Invoker: Service, Sendable {
             observer.throttled(function: name, reason: reason.rawValue)
             throw LambdaError.throttled(reason: reason.rawValue)
         }
-        defer { limiter.release(permit) }
+        // A streamed response holds its permit until the stream ends.
+        var streaming = false
+        defer { if !streaming { limiter.release(permit) } }
+        let limiter = self.limiter
+        let releasePermit: @Sendable () -> Void = { limiter.release(permit) }
         let requestID = request.requestID ?? RandomID.uuid()
         let key = Self.key(for: request.function)
         // A warm environment whose runtime died after its last invocation never starts this
         // one (`.notDelivered`); Lambda would have replaced it, so run it in a fresh environment.
         if let environment = pool.takeIdle(key),
-           let result = await run(request, requestID: requestID, in: environment) {
+           let result = await run(request, requestID: requestID, in: environment, onStreamEnd: releasePermit) {
+            streaming = result.stream != nil
             return result
         }
         if provisioned.isProvisioned(key) { observer.spilledOver(function: name) }
@@ -172,15 +177,21 @@ public final class Invoker: Service, Sendable {
         if case .failure(let result) = readiness {
             return result
         }
-        return await run(request, requestID: requestID, in: environment)
-            ?? InvokeResult(requestID: requestID,
+        if let result = await run(request, requestID: requestID, in: environment, onStreamEnd: releasePermit) {
+            streaming = result.stream != nil
+            return result
+        }
+        return InvokeResult(requestID: requestID,
                             payload: Self.errorPayload(.runtimeExitedWithoutReason(requestID: requestID)),
                             functionError: PlatformErrorType.unhandled, logTail: nil,
                             executedVersion: request.function.configuration.version)
     }
 
     /// Runs one invocation in a ready environment; nil when the runtime died before it took it.
-    private func run(_ request: InvokeRequest, requestID: String, in environment: Environment) async -> InvokeResult? {
+    /// A streamed response returns as soon as it starts; its end is handled (END and REPORT
+    /// lines, the environment back to the pool, then `onStreamEnd`) when the runtime ends it.
+    private func run(_ request: InvokeRequest, requestID: String, in environment: Environment,
+                     onStreamEnd: @escaping @Sendable () -> Void) async -> InvokeResult? {
         let config = request.function.configuration
 
         let invocation = Invocation(
@@ -194,6 +205,27 @@ public final class Invoker: Service, Sendable {
         let started = ContinuousClock.now
         let (outcome, tailStart) = await environment.invoke(
             invocation, timeout: .seconds(Int64(config.timeout)), collectTail: request.wantsLogTail)
+        if case .streamStarted(let stream) = outcome {
+            Task {
+                let (end, tail) = await environment.streamEnded()
+                let result = self.finish(request, requestID: requestID, in: environment, outcome: end, tailStart: tail, started: started)
+                stream.finish(InvocationCompletion(
+                    functionError: result.functionError, errorBody: result.functionError == nil ? nil : result.payload,
+                    logTail: result.logTail))
+                onStreamEnd()
+            }
+            return InvokeResult(requestID: requestID, payload: ByteBuffer(), functionError: nil, logTail: nil,
+                                executedVersion: config.version, stream: stream)
+        }
+        if case .notDelivered = outcome { return nil }
+        return finish(request, requestID: requestID, in: environment, outcome: outcome, tailStart: tailStart, started: started)
+    }
+
+    /// The end of an invocation: its answer, the END and REPORT lines, metrics, and the
+    /// environment back to the pool.
+    private func finish(_ request: InvokeRequest, requestID: String, in environment: Environment, outcome: Environment.Outcome,
+                        tailStart: [String], started: ContinuousClock.Instant) -> InvokeResult {
+        let config = request.function.configuration
         let elapsed = ContinuousClock.now - started
         let durationMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
 
@@ -208,11 +240,11 @@ public final class Invoker: Service, Sendable {
             payload = body
             functionError = PlatformErrorType.unhandled
             maxMemoryKB = memory
-        case .exited(let reason):
+        case .exited(let reason), .notDelivered(let reason):
             payload = Self.errorPayload(.runtimeExited(requestID: requestID, reason: reason))
             functionError = PlatformErrorType.unhandled
-        case .notDelivered:
-            return nil
+        case .streamStarted:
+            preconditionFailure("a stream's end is never another stream")
         case .timedOut:
             payload = Self.errorPayload(.timedOut(requestID: requestID, seconds: config.timeout))
             functionError = PlatformErrorType.unhandled
@@ -250,7 +282,7 @@ public final class Invoker: Service, Sendable {
         case .response: .success
         case .functionError: .functionError
         case .timedOut: .timeout
-        case .exited, .notDelivered: .runtimeError
+        case .exited, .notDelivered, .streamStarted: .runtimeError
         }
     }
 

@@ -2,6 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LambentAuth
+import LambentExecution
 import LambentModel
 import LambentStore
 import NIOCore
@@ -118,10 +119,13 @@ struct FunctionUrlMiddleware: RouterMiddleware {
             return Self.failure(error)
         }
         guard case .completed(let result) = reply else { return Self.plain(502, "Internal Server Error") }
+        if config.invokeMode == "RESPONSE_STREAM", case .streamed(let stream) = result.body {
+            return await Self.streamed(result, contentType: stream.contentType, cors: cors, origin: origin)
+        }
         let (output, completion) = try await result.collect()
         if completion.functionError != nil { return Self.plain(502, "Internal Server Error") }
-        // A RESPONSE_STREAM URL passes the function's output through unmapped, as AWS does
-        // for a handler that does not stream (Lambent does not stream responses yet).
+        // A RESPONSE_STREAM URL passes a buffered response through unmapped, as AWS does for a
+        // handler that does not stream.
         let answer = config.invokeMode == "RESPONSE_STREAM"
             ? UrlPayload.Answer(status: 200, headers: [("content-type", "application/octet-stream")], body: Array(output.readableBytesView))
             : UrlPayload.answer(output)
@@ -133,6 +137,69 @@ struct FunctionUrlMiddleware: RouterMiddleware {
         if let cors, let origin { Self.addCORS(cors, origin: origin, to: &fields) }
         return Response(status: HTTPResponse.Status(code: answer.status), headers: fields,
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: answer.body)))
+    }
+
+    // MARK: Streaming
+
+    /// A streamed response to a RESPONSE_STREAM URL, sent to the client as the function
+    /// writes it. With the `application/vnd.awslambda.http-integration-response` content type,
+    /// the status and headers come from the JSON prelude before 8 NUL bytes; otherwise the
+    /// answer is 200 with the stream's content type. A function that fails before its
+    /// prelude is complete gets 502; one that fails later ends the body early.
+    static func streamed(_ result: InvocationResult, contentType: String, cors: Cors?, origin: String?) async -> Response {
+        let events = StreamReader(result.body.makeAsyncIterator())
+        var status = 200
+        var headers: [(name: String, value: String)] = [("content-type", contentType)]
+        var first = ByteBuffer()
+        if contentType == UrlPayload.integrationResponseType {
+            var prelude = ByteBuffer()
+            while true {
+                guard case .chunk(var chunk) = await events.next() else { return plain(502, "Internal Server Error") }
+                prelude.writeBuffer(&chunk)
+                if let end = UrlPayload.preludeEnd(in: prelude) {
+                    first = prelude.getSlice(at: prelude.readerIndex + end + 8, length: prelude.readableBytes - end - 8)!
+                    guard let head = UrlPayload.prelude(prelude.getSlice(at: prelude.readerIndex, length: end)!) else {
+                        return plain(502, "Internal Server Error")
+                    }
+                    (status, headers) = head
+                    break
+                }
+                guard prelude.readableBytes <= maximumPrelude else { return plain(502, "Internal Server Error") }
+            }
+        }
+        var fields = HTTPFields()
+        for (name, value) in headers {
+            if let field = HTTPField.Name(name) { fields.append(HTTPField(name: field, value: value)) }
+        }
+        fields[.amznRequestID] = result.requestID
+        if let cors, let origin { addCORS(cors, origin: origin, to: &fields) }
+        return Response(status: HTTPResponse.Status(code: status), headers: fields, body: ResponseBody { [first] writer in
+            if first.readableBytes > 0 { try await writer.write(first) }
+            // Writing waits while the client is slow; a client that went away ends the loop,
+            // and with it the stream (the function's further output is dropped).
+            while let event = await events.next() {
+                if case .chunk(let chunk) = event, chunk.readableBytes > 0 { try await writer.write(chunk) }
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    /// The longest prelude read before the 8 NUL bytes that end it.
+    static let maximumPrelude = 1 << 20
+
+    /// A response's events, read first here (the prelude) and then by the body writer.
+    /// SAFETY: used by one task at a time: the handler reads the prelude before the
+    /// response exists, and only then does the body writer read on.
+    final class StreamReader: @unchecked Sendable {
+        private var iterator: InvocationBody.AsyncIterator
+
+        init(_ iterator: InvocationBody.AsyncIterator) {
+            self.iterator = iterator
+        }
+
+        func next() async -> InvocationEvent? {
+            await iterator.next()
+        }
     }
 
     // MARK: Answers

@@ -146,18 +146,7 @@ enum UrlPayload {
             let body = (parsed as? String).map { Array($0.utf8) } ?? minified(bytes)
             return Answer(status: 200, headers: [("content-type", "application/json")], body: body)
         }
-        let status = (object["statusCode"] as? Int) ?? Int((object["statusCode"] as? String) ?? "") ?? 200
-        var headers: [(name: String, value: String)] = []
-        if let given = object["headers"] as? [String: Any] {
-            for (name, value) in given.sorted(by: { $0.key < $1.key }) { headers.append((name.lowercased(), text(value))) }
-        }
-        if let multi = object["multiValueHeaders"] as? [String: [Any]] {
-            for (name, values) in multi.sorted(by: { $0.key < $1.key }) {
-                for value in values { headers.append((name.lowercased(), text(value))) }
-            }
-        }
-        if !headers.contains(where: { $0.name == "content-type" }) { headers.append(("content-type", "application/json")) }
-        for cookie in (object["cookies"] as? [Any]) ?? [] { headers.append(("set-cookie", text(cookie))) }
+        let (status, headers) = head(object, defaultType: "application/json")
         var body: [UInt8] = []
         if let given = object["body"], !(given is NSNull) {
             let textBody = text(given)
@@ -168,6 +157,48 @@ enum UrlPayload {
             }
         }
         return Answer(status: status, headers: headers, body: body)
+    }
+
+    /// The status and headers a result object gives: `statusCode`, `headers`,
+    /// `multiValueHeaders`, and `cookies` as `Set-Cookie`.
+    private static func head(_ object: [String: Any], defaultType: String) -> (status: Int, headers: [(name: String, value: String)]) {
+        let status = (object["statusCode"] as? Int) ?? Int((object["statusCode"] as? String) ?? "") ?? 200
+        var headers: [(name: String, value: String)] = []
+        if let given = object["headers"] as? [String: Any] {
+            for (name, value) in given.sorted(by: { $0.key < $1.key }) { headers.append((name.lowercased(), text(value))) }
+        }
+        if let multi = object["multiValueHeaders"] as? [String: [Any]] {
+            for (name, values) in multi.sorted(by: { $0.key < $1.key }) {
+                for value in values { headers.append((name.lowercased(), text(value))) }
+            }
+        }
+        if !headers.contains(where: { $0.name == "content-type" }) { headers.append(("content-type", defaultType)) }
+        for cookie in (object["cookies"] as? [Any]) ?? [] { headers.append(("set-cookie", text(cookie))) }
+        return (status, headers)
+    }
+
+    /// The `Content-Type` of a streamed response that starts with an HTTP prelude.
+    static let integrationResponseType = "application/vnd.awslambda.http-integration-response"
+
+    /// The status and headers of a streamed URL response whose content type is
+    /// ``integrationResponseType``: a JSON object (`statusCode`, `headers`, `cookies`) that the
+    /// function writes before 8 NUL bytes and its body. nil when `prelude` is not such an object.
+    static func prelude(_ prelude: ByteBuffer) -> (status: Int, headers: [(name: String, value: String)])? {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(prelude.readableBytesView)) as? [String: Any] else {
+            return nil
+        }
+        return head(object, defaultType: "application/octet-stream")
+    }
+
+    /// Where the 8 NUL bytes that end a prelude start, if `bytes` holds them.
+    static func preludeEnd(in bytes: ByteBuffer) -> Int? {
+        let view = bytes.readableBytesView
+        var run = 0
+        for (offset, byte) in view.enumerated() {
+            run = byte == 0 ? run + 1 : 0
+            if run == 8 { return offset - 7 }
+        }
+        return nil
     }
 
     private static func contains(_ bytes: [UInt8], _ text: String) -> Bool {

@@ -1,3 +1,4 @@
+import LambentExecution
 import LambentModel
 import NIOCore
 
@@ -56,20 +57,6 @@ public enum InvocationReply: Sendable {
     case completed(InvocationResult)
 }
 
-/// How an invocation ended, known once its response has been produced: the error type for
-/// `X-Amz-Function-Error` and the log tail for `X-Amz-Log-Result`.
-public struct InvocationCompletion: Sendable, Equatable {
-    /// `Unhandled` when the function (or its environment) failed.
-    public var functionError: String?
-    /// The invocation's log lines (START to REPORT), when the caller asked for them.
-    public var logTail: [String]?
-
-    public init(functionError: String? = nil, logTail: [String]? = nil) {
-        self.functionError = functionError
-        self.logTail = logTail
-    }
-}
-
 /// A function's response. It can be read as a sequence of events, chunks of the body then
 /// one completion, so that streaming entry points (`InvokeWithResponseStream`, streaming
 /// Function URLs) write each chunk as it comes; buffered entry points `collect()` it.
@@ -85,26 +72,35 @@ public struct InvocationResult: Sendable {
         self.body = body
     }
 
-    /// The whole body and the completion.
-    public func collect() async throws -> (body: ByteBuffer, completion: InvocationCompletion) {
+    /// The whole body and the completion, as a buffered caller (`Invoke`, a BUFFERED URL, an
+    /// asynchronous event) gets them. A streamed response over `limit` bytes (the buffered
+    /// 6 MB) is an error, `Function.ResponseSizeTooLarge`, as RIE makes it for a streaming
+    /// runtime's response to a buffered invoke; one that failed midway answers its error
+    /// document.
+    public func collect(limit: Int = Limits.runtimeResponseBytes) async throws -> (body: ByteBuffer, completion: InvocationCompletion) {
         if case .buffered(let body, let completion) = body { return (body, completion) }
         var collected = ByteBuffer()
-        var completion = InvocationCompletion()
-        for try await event in body {
+        var oversized = false
+        for await event in body {
             switch event {
-            case .chunk(var chunk): collected.writeBuffer(&chunk)
-            case .completed(let end): completion = end
+            case .chunk(var chunk):
+                if collected.readableBytes + chunk.readableBytes > limit { oversized = true }
+                if !oversized { collected.writeBuffer(&chunk) }
+            case .completed(var completion):
+                if oversized {
+                    completion.functionError = PlatformErrorType.unhandled
+                    completion.errorBody = ByteBuffer(string: Self.oversizedBody(limit: limit))
+                }
+                if completion.functionError != nil, let errorBody = completion.errorBody { return (errorBody, completion) }
+                return (collected, completion)
             }
         }
-        return (collected, completion)
+        return (collected, InvocationCompletion())
     }
-}
 
-/// One piece of a response as it is produced.
-public enum InvocationEvent: Sendable {
-    case chunk(ByteBuffer)
-    /// Always the last event.
-    case completed(InvocationCompletion)
+    static func oversizedBody(limit: Int) -> String {
+        "{\"errorMessage\":\"Response payload size exceeded maximum allowed payload size (\(limit) bytes).\",\"errorType\":\"Function.ResponseSizeTooLarge\"}"
+    }
 }
 
 /// A response body: whole (the runtime posted one response) or streamed (chunks as the
@@ -113,15 +109,15 @@ public enum InvocationBody: AsyncSequence, Sendable {
     public typealias Element = InvocationEvent
 
     case buffered(ByteBuffer, InvocationCompletion)
-    case streamed(AsyncThrowingStream<InvocationEvent, any Error>)
+    case streamed(ResponseStream)
 
     public struct AsyncIterator: AsyncIteratorProtocol {
         var pending: [InvocationEvent]
-        var stream: AsyncThrowingStream<InvocationEvent, any Error>.AsyncIterator?
+        var stream: ResponseStream.AsyncIterator?
 
-        public mutating func next() async throws -> InvocationEvent? {
+        public mutating func next() async -> InvocationEvent? {
             if !pending.isEmpty { return pending.removeFirst() }
-            return try await stream?.next()
+            return await stream?.next()
         }
     }
 

@@ -59,9 +59,12 @@ public struct InvocationService: Sendable {
             invokedFunctionARN: names.functionARN(record.name, qualifier: qualifier),
             layersDirectory: record.layersKey.map { functions.codeDirectory(for: $0).path },
             requestID: request.requestID))
-        return .completed(InvocationResult(
-            requestID: result.requestID, executedVersion: result.executedVersion,
-            body: .buffered(result.payload, InvocationCompletion(functionError: result.functionError, logTail: result.logTail))))
+        let body: InvocationBody = if let stream = result.stream {
+            .streamed(stream)
+        } else {
+            .buffered(result.payload, InvocationCompletion(functionError: result.functionError, logTail: result.logTail))
+        }
+        return .completed(InvocationResult(requestID: result.requestID, executedVersion: result.executedVersion, body: body))
     }
 
     /// `Event`: checks the payload and queues the event durably; the dispatcher runs it.

@@ -49,9 +49,9 @@ struct InvokeRoutes {
     }
 
     /// `InvokeWithResponseStream`: `application/vnd.amazon.eventstream` with a `PayloadChunk`
-    /// event per piece of the response and a final `InvokeComplete` (`ErrorCode`,
-    /// `ErrorDetails`, `LogResult`). The events are written as the body yields them; the
-    /// runtimes' streaming response mode is not there yet, so today the body is one piece.
+    /// event per piece of the response as the function writes it, and a final
+    /// `InvokeComplete` (`ErrorCode`, `ErrorDetails`, `LogResult`). A function that fails
+    /// sends its error document as `ErrorDetails`, not as payload.
     @Sendable func invokeWithResponseStream(_ request: Request, context: LambentRequestContext) async throws -> Response {
         let invocation = try await invocationRequest(request, context: context, types: [.requestResponse, .dryRun])
         let reply = try await invocations.invoke(invocation)
@@ -63,29 +63,23 @@ struct InvokeRoutes {
         headers[.amzExecutedVersion] = result.executedVersion
         headers[.amznRequestID] = result.requestID
         let body = result.body
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            // The last chunk is held until the next arrives: when the invocation ends in a
-            // function error, it is the error document (ErrorDetails), not payload.
-            var errorPayload = ByteBuffer()
-            for try await event in body {
+        // A buffered response that failed is all error document.
+        var bufferedError: ByteBuffer?
+        if case .buffered(let payload, let completion) = body, completion.functionError != nil { bufferedError = payload }
+        return Response(status: .ok, headers: headers, body: ResponseBody { [bufferedError] writer in
+            for await event in body {
                 switch event {
                 case .chunk(let chunk):
-                    if errorPayload.readableBytes > 0 {
-                        try await writer.write(EventStream.event(type: "PayloadChunk", contentType: "application/octet-stream",
-                                                                 payload: errorPayload))
-                    }
-                    errorPayload = chunk
+                    guard bufferedError == nil, chunk.readableBytes > 0 else { continue }
+                    try await writer.write(EventStream.event(type: "PayloadChunk", contentType: "application/octet-stream", payload: chunk))
                 case .completed(let completion):
                     var fields: [String] = []
                     if let error = completion.functionError {
+                        let details = bufferedError ?? completion.errorBody ?? ByteBuffer()
                         fields.append("\"ErrorCode\":\(JSONText.quoted(error))")
-                        fields.append("\"ErrorDetails\":\(JSONText.quoted(String(buffer: errorPayload)))")
+                        fields.append("\"ErrorDetails\":\(JSONText.quoted(String(buffer: details)))")
                     }
                     if let tail = completion.logTail { fields.append("\"LogResult\":\"\(Self.logResult(tail))\"") }
-                    if completion.functionError == nil, errorPayload.readableBytes > 0 {
-                        try await writer.write(EventStream.event(type: "PayloadChunk", contentType: "application/octet-stream",
-                                                                 payload: errorPayload))
-                    }
                     try await writer.write(EventStream.event(type: "InvokeComplete", contentType: "application/json",
                                                              payload: ByteBuffer(string: "{" + fields.joined(separator: ",") + "}")))
                 }
