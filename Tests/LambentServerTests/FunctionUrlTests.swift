@@ -57,3 +57,26 @@ import Testing
         #expect(UrlPayload.isText(contentType: type) == text)
     }
 }
+
+@Suite("Streamed URL responses")
+struct StreamedUrlResponseTests {
+    @Test("the prelude ends at the first 8 NUL bytes")
+    func preludeEnd() {
+        var bytes = ByteBuffer(string: #"{"statusCode":201}"#)
+        #expect(UrlPayload.preludeEnd(in: bytes) == nil)
+        bytes.writeBytes([0, 0, 0, 0, 0, 0, 0])
+        #expect(UrlPayload.preludeEnd(in: bytes) == nil)
+        bytes.writeBytes([0, 0x41, 0])
+        #expect(UrlPayload.preludeEnd(in: bytes) == 18)
+    }
+
+    @Test("status, headers and cookies come from the prelude; octet-stream by default")
+    func prelude() throws {
+        let head = try #require(UrlPayload.prelude(ByteBuffer(string: #"{"statusCode":404,"headers":{"X-A":"b"},"cookies":["c=1"]}"#)))
+        #expect(head.status == 404)
+        #expect(head.headers.map { "\($0.name): \($0.value)" } == ["x-a: b", "content-type: application/octet-stream", "set-cookie: c=1"])
+        #expect(UrlPayload.prelude(ByteBuffer(string: #"{"headers":{"content-type":"text/html"}}"#))?.status == 200)
+        #expect(UrlPayload.prelude(ByteBuffer(string: "not json")) == nil)
+        #expect(UrlPayload.prelude(ByteBuffer(string: "[1]")) == nil)
+    }
+}

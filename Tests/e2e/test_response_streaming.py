@@ -62,6 +62,12 @@ def test_invoke_with_response_stream_delivers_chunks_as_written(streaming_functi
     result = lambda_client.invoke(FunctionName=name, Payload=json.dumps({"chunks": ["a", "b", "c"]}))
     assert result["Payload"].read() == b"abc"
     assert "FunctionError" not in result
+    # ... up to the buffered limit, as RIE holds a streaming runtime's answer to a buffered invoke.
+    oversized = invoke(lambda_client, name, {"flood": {"size": 7 << 20}})
+    assert oversized.function_error == "Unhandled"
+    assert oversized.payload == {
+        "errorMessage": "Response payload size exceeded maximum allowed payload size (6291556 bytes).",
+        "errorType": "Function.ResponseSizeTooLarge"}
 
 
 def test_stream_error_midway(streaming_function, lambda_client):
