@@ -1637,12 +1637,12 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[rank - 1]
 
 
-def make_zip(files: dict) -> bytes:
+def make_zip(files: dict, modes: dict | None = None) -> bytes:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, content in files.items():
             info = zipfile.ZipInfo(name, date_time=(2020, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
+            info.external_attr = (modes or {}).get(name, 0o644) << 16
             archive.writestr(info, content)
     return buffer.getvalue()
 
