@@ -66,7 +66,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "PutFunctionConcurrency": (SUPPORTED, "At least 100 (or the whole limit, if smaller) stays unreserved."),
     "GetFunctionConcurrency": (SUPPORTED, ""),
     "DeleteFunctionConcurrency": (SUPPORTED, ""),
-    "InvokeWithResponseStream": (PARTIAL, "The event stream as AWS sends it (`PayloadChunk`s, then `InvokeComplete` with `ErrorCode`, `ErrorDetails`, `LogResult`), so boto3's `invoke_with_response_stream` works; `RequestResponse` and `DryRun`. Runtimes cannot stream yet (`Lambda-Runtime-Function-Response-Mode: streaming`), so the payload arrives as one chunk when the function ends."),
+    "InvokeWithResponseStream": (PARTIAL, "The event stream as AWS sends it (`PayloadChunk`s, then `InvokeComplete` with `ErrorCode`, `ErrorDetails`, `LogResult`), so boto3's `invoke_with_response_stream` works; `RequestResponse` and `DryRun`. A runtime that streams (`Lambda-Runtime-Function-Response-Mode: streaming`, e.g. a custom runtime) is read chunk by chunk as it writes, with backpressure, up to 200 MB; a buffered response arrives as one chunk."),
     "Invoke": (SUPPORTED, "`RequestResponse`, `Event` (202 once the event is durable; retries, maximum age and destinations as configured) and `DryRun`, on `$LATEST`, a published version or an alias (`X-Amz-Executed-Version` names the version that ran)."),
     "PutFunctionEventInvokeConfig": (SUPPORTED, "Per function, version or alias; destinations are SQS queues or Lambda functions here (SNS, EventBridge and S3 destinations are refused)."),
     "UpdateFunctionEventInvokeConfig": (SUPPORTED, "Merges with the stored configuration."),
