@@ -20,7 +20,8 @@
 #   bench/run.sh --suite queues                 # issue 10: raw SQLite commits, async enqueue, SendMessage(Batch),
 #                                               # SQS -> mapping throughput, async queue-to-start latency (~4 min)
 #   bench/run.sh --suite urls                   # issue 11: warm Function URL request vs warm Invoke vs hello,
-#                                               # and requests/s on 4 environments (~3 min)
+#                                               # requests/s on 4 environments, and a streamed chunk's
+#                                               # way from the function to the client (~5 min)
 #
 # The density benchmark needs ~14 GB of free memory for 1,000 Python environments; it stops
 # filling (and reports how far it got) before MemAvailable drops below 3 GB.

@@ -6,9 +6,10 @@
   (`GET /`), a signed `Invoke` of the function (POST, 23-byte JSON), and a URL request to the
   same function (GET by the URL's own Host header, the event built from the request). The
   target: URL p50 within +0.1 ms of the `Invoke` p50.
-- `interleaved`: `--interleaved-n` requests each, alternating `Invoke`, URL (by Host) and hello
-  request by request on keep-alive connections, so the machine's drift (large on a shared
-  2-core VM) falls on all three alike. Client latency per request.
+- `interleaved`: `--interleaved-n` requests each, alternating `Invoke`, `Invoke` of the event a
+  URL request becomes (same payload, same answer size: the difference is the URL layer alone),
+  URL (by Host) and hello request by request on keep-alive connections, so the machine's drift
+  (large on a shared 2-core VM) falls on all alike. Client latency per request.
 - `throughput`: the same function with 4 warm environments, wrk with 4 connections: `Invoke`
   and URL requests per second, interleaved rounds.
 - `chunks`: response streaming. A provided.al2023 bootstrap streams `--chunk-n` chunks,
@@ -136,8 +137,16 @@ def interleaved(bench: Bench, options) -> dict:
         bench.url_host = setup(bench)
     _, url_headers = bench.url_host
     path, invoke_headers = signed_invoke(bench.endpoint, "bench-url", EVENT)
+    # The event a URL request becomes (the echo function returns it), as an Invoke payload: the
+    # same work in the sandbox, so the difference is the URL layer alone.
+    probe = http.client.HTTPConnection("127.0.0.1", bench.port, timeout=60)
+    probe.request("GET", "/", headers=url_headers)
+    url_event = probe.getresponse().read()
+    probe.close()
+    event_path, event_headers = signed_invoke(bench.endpoint, "bench-url", url_event)
     requests = {
         "invoke": (bench.port, "POST", path, EVENT, invoke_headers),
+        "invoke-event": (bench.port, "POST", event_path, url_event, event_headers),
         "url": (bench.port, "GET", "/", None, url_headers),
         "hello": (bench.hello_port, "GET", "/", None, {}),
     }
@@ -158,6 +167,8 @@ def interleaved(bench: Bench, options) -> dict:
         connection.close()
     result = {kind: stats_ms(values) for kind, values in samples.items()}
     result["url_minus_invoke_p50_ms"] = result["url"]["p50"] - result["invoke"]["p50"]
+    result["url_minus_invoke_event_p50_ms"] = result["url"]["p50"] - result["invoke-event"]["p50"]
+    result["url_event_bytes"] = len(url_event)
     log("interleaved p50: " + ", ".join(f"{kind} {result[kind]['p50']:.3f} ms" for kind in requests))
     return result
 
@@ -235,8 +246,11 @@ def markdown(results: dict) -> str:
     if "interleaved" in results:
         r = results["interleaved"]
         lines += ["## interleaved (request by request)", "| target | p50 ms | p90 ms | p99 ms |", "|---|---|---|---|"]
-        lines += [f"| {kind} | {r[kind]['p50']:.3f} | {r[kind]['p90']:.3f} | {r[kind]['p99']:.3f} |" for kind in ("hello", "invoke", "url")]
-        lines.append(f"\nURL − Invoke p50: {r['url_minus_invoke_p50_ms']:+.3f} ms\n")
+        lines += [f"| {kind} | {r[kind]['p50']:.3f} | {r[kind]['p90']:.3f} | {r[kind]['p99']:.3f} |"
+                  for kind in ("hello", "invoke", "invoke-event", "url") if kind in r]
+        lines.append(f"\nURL − Invoke p50: {r['url_minus_invoke_p50_ms']:+.3f} ms")
+        if "url_minus_invoke_event_p50_ms" in r:
+            lines.append(f"URL − Invoke of the same {r['url_event_bytes']}-byte event p50: {r['url_minus_invoke_event_p50_ms']:+.3f} ms\n")
     if "chunks" in results:
         r = results["chunks"]
         lines += ["## chunks (function writes a chunk → client has it)", "| path | p50 ms | p90 ms | p99 ms |", "|---|---|---|---|"]
