@@ -80,6 +80,10 @@ let package = Package(
         // Benchmark baseline (bench/run.sh): a hello-world Hummingbird server.
         .executableTarget(name: "lambent-bench-hello", dependencies: [.product(name: "Hummingbird", package: "hummingbird")],
                           path: "bench/HelloServer"),
+        .executableTarget(name: "lambent-bench-load", dependencies: [
+            .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], path: "bench/OpenLoad"),
         .testTarget(name: "LambentModelTests", dependencies: ["LambentModel"]),
         .testTarget(name: "LambentStoreTests", dependencies: [
             "LambentStore", "LambentModel", .product(name: "GRDB", package: "GRDB.swift"),

@@ -8,6 +8,11 @@
   `X-Amz-Invocation-Type: Event` (16 connections, `--duration` s) against a server started
   with `--async-concurrency 0`, so the events are queued and not run: 202s per second and
   their latency.
+- `openloop`: the same signed `Event` request at a fixed rate (`--open-rate`, default 5,000/s)
+  whether or not earlier ones were answered, by `lambent-bench-load` (open loop: a request's
+  latency runs from when it was due, so waiting for a connection counts, as with wrk2), in
+  `--runs` rounds of `--duration` s, alternating with the hello-world server at the same rate
+  (the generator's and the machine's own floor): the enqueue target's p99 at its rate.
 - `send`: SQS `SendMessage` (16 connections) and `SendMessageBatch` of 10 (messages per second).
 - `mapping`: `--mapping-n` messages preloaded into a queue, then a mapping (batch size 10) to a
   trivial function created on a normal server; messages per second until the queue is empty.
@@ -16,7 +21,7 @@
   brings it back (`--latency-n` events, one at a time, 0.2 s apart). Clocks are shared: bwrap
   does not unshare time.
 
-    bench/run.sh --suite queues [--duration 10] [--mapping-n 20000] [--latency-n 50]
+    bench/run.sh --suite queues [--duration 10] [--mapping-n 20000] [--latency-n 50] [--open-rate 5000]
 
 Results: bench/results/<stamp>-queues.{json,md}.
 """
@@ -25,8 +30,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import statistics
+import subprocess
 import tempfile
 import time
 import uuid
@@ -113,6 +120,50 @@ def enqueue(bench: Bench, options) -> dict:
         stop(server)
 
 
+def open_load(bench: Bench, url: str, rate: float, duration: int, method: str = "GET", body: bytes = b"",
+              headers: dict | None = None) -> dict:
+    """One `lambent-bench-load` run: requests at `rate` per second for `duration` seconds."""
+    command = [str(bench.bin / "lambent-bench-load"), "--url", url, "--rate", str(rate), "--duration", str(duration),
+               "--connections", "64", "--method", method]
+    if body:
+        body_file = bench.work / "open-load-body"
+        body_file.write_bytes(body)
+        command += ["--body-file", str(body_file)]
+    for name, value in (headers or {}).items():
+        if name.lower() not in ("content-length", "host"):
+            command += ["--header", f"{name}: {value}"]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=duration + 60)
+    match = re.search(r"^OPENLOAD (.*)$", output.stdout, re.M)
+    if output.returncode != 0 or not match:
+        raise SystemExit(f"lambent-bench-load failed ({output.returncode}):\n{output.stdout}\n{output.stderr}")
+    return json.loads(match.group(1))
+
+
+def openloop(bench: Bench, options) -> dict:
+    server, url, headers = enqueue_target(bench, "openloop")
+    runs: dict[str, list[dict]] = {"enqueue": [], "hello": []}
+    try:
+        for run in range(options.runs):
+            kinds = ["enqueue", "hello"] if run % 2 == 0 else ["hello", "enqueue"]
+            for kind in kinds:
+                if kind == "enqueue":
+                    result = open_load(bench, url, options.open_rate, options.duration, "POST", EVENT, headers)
+                else:
+                    result = open_load(bench, f"http://127.0.0.1:{bench.hello_port}/", options.open_rate, options.duration)
+                runs[kind].append(result)
+                log(f"openloop run {run + 1} {kind}: {result['rate']:.0f}/s of {result['target_rate']:.0f}, p50 "
+                    f"{result['latency_us']['p50'] / 1000:.2f} ms, p99 {result['latency_us']['p99'] / 1000:.2f} ms, "
+                    f"errors {result['errors']}")
+    finally:
+        stop(server)
+    def med(kind: str, key: str) -> float:
+        return statistics.median(r["latency_us"][key] for r in runs[kind]) / 1000
+    return {kind: {"rate": statistics.median(r["rate"] for r in kind_runs), "p50_ms": med(kind, "p50"),
+                   "p90_ms": med(kind, "p90"), "p99_ms": med(kind, "p99"), "p999_ms": med(kind, "p999"),
+                   "errors": sum(r["errors"] for r in kind_runs), "rounds": kind_runs}
+            for kind, kind_runs in runs.items()} | {"target_rate": options.open_rate}
+
+
 def send(bench: Bench, options) -> dict:
     sqs = sqs_client(bench.port)
     url = sqs.create_queue(QueueName=f"bench-send-{uuid.uuid4().hex[:6]}")["QueueUrl"]
@@ -193,6 +244,13 @@ def markdown(results: dict) -> str:
         e = results["enqueue"]
         lines += [f"Durable async enqueue (202s, 16 connections, dispatcher off): **{e['rps']:.0f}/s**, p50 {e['p50_ms']:.2f} ms, "
                   f"p99 {e['p99_ms']:.2f} ms, errors {e['errors']}.", ""]
+    if "openloop" in results:
+        o = results["openloop"]
+        for kind, label in (("enqueue", "Durable async enqueue"), ("hello", "Hello-world server (floor)")):
+            r = o[kind]
+            lines += [f"{label}, open loop at {o['target_rate']:.0f}/s: achieved {r['rate']:.0f}/s, p50 {r['p50_ms']:.2f} ms, "
+                      f"p90 {r['p90_ms']:.2f} ms, **p99 {r['p99_ms']:.2f} ms**, p99.9 {r['p999_ms']:.2f} ms, errors {r['errors']} "
+                      f"(median of {len(r['rounds'])} rounds).", ""]
     if "send" in results:
         s = results["send"]
         lines += [f"SendMessage: **{s['SendMessage']['rps']:.0f}/s** (p99 {s['SendMessage']['p99_ms']:.2f} ms); "
@@ -211,8 +269,9 @@ def markdown(results: dict) -> str:
 
 
 def main() -> None:
-    parser = suite_parser(__doc__, "store,enqueue,send,mapping,latency")
+    parser = suite_parser(__doc__, "store,enqueue,openloop,send,mapping,latency")
     parser.add_argument("--mapping-n", type=int, default=20_000)
+    parser.add_argument("--open-rate", type=float, default=5000, help="the open-loop enqueue rate (requests/s)")
     parser.add_argument("--latency-n", type=int, default=50)
     options = parser.parse_args()
 
@@ -221,7 +280,7 @@ def main() -> None:
         log(f"raw store: {result['commits_per_s']:.0f} commits/s")
         return result
 
-    run_suite(options, "queues", {"store": store, "enqueue": enqueue, "send": send, "mapping": mapping, "latency": latency}, markdown)
+    run_suite(options, "queues", {"store": store, "enqueue": enqueue, "openloop": openloop, "send": send, "mapping": mapping, "latency": latency}, markdown)
 
 
 if __name__ == "__main__":

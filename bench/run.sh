@@ -44,6 +44,7 @@ echo "bench: building release binaries in $SCRATCH (several minutes the first ti
 swift build -c release --scratch-path "$SCRATCH" --product lambent >&2
 swift build -c release --scratch-path "$SCRATCH" --product lambent-agent >&2
 swift build -c release --scratch-path "$SCRATCH" --product lambent-bench-hello >&2
+swift build -c release --scratch-path "$SCRATCH" --product lambent-bench-load >&2
 BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
 
 SCRIPT=bench/lambent_bench.py
