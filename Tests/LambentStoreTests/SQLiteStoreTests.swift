@@ -25,6 +25,25 @@ import Testing
             tags: ["k": "v"], codeKey: "key-\(name)")
     }
 
+    @Test("the write-ahead log starts over under steady writes instead of growing without end")
+    func logIsBounded() async throws {
+        let log = directory.appendingPathComponent("db.sqlite-wal").path
+        func logSize() throws -> Int { (try FileManager.default.attributesOfItem(atPath: log)[.size] as? Int) ?? 0 }
+        let message = String(repeating: "x", count: 200)
+        var largest = 0
+        // Each commit adds a few pages: 60,000 of them would leave a log of hundreds of MB.
+        for batch in 0..<60 {
+            for index in 0..<1000 {
+                try await store.appendLogEvents([FunctionLogEvent(group: "g", stream: "s", timestamp: Int64(batch * 1000 + index),
+                                                                  message: message)])
+            }
+            largest = max(largest, try logSize())
+        }
+        try await Task.sleep(for: .milliseconds(600))
+        #expect(largest < 3 * SQLiteStore.logSizeLimit, "the log reached \(largest) bytes")
+        #expect(try logSize() <= SQLiteStore.logSizeLimit + (8 << 20))
+    }
+
     @Test func insertRefusesDuplicates() async throws {
         #expect(try await store.insertFunction(record("a")))
         #expect(try await !store.insertFunction(record("a")))

@@ -23,6 +23,8 @@ struct Options {
     var method = HTTPMethod.GET
     var body = ByteBuffer()
     var headers = HTTPHeaders()
+    /// Print, to stderr, the slowest request of every 100 ms of due times.
+    var timeline = false
 
     init(_ arguments: [String]) throws {
         var index = 1
@@ -38,6 +40,7 @@ struct Options {
                 self.host = host
                 port = url.port ?? 80
                 path = url.path.isEmpty ? "/" : url.path + (url.query.map { "?" + $0 } ?? "")
+            case "--timeline": timeline = true
             case "--rate": rate = Double(try value()) ?? rate
             case "--duration": duration = Double(try value()) ?? duration
             case "--connections": connections = Int(try value()) ?? connections
@@ -70,6 +73,8 @@ final class Load: @unchecked Sendable {
     var waiting: [UInt64] = []
     var waitingHead = 0
     var latencies: [UInt64] = []
+    /// The slowest latency (ns) by 100 ms bucket of due time.
+    var slowest: [Int: UInt64] = [:]
     var due = 0
     var errors = 0
     var start: UInt64 = 0
@@ -126,7 +131,13 @@ final class Load: @unchecked Sendable {
     }
 
     func answered(on channel: Channel, dueAt: UInt64, ok: Bool) {
-        if ok { latencies.append(Self.now() - dueAt) } else { errors += 1 }
+        if ok {
+            let latency = Self.now() - dueAt
+            latencies.append(latency)
+            if options.timeline { slowest[Int((dueAt - start) / 100_000_000), default: 0] = max(slowest[Int((dueAt - start) / 100_000_000)] ?? 0, latency) }
+        } else {
+            errors += 1
+        }
         idle.append(channel)
         dispatch()
         if due >= Int(options.rate * options.duration) { finishWhenIdle() }
@@ -199,6 +210,12 @@ do {
         "latency_us": ["p50": percentile(sorted, 50), "p90": percentile(sorted, 90), "p99": percentile(sorted, 99),
                        "p999": percentile(sorted, 99.9), "max": percentile(sorted, 100)],
     ]
+    if options.timeline {
+        let slowest = try loop.submit { load.slowest }.wait()
+        for bucket in slowest.keys.sorted() {
+            FileHandle.standardError.write(Data(String(format: "%6.1f s  %8.2f ms\n", Double(bucket) / 10, Double(slowest[bucket]!) / 1e6).utf8))
+        }
+    }
     let json = try JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])
     print("OPENLOAD " + String(decoding: json, as: UTF8.self))
     try group.syncShutdownGracefully()
