@@ -135,7 +135,7 @@ public struct LambentServer: Sendable {
         let router = Router(context: LambentRequestContext.self)
         let key = credentials.key
         // One endpoint, several services: the credential scope says which one a request is for.
-        let verifier = SigV4Verifier(services: ["lambda", "sqs"], lookup: { $0 == key.accessKeyID ? key : nil })
+        let verifier = SigV4Verifier(services: ["lambda", "sqs", "logs"], lookup: { $0 == key.accessKeyID ? key : nil })
         // Function URL traffic is answered first, in HTTP's terms, never by the Lambda API.
         router.add(middleware: FunctionUrlMiddleware(functions: service, invocations: invocations, verifier: verifier, names: names))
         router.add(middleware: AWSErrorMiddleware())
@@ -149,7 +149,7 @@ public struct LambentServer: Sendable {
         PolicyRoutes(service: service).register(on: router)
         ProvisionedConcurrencyRoutes(service: service).register(on: router)
         SettingRoutes(service: service).register(on: router)
-        SQSRoutes(queues: queues).register(on: router)
+        ServiceRoutes(sqs: SQSRoutes(queues: queues), logs: LogsRoutes(logs: LogsService(store: store, names: names))).register(on: router)
         EventInvokeConfigRoutes(service: service).register(on: router)
         EventSourceMappingRoutes(mappings: mappings).register(on: router)
         InvokeRoutes(invocations: invocations).register(on: router)

@@ -90,12 +90,15 @@ public struct FunctionLogEvent: Codable, Sendable, Equatable {
     /// Unix epoch milliseconds.
     public var timestamp: Int64
     public var message: String
+    /// When the store took the event (Unix epoch milliseconds).
+    public var ingestionTime: Int64
 
-    public init(id: Int64 = 0, group: String, stream: String, timestamp: Int64, message: String) {
+    public init(id: Int64 = 0, group: String, stream: String, timestamp: Int64, message: String, ingestionTime: Int64? = nil) {
         self.id = id
         self.group = group
         self.stream = stream
         self.timestamp = timestamp
         self.message = message
+        self.ingestionTime = ingestionTime ?? timestamp
     }
 }

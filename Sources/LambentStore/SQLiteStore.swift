@@ -150,6 +150,9 @@ public final class SQLiteStore: Store {
                 table.column("document", .blob).notNull()
             }
         }
+        migrator.registerMigration("v6-logs") { db in
+            try createLogTables(db)
+        }
         return migrator
     }
 
@@ -524,36 +527,6 @@ public final class SQLiteStore: Store {
             try Data.fetchAll(db, sql: """
                 SELECT document FROM eventSourceMapping WHERE (?1 IS NULL OR functionName = ?1) AND (?2 IS NULL OR sourceArn = ?2) ORDER BY uuid
                 """, arguments: [functionName, sourceArn]).map { try JSONDecoder().decode(EventSourceMapping.self, from: $0) }
-        }
-    }
-
-    // MARK: LogStore
-
-    public func appendLogEvents(_ events: [FunctionLogEvent]) async throws {
-        guard !events.isEmpty else { return }
-        try await pool.write { db in
-            let statement = try db.cachedStatement(
-                sql: "INSERT INTO logEvent (logGroup, stream, timestamp, message) VALUES (?, ?, ?, ?)")
-            for event in events {
-                try statement.execute(arguments: [event.group, event.stream, event.timestamp, event.message])
-            }
-        }
-    }
-
-    public func logEvents(group: String, afterID: Int64, limit: Int) async throws -> [FunctionLogEvent] {
-        try await pool.read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT id, stream, timestamp, message FROM logEvent WHERE logGroup = ? AND id > ? ORDER BY id LIMIT ?",
-                arguments: [group, afterID, limit]
-            ).map { row in
-                FunctionLogEvent(id: row[0], group: group, stream: row[1], timestamp: row[2], message: row[3])
-            }
-        }
-    }
-
-    public func deleteLogGroup(_ group: String) async throws {
-        try await pool.write { db in
-            try db.execute(sql: "DELETE FROM logEvent WHERE logGroup = ?", arguments: [group])
         }
     }
 }

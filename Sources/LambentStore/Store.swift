@@ -58,7 +58,6 @@ public protocol AliasStore: Sendable {
     func listAliases(function: String, after marker: String?, limit: Int) async throws -> [AliasConfiguration]
 }
 
-/// Functions' log events, as CloudWatch Logs groups and streams hold them.
 /// Layers: versions numbered per layer name, never reusing a number, even after the
 /// versions are deleted.
 public protocol LayerStore: Sendable {
@@ -128,15 +127,6 @@ public protocol EventSourceMappingStore: Sendable {
     func deleteMapping(_ uuid: String) async throws -> EventSourceMapping?
     /// Mappings by UUID, optionally of one function and/or one source.
     func listMappings(functionName: String?, sourceArn: String?) async throws -> [EventSourceMapping]
-}
-
-public protocol LogStore: Sendable {
-    /// Appends log events (in one transaction).
-    func appendLogEvents(_ events: [FunctionLogEvent]) async throws
-    /// Log events of a group with id greater than `afterID`, oldest first, at most `limit`.
-    func logEvents(group: String, afterID: Int64, limit: Int) async throws -> [FunctionLogEvent]
-    /// Deletes a log group's events.
-    func deleteLogGroup(_ group: String) async throws
 }
 
 /// Everything Lambent keeps, by concern. A queue store (async events, SQS) joins these as a

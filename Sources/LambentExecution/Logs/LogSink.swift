@@ -1,3 +1,4 @@
+import Foundation
 import LambentStore
 import Logging
 import ServiceLifecycle
@@ -37,9 +38,20 @@ public final class LogSink: Service, Sendable {
         }
     }
 
+    /// Deletes the events of groups with a retention period that are older than it.
+    func expire() async {
+        do {
+            _ = try await store.expireLogEvents(now: Int64(Date().timeIntervalSince1970 * 1000))
+        } catch {
+            logger.error("could not expire log events", metadata: ["lambent.error": "\(error)"])
+        }
+    }
+
     public func run() async throws {
         // Flush on a timer until shutdown, then once more for what the last invocations wrote.
+        // Once a minute, events past their group's retention go.
         await cancelWhenGracefulShutdown {
+            var lastExpiry = ContinuousClock.now
             while true {
                 do {
                     try await Task.sleep(for: self.interval)
@@ -47,6 +59,10 @@ public final class LogSink: Service, Sendable {
                     return
                 }
                 await self.flush()
+                if ContinuousClock.now - lastExpiry >= .seconds(60) {
+                    lastExpiry = ContinuousClock.now
+                    await self.expire()
+                }
             }
         }
         // The final flush must not see the loop's cancellation (the store would refuse to write).

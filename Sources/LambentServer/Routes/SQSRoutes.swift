@@ -11,17 +11,10 @@ import NIOCore
 struct SQSRoutes {
     let queues: QueueService
 
-    func register(on router: Router<LambentRequestContext>) {
-        router.post("/", use: dispatch)
-    }
-
     typealias Object = [String: Any]
 
-    @Sendable func dispatch(_ request: Request, context: LambentRequestContext) async throws -> Response {
-        let target = request.headers[HTTPField.Name("x-amz-target")!] ?? ""
-        guard context.service == "sqs", target.hasPrefix("AmazonSQS.") else {
-            throw LambdaError.unknownOperation(method: "POST", path: "/")
-        }
+    func dispatch(_ request: Request, target: String) async throws -> Response {
+        guard target.hasPrefix("AmazonSQS.") else { throw LambdaError.unknownOperation(method: "POST", path: "/") }
         do {
             let buffer = try await request.body.collect(upTo: BodyLimits.maximum)
             let data = Data(buffer.readableBytesView)

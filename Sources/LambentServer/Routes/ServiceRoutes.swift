@@ -1,0 +1,23 @@
+import HTTPTypes
+import Hummingbird
+import LambentModel
+
+/// `POST /` for the JSON-protocol services that share the endpoint: the request's SigV4
+/// credential scope says which (`sqs`, `logs`), its `X-Amz-Target` which operation.
+struct ServiceRoutes {
+    let sqs: SQSRoutes
+    let logs: LogsRoutes
+
+    func register(on router: Router<LambentRequestContext>) {
+        router.post("/", use: dispatch)
+    }
+
+    @Sendable func dispatch(_ request: Request, context: LambentRequestContext) async throws -> Response {
+        let target = request.headers[HTTPField.Name("x-amz-target")!] ?? ""
+        switch context.service {
+        case "sqs": return try await sqs.dispatch(request, target: target)
+        case "logs": return try await logs.dispatch(request, target: target)
+        default: throw LambdaError.unknownOperation(method: "POST", path: "/")
+        }
+    }
+}
