@@ -96,7 +96,13 @@ import Testing
         #expect(all.map(\.message) == ["one", "two"])
         let rest = try await store.logEvents(group: "/aws/lambda/a", afterID: all[0].id, limit: 10)
         #expect(rest.map(\.message) == ["two"])
-        try await store.deleteLogGroup("/aws/lambda/a")
+        // Appending created the groups and streams the events name.
+        #expect(try await store.logGroup("/aws/lambda/a")?.creationTime == 1)
+        let stream = try await store.logStream(group: "/aws/lambda/a", name: "s")
+        #expect(stream?.firstEventTimestamp == 1 && stream?.lastEventTimestamp == 3)
+        #expect(try await store.deleteLogGroup("/aws/lambda/a"))
+        #expect(try await !store.deleteLogGroup("/aws/lambda/a"))
         #expect(try await store.logEvents(group: "/aws/lambda/a", afterID: 0, limit: 10).isEmpty)
+        #expect(try await store.logStream(group: "/aws/lambda/a", name: "s") == nil)
     }
 }

@@ -66,6 +66,13 @@ import Testing
         #expect(try await store.listFunctions(after: nil, limit: 10).map(\.name) == ["a", "b"])
         #expect(try await store.isCodeReferenced("key-b"))
         #expect(try await store.logEvents(group: "/aws/lambda/a", afterID: 0, limit: 10).map(\.message) == ["kept"])
+        // Logs written before groups and streams were kept get both (v6).
+        #expect(try await store.logGroup("/aws/lambda/a") == LogGroupRecord(name: "/aws/lambda/a", creationTime: 1))
+        let stream = try await store.logStream(group: "/aws/lambda/a", name: "s")
+        #expect(stream == LogStreamRecord(group: "/aws/lambda/a", name: "s", creationTime: 1, firstEventTimestamp: 1,
+                                          lastEventTimestamp: 1, lastIngestionTime: 1))
+        #expect(try await store.findLogEvents(group: "/aws/lambda/a", streams: nil, start: nil, end: nil, after: nil, backward: false,
+                                              limit: 10).map(\.ingestionTime) == [1])
     }
 
     @Test("a stored document lacking fields a newer release requires reads with their defaults")
