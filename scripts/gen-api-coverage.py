@@ -113,6 +113,28 @@ SQS_COVERAGE: dict[str, tuple[str, str]] = {
     "RemovePermission": (SUPPORTED, "Removing the last statement removes `Policy`; an unknown label gets SQS's `can't find label`."),
 }
 
+# CloudWatch Logs (botocore `logs` 2014-03-28, JSON 1.1): operation -> (status, notes).
+LOGS_COVERAGE: dict[str, tuple[str, str]] = {
+    "CreateLogGroup": (SUPPORTED, "Names checked as AWS checks them (512 characters, `[.-_/#A-Za-z0-9]`); `tags`, `kmsKeyId` (kept, not used: nothing is encrypted), `logGroupClass`."),
+    "DeleteLogGroup": (SUPPORTED, "With its streams and events. A function's group comes back with its next output, as on AWS."),
+    "DescribeLogGroups": (SUPPORTED, "`logGroupNamePrefix` or `logGroupNamePattern` (case-insensitive), `limit` 1–50, `nextToken`. `storedBytes` is always 0."),
+    "ListLogGroups": (PARTIAL, "`logGroupNamePattern`, `limit`, `nextToken`; no account or class filters."),
+    "CreateLogStream": (SUPPORTED, ""),
+    "DeleteLogStream": (SUPPORTED, "With its events."),
+    "DescribeLogStreams": (SUPPORTED, "`logGroupName` or `logGroupIdentifier` (name or ARN), `logStreamNamePrefix`, `orderBy` `LogStreamName`/`LastEventTime`, `descending`, `limit` 1–50, `nextToken`."),
+    "PutLogEvents": (SUPPORTED, "Order and 24-hour span checked; events over 2 hours ahead, over 14 days old or past the retention are rejected in `rejectedLogEventsInfo`, as AWS does; 10,000 events and 1 MB per call. `sequenceToken` is ignored, as AWS now ignores it."),
+    "GetLogEvents": (SUPPORTED, "`startTime`/`endTime`, `startFromHead`, `limit` up to 10,000, `f/…` and `b/…` tokens (the forward token repeats at the end, as the CLI's paginator expects)."),
+    "FilterLogEvents": (PARTIAL, "`logStreamNames` or `logStreamNamePrefix`, `startTime`/`endTime`, `limit`, `nextToken` (at most 10,000 events read per call). Filter patterns: terms, quoted phrases, `?` alternatives, `-` exclusions, and JSON patterns (`{ $.a.b[0] = \"x*\" }`, numeric comparisons, `IS NULL`, `NOT EXISTS`, `&&`, `||`, parentheses); space-delimited patterns (`[a, b]`) and regular expressions are refused as invalid."),
+    "PutRetentionPolicy": (SUPPORTED, "AWS's allowed values; enforced: older events are deleted at once and then every minute."),
+    "DeleteRetentionPolicy": (SUPPORTED, ""),
+    "TagLogGroup": (SUPPORTED, ""),
+    "UntagLogGroup": (SUPPORTED, ""),
+    "ListTagsLogGroup": (SUPPORTED, ""),
+    "TagResource": (SUPPORTED, "Log group ARNs."),
+    "UntagResource": (SUPPORTED, "Log group ARNs."),
+    "ListTagsForResource": (SUPPORTED, "Log group ARNs."),
+}
+
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "api-coverage.md"
 SERVICE = ("lambda", "2015-03-31")
 
@@ -165,27 +187,34 @@ def render(operations: dict) -> str:
         "|---|---|---|---|",
         *rows,
         "",
-        *render_sqs(load_operations(("sqs", "2012-11-05"))),
+        *render_service("SQS", SQS_COVERAGE, load_operations(("sqs", "2012-11-05")),
+                        "The SQS operations Lambent serves on the same port (botocore `sqs` `2012-11-05`: JSON protocol, "
+                        "`POST /` with `X-Amz-Target: AmazonSQS.<Operation>`, told apart from Lambda by the SigV4 credential "
+                        "scope), from the `SQS_COVERAGE` table of the same script."),
+        *render_service("CloudWatch Logs", LOGS_COVERAGE, load_operations(("logs", "2014-03-28")),
+                        "The CloudWatch Logs operations Lambent serves on the same port (botocore `logs` `2014-03-28`: JSON 1.1, "
+                        "`POST /` with `X-Amz-Target: Logs_20140328.<Operation>`, SigV4 service `logs`), from the "
+                        "`LOGS_COVERAGE` table of the same script. Functions' output lands in `/aws/lambda/<name>` (or the "
+                        "function's `LoggingConfig.LogGroup`), in streams named as Lambda names them."),
     ]
     return "\n".join(lines)
 
 
-def render_sqs(operations: dict) -> list[str]:
-    unknown = sorted(set(SQS_COVERAGE) - set(operations))
+def render_service(title: str, table: dict[str, tuple[str, str]], operations: dict, description: str) -> list[str]:
+    """A neighbouring service's coverage: every operation of its botocore model, from `table`."""
+    unknown = sorted(set(table) - set(operations))
     if unknown:
-        sys.exit(f"SQS_COVERAGE names operations botocore does not know: {', '.join(unknown)}")
+        sys.exit(f"the {title} table names operations botocore does not know: {', '.join(unknown)}")
     counts = {SUPPORTED: 0, PARTIAL: 0, NOT_YET: 0}
     rows = []
     for name in sorted(operations):
-        status, notes = SQS_COVERAGE.get(name, (NOT_YET, ""))
+        status, notes = table.get(name, (NOT_YET, ""))
         counts[status] += 1
         rows.append(f"| {name} | {status} | {escape(notes)} |")
     return [
-        "# SQS API coverage",
+        f"# {title} API coverage",
         "",
-        "The SQS operations Lambent serves on the same port (botocore `sqs` `2012-11-05`: JSON protocol, "
-        "`POST /` with `X-Amz-Target: AmazonSQS.<Operation>`, told apart from Lambda by the SigV4 credential scope), "
-        "from the `SQS_COVERAGE` table of the same script.",
+        description,
         "",
         f"{len(operations)} operations: {counts[SUPPORTED]} supported, {counts[PARTIAL]} partial, {counts[NOT_YET]} not yet.",
         "",
