@@ -157,7 +157,8 @@ struct QueuesCommand: AsyncParsableCommand {
     }
 }
 
-/// `lambent logs <name> [--follow]`: print a function's log events.
+/// `lambent logs <name> [--follow]`: print a function's log events, read with the CloudWatch
+/// Logs API (`FilterLogEvents` on the function's log group), as `aws logs tail` reads them.
 struct LogsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a function's logs.")
 
@@ -166,15 +167,39 @@ struct LogsCommand: AsyncParsableCommand {
     @OptionGroup var options: ClientOptions
 
     func run() async throws {
-        let client = try LambdaClient(endpoint: options.endpointUrl)
-        var after: Int64 = 0
+        let lambda = try LambdaClient(endpoint: options.endpointUrl)
+        let configuration = try await lambda.json("GET", "/2015-03-31/functions/\(LambdaClient.escape(name))/configuration")
+        let group = ((configuration["LoggingConfig"] as? [String: Any])?["LogGroup"] as? String) ?? "/aws/lambda/\(name)"
+        let logs = try LambdaClient(endpoint: options.endpointUrl, service: "logs")
+        // Following: ask again from the newest timestamp seen, skipping the events already
+        // printed at that millisecond.
+        var since: Int64?
+        var printedAtSince: Set<String> = []
         while true {
-            let result = try await client.send("GET", "/lambent/v1/logs/\(LambdaClient.escape(name))", query: "after=\(after)")
-            for line in result.body.split(separator: UInt8(ascii: "\n")) {
-                guard let event = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else { continue }
-                after = max(after, (event["id"] as? NSNumber)?.int64Value ?? after)
-                print(event["message"] as? String ?? "")
-            }
+            var token: String?
+            repeat {
+                var request: [String: Any] = ["logGroupName": group]
+                request["startTime"] = since
+                request["nextToken"] = token
+                let page: [String: Any]
+                do {
+                    page = try await logs.logs("FilterLogEvents", request)
+                } catch let failure as LambdaClient.Failure where failure.type == "ResourceNotFoundException" {
+                    page = [:]  // no output yet: the group appears with the first line
+                }
+                for event in (page["events"] as? [[String: Any]]) ?? [] {
+                    let id = event["eventId"] as? String ?? ""
+                    let timestamp = (event["timestamp"] as? NSNumber)?.int64Value ?? 0
+                    if timestamp == since, printedAtSince.contains(id) { continue }
+                    if timestamp != since {
+                        since = timestamp
+                        printedAtSince = []
+                    }
+                    printedAtSince.insert(id)
+                    print((event["message"] as? String ?? "").trimmingCharacters(in: .newlines))
+                }
+                token = page["nextToken"] as? String
+            } while token != nil
             FileHandle.standardOutput.synchronizeFile()
             if !follow { return }
             try await Task.sleep(for: .milliseconds(500))

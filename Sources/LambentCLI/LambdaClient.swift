@@ -62,7 +62,9 @@ struct LambdaClient {
         }
         if http.statusCode >= 400 && !allowErrors {
             let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any]
-            throw Failure(status: http.statusCode, type: responseHeaders["x-amzn-errortype"] ?? "Error",
+            // REST services name the error in a header; the JSON protocols (SQS, Logs) in `__type`.
+            let bodyType = (object?["__type"] as? String)?.split(separator: "#").last.map(String.init)
+            throw Failure(status: http.statusCode, type: responseHeaders["x-amzn-errortype"] ?? bodyType ?? "Error",
                           message: (object?["message"] as? String) ?? String(decoding: data, as: UTF8.self))
         }
         return (http.statusCode, responseHeaders, data)
@@ -70,10 +72,18 @@ struct LambdaClient {
 
     /// One SQS JSON-protocol call (the client must have been made for service `sqs`).
     func sqs(_ operation: String, _ object: [String: Any]) async throws -> [String: Any] {
+        try await target("AmazonSQS.\(operation)", object, contentType: "application/x-amz-json-1.0")
+    }
+
+    /// One CloudWatch Logs call (the client must have been made for service `logs`).
+    func logs(_ operation: String, _ object: [String: Any]) async throws -> [String: Any] {
+        try await target("Logs_20140328.\(operation)", object, contentType: "application/x-amz-json-1.1")
+    }
+
+    /// One JSON-protocol call: `POST /` with `X-Amz-Target: target`.
+    private func target(_ target: String, _ object: [String: Any], contentType: String) async throws -> [String: Any] {
         let body = [UInt8](try JSONSerialization.data(withJSONObject: object))
-        let answer = try await send("POST", "/", body: body, headers: [
-            "x-amz-target": "AmazonSQS.\(operation)", "content-type": "application/x-amz-json-1.0",
-        ])
+        let answer = try await send("POST", "/", body: body, headers: ["x-amz-target": target, "content-type": contentType])
         return (try JSONSerialization.jsonObject(with: answer.body)) as? [String: Any] ?? [:]
     }
 
