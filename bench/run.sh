@@ -22,6 +22,8 @@
 #   bench/run.sh --suite urls                   # issue 11: warm Function URL request vs warm Invoke vs hello,
 #                                               # requests/s on 4 environments, and a streamed chunk's
 #                                               # way from the function to the client (~5 min)
+#   bench/run.sh --suite logs                   # issue 14: PutLogEvents rate and FilterLogEvents over 1 million
+#                                               # events, against Python sqlite3 on the same rows (~3 min)
 #
 # The density benchmark needs ~14 GB of free memory for 1,000 Python environments; it stops
 # filling (and reports how far it got) before MemAvailable drops below 3 GB.
@@ -53,7 +55,8 @@ if [ "${1:-}" = "--suite" ]; then
         versions) SCRIPT=bench/versions_bench.py ;;
         queues) SCRIPT=bench/queues_bench.py ;;
         urls) SCRIPT=bench/urls_bench.py ;;
-        *) echo "bench: unknown suite '${2:-}' (versions, queues, urls)" >&2; exit 2 ;;
+        logs) SCRIPT=bench/logs_bench.py ;;
+        *) echo "bench: unknown suite '${2:-}' (versions, queues, urls, logs)" >&2; exit 2 ;;
     esac
     shift 2
 fi

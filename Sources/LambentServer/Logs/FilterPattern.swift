@@ -72,7 +72,9 @@ enum FilterPattern: Sendable {
                 && (optional.isEmpty || optional.contains { message.contains($0) })
                 && !excluded.contains { message.contains($0) }
         case .json(let condition):
-            guard let data = message.data(using: .utf8),
+            // Only an object can match: skip the parse for lines that cannot be one.
+            guard message.utf8.first(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "{"),
+                  let data = message.data(using: .utf8),
                   let object = try? JSONSerialization.jsonObject(with: data), object is [String: Any] else { return false }
             return condition.holds(for: object)
         }

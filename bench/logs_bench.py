@@ -1,0 +1,147 @@
+#!/usr/bin/env python3
+"""Issue 14's CloudWatch Logs benchmarks, each with a baseline measured in the same run:
+
+- `put`: `PutLogEvents` of 10,000 events (~60-byte messages) per call, `--events` in all, into
+  one stream: events stored per second. Baseline: the same rows inserted by Python's sqlite3
+  into a scratch database on the same disk (WAL, one transaction per 10,000 rows), the
+  storage's own floor.
+- `filter`: `FilterLogEvents` over the group those calls filled (1 million events by default),
+  following `nextToken` to the end, with a term pattern that matches 1 % of the events, then a
+  JSON pattern: seconds for the whole group and events read per second. Baseline: Python's
+  sqlite3 reading the same rows from Lambent's own database file (WAL allows it) in the same
+  order and testing the same term: reading alone, nothing sent over HTTP.
+
+    bench/run.sh --suite logs [--events 1000000]
+
+Results: bench/results/<stamp>-logs.{json,md}.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import tempfile
+import time
+from pathlib import Path
+
+import boto3
+from botocore.config import Config
+
+from lambent_bench import ACCESS_KEY, REGION, SECRET_KEY, Bench, log, run_suite, suite_parser
+
+GROUP = "/bench/logs"
+STREAM = "s"
+
+
+def logs_client(bench: Bench):
+    return boto3.client("logs", endpoint_url=bench.endpoint, region_name=REGION, aws_access_key_id=ACCESS_KEY,
+                        aws_secret_access_key=SECRET_KEY, config=Config(retries={"max_attempts": 0}, read_timeout=600))
+
+
+def message(index: int) -> str:
+    if index % 100 == 0:
+        return json.dumps({"level": "ERROR", "n": index, "path": "/api/orders"})
+    return f"INFO request {index} served in {index % 97} ms path=/api/items"
+
+
+def put(bench: Bench, options) -> dict:
+    logs = logs_client(bench)
+    logs.create_log_group(logGroupName=GROUP)
+    logs.create_log_stream(logGroupName=GROUP, logStreamName=STREAM)
+    base = int(time.time() * 1000) - 3_600_000
+    batch = 10_000
+    started = time.perf_counter()
+    for start in range(0, options.events, batch):
+        events = [{"timestamp": base + (start + i) // 300, "message": message(start + i)} for i in range(batch)]
+        logs.put_log_events(logGroupName=GROUP, logStreamName=STREAM, logEvents=events)
+    elapsed = time.perf_counter() - started
+    rate = options.events / elapsed
+    log(f"put: {options.events} events in {elapsed:.1f} s = {rate:.0f}/s")
+
+    # Baseline: the same rows, straight into SQLite.
+    with tempfile.TemporaryDirectory(dir=bench.work) as directory:
+        connection = sqlite3.connect(Path(directory) / "floor.sqlite", isolation_level=None)
+        connection.execute("PRAGMA journal_mode=WAL")
+        connection.execute("PRAGMA synchronous=NORMAL")
+        connection.execute("CREATE TABLE logEvent (id INTEGER PRIMARY KEY, logGroup TEXT, stream TEXT, timestamp INTEGER, message TEXT, ingestionTime INTEGER)")
+        connection.execute("CREATE INDEX byTime ON logEvent (logGroup, timestamp, id)")
+        started = time.perf_counter()
+        for start in range(0, options.events, batch):
+            connection.execute("BEGIN")
+            connection.executemany("INSERT INTO logEvent (logGroup, stream, timestamp, message, ingestionTime) VALUES (?, ?, ?, ?, ?)",
+                                   [(GROUP, STREAM, base + (start + i) // 300, message(start + i), 0) for i in range(batch)])
+            connection.execute("COMMIT")
+        floor = options.events / (time.perf_counter() - started)
+        connection.close()
+    log(f"put floor (Python sqlite3): {floor:.0f}/s")
+    return {"events": options.events, "seconds": elapsed, "events_per_s": rate, "floor_events_per_s": floor, "ratio": rate / floor}
+
+
+def filter_(bench: Bench, options) -> dict:
+    logs = logs_client(bench)
+    results = {}
+    for label, pattern, expected in (("term", "ERROR", options.events // 100),
+                                     ("json", '{ $.level = "ERROR" && $.n >= 0 }', options.events // 100)):
+        runs = []
+        for _ in range(options.runs):
+            started = time.perf_counter()
+            found, calls, token = 0, 0, None
+            while True:
+                params = {"nextToken": token} if token else {}
+                page = logs.filter_log_events(logGroupName=GROUP, filterPattern=pattern, **params)
+                found += len(page["events"])
+                calls += 1
+                token = page.get("nextToken")
+                if not token:
+                    break
+            runs.append(time.perf_counter() - started)
+            if found != expected:
+                raise SystemExit(f"filter {label}: found {found} events, expected {expected}")
+        seconds = sorted(runs)[len(runs) // 2]
+        results[label] = {"seconds": seconds, "events_read_per_s": options.events / seconds, "calls": calls, "found": found,
+                          "runs": runs}
+        log(f"filter {label}: {options.events} events in {seconds:.2f} s ({calls} calls), {found} found")
+
+    # Baseline: read the same rows from Lambent's database and test the same term.
+    database = bench.work / "data" / "lambent.sqlite"
+    runs = []
+    for _ in range(options.runs):
+        connection = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+        started = time.perf_counter()
+        found = sum(1 for (text,) in connection.execute(
+            "SELECT message FROM logEvent WHERE logGroup = ? ORDER BY timestamp, id", (GROUP,)) if "ERROR" in text)
+        runs.append(time.perf_counter() - started)
+        connection.close()
+    seconds = sorted(runs)[len(runs) // 2]
+    results["floor"] = {"seconds": seconds, "events_read_per_s": options.events / seconds, "found": found, "runs": runs}
+    results["term_over_floor"] = results["term"]["seconds"] / seconds
+    log(f"filter floor (Python sqlite3 scan): {seconds:.2f} s, {found} found")
+    return results
+
+
+def markdown(results: dict) -> str:
+    lines = [f"# Lambent CloudWatch Logs benchmarks ({results['date']})", "", f"Machine: {json.dumps(results['machine'])}", ""]
+    if "put" in results:
+        p = results["put"]
+        lines += [f"PutLogEvents (10,000 per call): **{p['events_per_s']:.0f} events/s** ({p['events']} in {p['seconds']:.1f} s); "
+                  f"Python sqlite3 floor {p['floor_events_per_s']:.0f}/s (×{p['ratio']:.2f}).", ""]
+    if "filter" in results:
+        f = results["filter"]
+        for label in ("term", "json"):
+            r = f[label]
+            lines += [f"FilterLogEvents, {label} pattern, whole group: **{r['seconds']:.2f} s** "
+                      f"({r['events_read_per_s']:.0f} events read/s, {r['calls']} calls, {r['found']} found).", ""]
+        lines += [f"Floor (Python sqlite3 reading the same rows and testing the term): {f['floor']['seconds']:.2f} s "
+                  f"({f['floor']['events_read_per_s']:.0f}/s); term pattern ÷ floor: ×{f['term_over_floor']:.2f}.", ""]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = suite_parser(__doc__, "put,filter")
+    parser.add_argument("--events", type=int, default=1_000_000)
+    options = parser.parse_args()
+    run_suite(options, "logs", {"put": put, "filter": filter_}, markdown)
+
+
+if __name__ == "__main__":
+    main()
