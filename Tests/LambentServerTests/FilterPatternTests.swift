@@ -18,6 +18,10 @@ struct FilterPatternTests {
         ("?WARN ?ERROR", "INFO x", false),
         ("ERROR -health", "ERROR healthcheck", false),
         ("ERROR -health", "ERROR db", true),
+        ("aab", "aaab", true),
+        ("café", "un café noir", true),
+        ("ab", "a", false),
+        ("end", "the end", true),
     ])
     func terms(pattern: String, message: String, expected: Bool) throws {
         #expect(try FilterPattern(pattern).matches(message) == expected)

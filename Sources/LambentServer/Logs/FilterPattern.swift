@@ -63,14 +63,36 @@ enum FilterPattern: Sendable {
         return tokens
     }
 
+    /// Whether `term`'s UTF-8 bytes occur in `bytes`, byte for byte (matching is case-sensitive):
+    /// `memchr` for the first byte, `memcmp` for the rest, rather than `String.contains`, which
+    /// compares characters and made a term search over a million lines several times slower.
+    private static func occurs(_ term: String, in bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        var term = term
+        return term.withUTF8 { needle in
+            guard let needleStart = needle.baseAddress, needle.count > 0 else { return true }
+            guard let base = bytes.baseAddress, bytes.count >= needle.count else { return false }
+            var offset = 0
+            while offset + needle.count <= bytes.count {
+                guard let found = memchr(base + offset, Int32(needle[0]), bytes.count - needle.count - offset + 1) else { return false }
+                let candidate = found.assumingMemoryBound(to: UInt8.self)
+                if memcmp(candidate, needleStart, needle.count) == 0 { return true }
+                offset = base.distance(to: candidate) + 1
+            }
+            return false
+        }
+    }
+
     func matches(_ message: String) -> Bool {
         switch self {
         case .all:
             return true
         case .terms(let required, let optional, let excluded):
-            return required.allSatisfy { message.contains($0) }
-                && (optional.isEmpty || optional.contains { message.contains($0) })
-                && !excluded.contains { message.contains($0) }
+            var message = message
+            return message.withUTF8 { bytes in
+                required.allSatisfy { Self.occurs($0, in: bytes) }
+                    && (optional.isEmpty || optional.contains { Self.occurs($0, in: bytes) })
+                    && !excluded.contains { Self.occurs($0, in: bytes) }
+            }
         case .json(let condition):
             // Only an object can match: skip the parse for lines that cannot be one.
             guard message.utf8.first(where: { $0 != 0x20 && $0 != 0x09 }) == UInt8(ascii: "{"),
