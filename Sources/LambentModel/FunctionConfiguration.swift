@@ -169,11 +169,62 @@ public struct RuntimeVersionConfig: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey { case runtimeVersionArn = "RuntimeVersionArn" }
 }
 
-/// `LoggingConfig`.
+/// `LoggingConfig`: the log group, and the format: `Text`, or `JSON`, which has the two levels.
 public struct LoggingConfig: Codable, Sendable, Equatable {
     public var logFormat: String
     public var logGroup: String
-    enum CodingKeys: String, CodingKey { case logFormat = "LogFormat", logGroup = "LogGroup" }
+    /// The runtime's level for the function's own logs (`JSON` only): TRACE, DEBUG, INFO, WARN, ERROR, FATAL.
+    public var applicationLogLevel: String?
+    /// The level of Lambda's platform records (`JSON` only): DEBUG, INFO, WARN.
+    public var systemLogLevel: String?
+
+    public init(logFormat: String, logGroup: String, applicationLogLevel: String? = nil, systemLogLevel: String? = nil) {
+        self.logFormat = logFormat
+        self.logGroup = logGroup
+        self.applicationLogLevel = applicationLogLevel
+        self.systemLogLevel = systemLogLevel
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case logFormat = "LogFormat", logGroup = "LogGroup", applicationLogLevel = "ApplicationLogLevel", systemLogLevel = "SystemLogLevel"
+    }
+
+    public var isJSON: Bool { logFormat == "JSON" }
+
+    /// This configuration changed by a request's members, as AWS merges them: members left out
+    /// keep their values; `JSON` brings the levels (INFO by default) and `Text` drops them.
+    public func applying(_ request: LoggingConfigRequest) -> LoggingConfig {
+        var changed = self
+        if let format = request.logFormat { changed.logFormat = format }
+        if let group = request.logGroup { changed.logGroup = group }
+        if changed.isJSON {
+            changed.applicationLogLevel = request.applicationLogLevel ?? applicationLogLevel ?? "INFO"
+            changed.systemLogLevel = request.systemLogLevel ?? systemLogLevel ?? "INFO"
+        } else {
+            changed.applicationLogLevel = nil
+            changed.systemLogLevel = nil
+        }
+        return changed
+    }
+}
+
+/// `LoggingConfig` as a request gives it: any member may be left out.
+public struct LoggingConfigRequest: Codable, Sendable, Equatable {
+    public var logFormat: String?
+    public var logGroup: String?
+    public var applicationLogLevel: String?
+    public var systemLogLevel: String?
+
+    public init(logFormat: String? = nil, logGroup: String? = nil, applicationLogLevel: String? = nil, systemLogLevel: String? = nil) {
+        self.logFormat = logFormat
+        self.logGroup = logGroup
+        self.applicationLogLevel = applicationLogLevel
+        self.systemLogLevel = systemLogLevel
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case logFormat = "LogFormat", logGroup = "LogGroup", applicationLogLevel = "ApplicationLogLevel", systemLogLevel = "SystemLogLevel"
+    }
 }
 
 extension FunctionConfiguration {

@@ -15,6 +15,29 @@ public enum FunctionValidation {
         try bounded(value, Limits.ephemeralStorage, field: "ephemeralStorage.size")
     }
 
+    /// `LoggingConfig`: the enums botocore's model lists, and a log group name CloudWatch Logs accepts.
+    public static func loggingConfig(_ value: LoggingConfigRequest) throws(LambdaError) {
+        if let format = value.logFormat, !["JSON", "Text"].contains(format) {
+            throw .validation(value: format, field: "loggingConfig.logFormat", constraint: "Member must satisfy enum value set: [JSON, Text]")
+        }
+        let applicationLevels = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
+        if let level = value.applicationLogLevel, !applicationLevels.contains(level) {
+            throw .validation(value: level, field: "loggingConfig.applicationLogLevel",
+                              constraint: "Member must satisfy enum value set: [\(applicationLevels.joined(separator: ", "))]")
+        }
+        if let level = value.systemLogLevel, !["DEBUG", "INFO", "WARN"].contains(level) {
+            throw .validation(value: level, field: "loggingConfig.systemLogLevel", constraint: "Member must satisfy enum value set: [DEBUG, INFO, WARN]")
+        }
+        if let group = value.logGroup {
+            let allowed = !group.isEmpty && group.utf8.count <= 512
+                && group.utf8.allSatisfy { $0.isASCIIAlphanumeric || "._-/#".utf8.contains($0) }
+            guard allowed else {
+                throw .validation(value: group, field: "loggingConfig.logGroup",
+                                  constraint: "Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+")
+            }
+        }
+    }
+
     /// `VpcConfig`: at most 16 subnets (`subnet-[0-9a-z]*`) and 5 security groups
     /// (`sg-[0-9a-zA-Z]*`), each at most 1,024 characters, and both lists set or both empty.
     /// Lambent has no EC2, so a well-formed id is never "not found".

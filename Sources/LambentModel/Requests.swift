@@ -18,9 +18,10 @@ public struct CreateFunctionRequest: Decodable, Sendable {
     public var ephemeralStorage: EphemeralStorage?
     public var vpcConfig: VpcConfigRequest?
     public var deadLetterConfig: DeadLetterConfig?
+    public var loggingConfig: LoggingConfigRequest?
 
     enum CodingKeys: String, CodingKey {
-        case deadLetterConfig = "DeadLetterConfig"
+        case deadLetterConfig = "DeadLetterConfig", loggingConfig = "LoggingConfig"
         case functionName = "FunctionName", runtime = "Runtime", role = "Role", handler = "Handler"
         case code = "Code", description = "Description", timeout = "Timeout", memorySize = "MemorySize"
         case publish = "Publish", packageType = "PackageType", environment = "Environment", tags = "Tags"
@@ -84,9 +85,10 @@ public struct UpdateFunctionConfigurationRequest: Decodable, Sendable {
     public var ephemeralStorage: EphemeralStorage?
     public var vpcConfig: VpcConfigRequest?
     public var deadLetterConfig: DeadLetterConfig?
+    public var loggingConfig: LoggingConfigRequest?
 
     enum CodingKeys: String, CodingKey {
-        case deadLetterConfig = "DeadLetterConfig"
+        case deadLetterConfig = "DeadLetterConfig", loggingConfig = "LoggingConfig"
         case role = "Role", handler = "Handler", description = "Description", timeout = "Timeout"
         case memorySize = "MemorySize", environment = "Environment", runtime = "Runtime"
         case revisionId = "RevisionId", layers = "Layers", ephemeralStorage = "EphemeralStorage"

@@ -248,3 +248,83 @@ def test_function_output_is_read_through_the_logs_api(function, lambda_client, l
     assert events[0]["message"].startswith("START RequestId: ")
     assert sum(e["message"].startswith("REPORT RequestId: ") for e in events) == 3
     assert any(g["logGroupName"] == group for g in aws("logs", "describe-log-groups", "--log-group-name-prefix", group)["logGroups"])
+
+
+LOGGING = '''
+import logging
+logger = logging.getLogger()
+def handler(event, context):
+    print("printed line")
+    logger.debug("debug detail")
+    logger.info("info line")
+    logger.error("error line")
+    return {"ok": True}
+'''
+
+
+def test_logging_config_as_aws_records_it(function, lambda_client):
+    """LoggingConfig on create and update, merged as AWS merges it (test_lambda_api's
+    advanced-logging recordings): JSON brings the two levels (INFO), Text drops them."""
+    name = function(zip_bytes=make_zip({"app.py": LOGGING}), LoggingConfig={"LogFormat": "JSON"})["FunctionName"]
+    config = lambda_client.get_function_configuration(FunctionName=name)["LoggingConfig"]
+    assert config == {"ApplicationLogLevel": "INFO", "LogFormat": "JSON", "LogGroup": f"/aws/lambda/{name}", "SystemLogLevel": "INFO"}
+    updated = lambda_client.update_function_configuration(FunctionName=name, LoggingConfig={"ApplicationLogLevel": "DEBUG"})
+    assert updated["LoggingConfig"] == {"ApplicationLogLevel": "DEBUG", "LogFormat": "JSON", "LogGroup": f"/aws/lambda/{name}",
+                                        "SystemLogLevel": "INFO"}
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=name)
+    text = lambda_client.update_function_configuration(FunctionName=name, LoggingConfig={"LogFormat": "Text"})["LoggingConfig"]
+    assert text == {"LogFormat": "Text", "LogGroup": f"/aws/lambda/{name}"}
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=name)
+    grouped = lambda_client.update_function_configuration(FunctionName=name, LoggingConfig={"LogGroup": "cool_lambda"})["LoggingConfig"]
+    assert grouped == {"LogFormat": "Text", "LogGroup": "cool_lambda"}
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=name)
+    for bad in ({"LogFormat": "XML"}, {"ApplicationLogLevel": "LOUD"}, {"SystemLogLevel": "ERROR"}, {"LogGroup": "bad group"}):
+        with pytest.raises(ClientError) as caught:
+            lambda_client.update_function_configuration(FunctionName=name, LoggingConfig=bad)
+        assert error_code(caught.value) == "ValidationException", bad
+
+
+def wait_for_events(logs, group: str, count: int, pattern: str = "") -> list[str]:
+    deadline = time.time() + 10
+    messages: list[str] = []
+    while time.time() < deadline:
+        try:
+            messages = [e["message"] for e in logs.filter_log_events(logGroupName=group, filterPattern=pattern)["events"]]
+        except ClientError:
+            messages = []
+        if len(messages) >= count:
+            break
+        time.sleep(0.3)
+    return messages
+
+
+def test_json_log_format_platform_records_and_levels(function, lambda_client, logs):
+    """JSON: Lambda's records as platform.start / platform.report, the runtime's own logging as
+    JSON at the application level, a custom group; SystemLogLevel WARN leaves the platform out."""
+    group = f"/custom/{uuid.uuid4().hex[:8]}"
+    name = function(zip_bytes=make_zip({"app.py": LOGGING}),
+                    LoggingConfig={"LogFormat": "JSON", "LogGroup": group})["FunctionName"]
+    result = invoke(lambda_client, name, {}, tail=True)
+    assert result.function_error is None
+    messages = wait_for_events(logs, group, 5)
+    records = [json.loads(m) for m in messages if m.startswith("{")]
+    start = next(r for r in records if r.get("type") == "platform.start")
+    assert start["record"] == {"requestId": result.headers["x-amzn-requestid"], "version": "$LATEST"}
+    assert start["time"].endswith("Z")
+    report = next(r for r in records if r.get("type") == "platform.report")
+    assert report["record"]["status"] == "success"
+    assert set(report["record"]["metrics"]) == {"durationMs", "billedDurationMs", "memorySizeMB", "maxMemoryUsedMB", "initDurationMs"}
+    application = [r for r in records if "level" in r]
+    assert [r["level"] for r in application] == ["INFO", "ERROR"], "INFO level: the debug line is left out"
+    assert application[0]["message"] == "info line" and application[0]["requestId"] == result.headers["x-amzn-requestid"]
+    assert "printed line" in messages, "print() output is kept as it is"
+    assert not any(m.startswith(("START RequestId", "END RequestId", "REPORT RequestId")) for m in messages)
+    assert '"type":"platform.report"' in result.log, "the tail has the same records"
+
+    lambda_client.update_function_configuration(FunctionName=name, LoggingConfig={"SystemLogLevel": "WARN", "ApplicationLogLevel": "ERROR"})
+    lambda_client.get_waiter("function_updated_v2").wait(FunctionName=name)
+    second = invoke(lambda_client, name, {}, tail=True)
+    assert second.function_error is None
+    assert "platform." not in second.log
+    lines = [json.loads(line) for line in second.log.splitlines() if line.startswith("{")]
+    assert [r["level"] for r in lines] == ["ERROR"]

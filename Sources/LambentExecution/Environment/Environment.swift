@@ -38,6 +38,8 @@ final class Environment: Sendable {
     var functionName: String { key.function.functionName }
     let logGroup: String
     let logStream: String
+    /// How platform records are written: the function's `LoggingConfig` at the revision the environment runs.
+    let platformLog: PlatformLog
     let sandbox: any Sandbox
     /// How the runtime was started (for reporting a command that could not be).
     let launch: RuntimeLaunch
@@ -68,7 +70,7 @@ final class Environment: Sendable {
     }
 
     init(
-        id: String, key: EnvironmentKey, logGroup: String, logStream: String,
+        id: String, key: EnvironmentKey, logGroup: String, logStream: String, platformLog: PlatformLog = .text,
         sandbox: any Sandbox, launch: RuntimeLaunch, createdAt: ContinuousClock.Instant, logSink: LogSink, logger: Logger,
         provisionedFor: String? = nil, onGone: @escaping @Sendable (Environment) -> Void
     ) {
@@ -77,6 +79,7 @@ final class Environment: Sendable {
         self.key = key
         self.logGroup = logGroup
         self.logStream = logStream
+        self.platformLog = platformLog
         self.sandbox = sandbox
         self.launch = launch
         self.createdAt = createdAt
@@ -204,12 +207,13 @@ final class Environment: Sendable {
 
     /// Runs one invocation; the environment must be idle and taken out of the pool.
     func invoke(_ invocation: Invocation, timeout: TimeAmount, collectTail: Bool) async -> (Outcome, tail: [String]) {
-        let start = LogFormat.start(requestID: invocation.requestID, version: key.function.version.rawValue)
+        let start = platformLog.start(requestID: invocation.requestID, version: key.function.version.rawValue,
+                                      time: LambdaClock.isoTimestamp())
         let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
             let (action, channel) = transition(.invoke(requestID: invocation.requestID)) { core, action -> Channel? in
                 if action == .sendInvoke {
                     core.invokeWaiter = continuation
-                    core.tail = collectTail ? [start] : nil
+                    core.tail = collectTail ? start : nil
                 }
                 return self.channel.withLock { $0 }
             }
@@ -218,7 +222,7 @@ final class Environment: Sendable {
                 continuation.resume(returning: .notDelivered(reason: "environment retired"))
                 return
             }
-            emit([start])
+            emit(start)
             let requestID = invocation.requestID
             let timer = channel.eventLoop.scheduleTask(in: timeout) { [weak self] in
                 guard let self else { return }

@@ -22,7 +22,8 @@ extension Invoker {
         }
         let environmentID = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let logStream = "\(LambdaClock.logDate())/[\(config.version)]\(environmentID)"
-        let logGroup = ResourceNames(region: configuration.region, accountID: "").logGroup(config.functionName)
+        // The function's LoggingConfig names its group (`/aws/lambda/<name>` unless changed).
+        let logGroup = config.loggingConfig.logGroup
         let variables = LambdaVariables.merged(
             function: config.environment.variables,
             reserved: LambdaVariables.reserved(for: config, region: configuration.region, logGroup: logGroup, logStream: logStream,
@@ -46,7 +47,7 @@ extension Invoker {
             throw LambdaError.service("could not start an execution environment: \(error)")
         }
         let environment = Environment(
-            id: environmentID, key: key, logGroup: logGroup, logStream: logStream, sandbox: sandbox,
+            id: environmentID, key: key, logGroup: logGroup, logStream: logStream, platformLog: PlatformLog(config.loggingConfig), sandbox: sandbox,
             launch: launch, createdAt: configuration.clock.now(), logSink: logSink, logger: logger,
             provisionedFor: provisionedFor, onGone: { [weak self] gone in self?.forget(gone) })
         pool.register(environment)

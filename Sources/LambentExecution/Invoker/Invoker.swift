@@ -251,16 +251,12 @@ public final class Invoker: Service, Sendable {
         }
 
         var tail = tailStart
-        var platformLines: [String] = []
-        if case .timedOut = outcome {
-            platformLines.append(LogFormat.timedOut(timestamp: LambdaClock.isoTimestamp(), requestID: requestID, seconds: config.timeout))
-        }
         let initMicros = environment.takeInitDuration()
-        platformLines.append(LogFormat.end(requestID: requestID))
-        platformLines.append(LogFormat.report(
-            requestID: requestID, durationMs: durationMs, memorySizeMB: config.memorySize,
+        let status: PlatformLog.Status = if case .timedOut = outcome { .timeout } else { functionError == nil ? .success : .error }
+        let platformLines = environment.platformLog.end(
+            requestID: requestID, status: status, timeoutSeconds: config.timeout, durationMs: durationMs, memorySizeMB: config.memorySize,
             maxMemoryUsedMB: Self.megabytes(peakBytes: environment.sandbox.peakMemoryBytes(), agentKB: maxMemoryKB),
-            initDurationMs: initMicros.map { Double($0) / 1000 }))
+            initDurationMs: initMicros.map { Double($0) / 1000 }, time: LambdaClock.isoTimestamp())
         environment.emitPlatform(platformLines, tail: &tail)
         observer.invoked(function: config.functionName, coldStart: initMicros != nil, outcome: Self.metricsOutcome(outcome),
                          durationSeconds: durationMs / 1000)

@@ -29,7 +29,14 @@ enum LambdaVariables {
             "LANG": "en_US.UTF-8",
             "LD_LIBRARY_PATH": "/var/lang/lib:/lib64:/usr/lib64:/var/runtime:/var/runtime/lib:/var/task:/var/task/lib:/opt/lib",
             "HOME": "/tmp",
-        ]
+        ].merging(loggingVariables(config.loggingConfig)) { $1 }
+    }
+
+    /// `JSON` logging switches the runtime client's own JSON output on, at the application
+    /// level (awslambdaric reads these two, as AWS's runtimes do).
+    static func loggingVariables(_ config: LoggingConfig) -> [String: String] {
+        guard config.isJSON else { return [:] }
+        return ["AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": config.applicationLogLevel ?? "INFO"]
     }
 
     /// The function's variables, then Lambda's, then the runtime's: later ones win.

@@ -75,6 +75,7 @@ public struct FunctionService: Sendable {
         try validateArchitectures(request.architectures)
         if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
         if let target = request.deadLetterConfig?.targetArn { try validateDeadLetterTarget(target) }
+        if let logging = request.loggingConfig { try FunctionValidation.loggingConfig(logging) }
         if let tags = request.tags { try Self.validateTags(tags) }
         guard let zip = request.code?.zipFile else {
             if request.code?.s3Bucket != nil || request.code?.imageUri != nil {
@@ -97,6 +98,7 @@ public struct FunctionService: Sendable {
         if let vpc = request.vpcConfig, !(vpc.subnetIds ?? []).isEmpty { configuration.vpcConfig = VpcConfigResponse(vpc) }
         if !layers.layers.isEmpty { configuration.layers = layers.layers }
         if let target = request.deadLetterConfig?.targetArn, !target.isEmpty { configuration.deadLetterConfig = DeadLetterConfig(targetArn: target) }
+        if let logging = request.loggingConfig { configuration.loggingConfig = configuration.loggingConfig.applying(logging) }
         var stored = configuration
         stored.lastUpdateStatus = .successful
         let record = FunctionRecord(configuration: stored, tags: request.tags ?? [:], codeKey: code.sha256Hex, layersKey: layers.key)
@@ -234,6 +236,7 @@ public struct FunctionService: Sendable {
         if let variables = request.environment?.variables { try FunctionValidation.environment(variables) }
         if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
         if let target = request.deadLetterConfig?.targetArn { try validateDeadLetterTarget(target) }
+        if let logging = request.loggingConfig { try FunctionValidation.loggingConfig(logging) }
         var layers: (layers: [FunctionLayer], key: String?)?
         if let arns = request.layers { layers = try await attachLayers(arns, codeKey: current.codeKey) }
         let runtimeARN = names.runtimeVersionARN(request.runtime ?? current.configuration.runtime)
@@ -250,6 +253,7 @@ public struct FunctionService: Sendable {
             if let dead = request.deadLetterConfig {
                 config.deadLetterConfig = (dead.targetArn ?? "").isEmpty ? nil : dead
             }
+            if let logging = request.loggingConfig { config.loggingConfig = config.loggingConfig.applying(logging) }
             config.runtimeVersionConfig = RuntimeVersionConfig(runtimeVersionArn: runtimeARN)
         }
         return inProgress(updated)
