@@ -5,6 +5,10 @@
   one stream: events stored per second. Baseline: the same rows inserted by Python's sqlite3
   into a scratch database on the same disk (WAL, one transaction per 10,000 rows), the
   storage's own floor.
+- `printing`: warm invoke latency and throughput of a function that prints one line per
+  invocation against the same function printing nothing (the baseline), interleaved wrk rounds
+  (1 connection for latency, 4 for throughput on 4 environments): what logging costs the warm
+  path (target: ≤ 5 % for one line per invocation).
 - `filter`: `FilterLogEvents` over the group those calls filled (1 million events by default),
   following `nextToken` to the end, with a term pattern that matches 1 % of the events, then a
   JSON pattern: seconds for the whole group and events read per second. Baseline: Python's
@@ -27,7 +31,8 @@ from pathlib import Path
 import boto3
 from botocore.config import Config
 
-from lambent_bench import ACCESS_KEY, REGION, SECRET_KEY, Bench, log, run_suite, suite_parser
+from lambent_bench import (ACCESS_KEY, EVENT, REGION, SECRET_KEY, WARM_MEMORY, Bench, log, make_zip, run_suite, run_wrk,
+                           signed_invoke, suite_parser, summarize, wrk_script)
 
 GROUP = "/bench/logs"
 STREAM = "s"
@@ -119,12 +124,49 @@ def filter_(bench: Bench, options) -> dict:
     return results
 
 
+QUIET = "def handler(event, context):\n    return event\n"
+PRINTING = "def handler(event, context):\n    print('handled', event.get('n'))\n    return event\n"
+
+
+def printing(bench: Bench, options) -> dict:
+    bench.create("bench-quiet", code=make_zip({"app.py": QUIET}), memory=WARM_MEMORY)
+    bench.create("bench-printing", code=make_zip({"app.py": PRINTING}), memory=WARM_MEMORY)
+    targets = {}
+    for kind, name in (("quiet", "bench-quiet"), ("printing", "bench-printing")):
+        path, headers = signed_invoke(bench.endpoint, name, EVENT)
+        targets[kind] = (bench.endpoint + path, wrk_script(bench.work, f"logs-{kind}", "POST", EVENT, headers))
+    results = {}
+    for connections, label in ((1, "latency"), (4, "throughput")):
+        # Warm `connections` environments of each first.
+        for kind in targets:
+            run_wrk(targets[kind][0], targets[kind][1], connections, 2, bench.server_tree())
+        runs: dict[str, list[dict]] = {kind: [] for kind in targets}
+        for run in range(options.runs):
+            order = list(targets) if run % 2 == 0 else list(reversed(list(targets)))
+            for kind in order:
+                runs[kind].append(run_wrk(targets[kind][0], targets[kind][1], connections, options.duration, bench.server_tree()))
+                result = runs[kind][-1]
+                log(f"printing {label} run {run + 1} {kind}: p50 {result['latency_us']['p50']} us, {result['rps']:.0f}/s")
+        summary = {kind: summarize(kind_runs) for kind, kind_runs in runs.items()}
+        summary["printing_over_quiet_p50"] = summary["printing"]["p50_ms"] / summary["quiet"]["p50_ms"]
+        summary["printing_over_quiet_rps"] = summary["printing"]["rps"] / summary["quiet"]["rps"]
+        results[label] = summary
+    return results
+
+
 def markdown(results: dict) -> str:
     lines = [f"# Lambent CloudWatch Logs benchmarks ({results['date']})", "", f"Machine: {json.dumps(results['machine'])}", ""]
     if "put" in results:
         p = results["put"]
         lines += [f"PutLogEvents (10,000 per call): **{p['events_per_s']:.0f} events/s** ({p['events']} in {p['seconds']:.1f} s); "
                   f"Python sqlite3 floor {p['floor_events_per_s']:.0f}/s (×{p['ratio']:.2f}).", ""]
+    if "printing" in results:
+        for label in ("latency", "throughput"):
+            r = results["printing"][label]
+            lines += [f"Warm invoke, {label} ({'1 connection' if label == 'latency' else '4 connections'}): quiet p50 "
+                      f"{r['quiet']['p50_ms']:.3f} ms, {r['quiet']['rps']:.0f}/s; one line per invocation p50 "
+                      f"{r['printing']['p50_ms']:.3f} ms, {r['printing']['rps']:.0f}/s: p50 ×{r['printing_over_quiet_p50']:.3f}, "
+                      f"req/s ×{r['printing_over_quiet_rps']:.3f}.", ""]
     if "filter" in results:
         f = results["filter"]
         for label in ("term", "json"):
@@ -137,10 +179,10 @@ def markdown(results: dict) -> str:
 
 
 def main() -> None:
-    parser = suite_parser(__doc__, "put,filter")
+    parser = suite_parser(__doc__, "printing,put,filter")
     parser.add_argument("--events", type=int, default=1_000_000)
     options = parser.parse_args()
-    run_suite(options, "logs", {"put": put, "filter": filter_}, markdown)
+    run_suite(options, "logs", {"printing": printing, "put": put, "filter": filter_}, markdown)
 
 
 if __name__ == "__main__":
