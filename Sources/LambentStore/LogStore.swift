@@ -34,9 +34,23 @@ public protocol LogStore: Sendable {
     /// `position` (exclusive) in (timestamp, id) order, or before it when `backward`; at most `limit`,
     /// always returned oldest first.
     func findLogEvents(group: String, streams: [String]?, start: Int64?, end: Int64?, after position: LogPosition?,
-                       backward: Bool, limit: Int) async throws -> [FunctionLogEvent]
+                       backward: Bool, limit: Int, where prefilter: LogPrefilter) async throws -> [FunctionLogEvent]
     /// Deletes the events of groups with a retention period that are older than it.
     func expireLogEvents(now: Int64) async throws -> Int
+}
+
+/// What the store can test itself before a filter pattern sees an event: terms the message
+/// must contain (byte for byte), and whether it must look like a JSON object.
+public struct LogPrefilter: Sendable, Equatable {
+    public var terms: [String]
+    public var jsonObject: Bool
+
+    public init(terms: [String] = [], jsonObject: Bool = false) {
+        self.terms = terms
+        self.jsonObject = jsonObject
+    }
+
+    public static let none = LogPrefilter()
 }
 
 /// A place in a group's events, in (timestamp, id) order.

@@ -201,7 +201,7 @@ extension SQLiteStore {
     }
 
     public func findLogEvents(group: String, streams: [String]?, start: Int64?, end: Int64?, after position: LogPosition?,
-                              backward: Bool, limit: Int) async throws -> [FunctionLogEvent] {
+                              backward: Bool, limit: Int, where prefilter: LogPrefilter) async throws -> [FunctionLogEvent] {
         var conditions = ["logGroup = ?"]
         var arguments: [any DatabaseValueConvertible & Sendable] = [group]
         if let start {
@@ -221,6 +221,12 @@ extension SQLiteStore {
             conditions.append("stream IN (\(streams.map { _ in "?" }.joined(separator: ", ")))")
             arguments += streams
         }
+        // SQLite tests the terms, so only candidates become Swift values.
+        for term in prefilter.terms {
+            conditions.append("instr(message, ?) > 0")
+            arguments.append(term)
+        }
+        if prefilter.jsonObject { conditions.append("ltrim(message) LIKE '{%'") }
         let order = backward ? "timestamp DESC, id DESC" : "timestamp, id"
         let sql = "SELECT id, stream, timestamp, message, ingestionTime FROM logEvent WHERE \(conditions.joined(separator: " AND ")) ORDER BY \(order) LIMIT ?"
         arguments.append(limit)

@@ -72,7 +72,7 @@ import Testing
         #expect(stream == LogStreamRecord(group: "/aws/lambda/a", name: "s", creationTime: 1, firstEventTimestamp: 1,
                                           lastEventTimestamp: 1, lastIngestionTime: 1))
         #expect(try await store.findLogEvents(group: "/aws/lambda/a", streams: nil, start: nil, end: nil, after: nil, backward: false,
-                                              limit: 10).map(\.ingestionTime) == [1])
+                                              limit: 10, where: .none).map(\.ingestionTime) == [1])
     }
 
     @Test("a stored document lacking fields a newer release requires reads with their defaults")

@@ -1,4 +1,5 @@
 import Foundation
+import LambentStore
 
 /// A CloudWatch Logs filter pattern, as `FilterLogEvents` takes it.
 ///
@@ -61,6 +62,16 @@ enum FilterPattern: Sendable {
         guard !quoted else { throw Invalid() }
         if !current.isEmpty { tokens.append(current) }
         return tokens
+    }
+
+    /// What the store can test before the pattern does: the required terms, or that the line
+    /// is a JSON object.
+    var prefilter: LogPrefilter {
+        switch self {
+        case .all: .none
+        case .terms(let required, _, _): LogPrefilter(terms: required.filter { !$0.isEmpty })
+        case .json: LogPrefilter(jsonObject: true)
+        }
     }
 
     /// Whether `term`'s UTF-8 bytes occur in `bytes`, byte for byte (matching is case-sensitive):

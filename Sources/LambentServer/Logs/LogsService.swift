@@ -272,7 +272,7 @@ struct LogsService: Sendable {
         // Without a token and not from the head, the newest events: read backward from the end.
         let backward = parsed.map { !$0.forward } ?? !forward
         let events = try await store.findLogEvents(group: group, streams: [stream], start: start, end: end, after: parsed?.position,
-                                                   backward: backward, limit: limit)
+                                                   backward: backward, limit: limit, where: .none)
         let origin = parsed?.position ?? LogPosition(timestamp: 0, id: 0)
         let first = events.first.map { LogPosition(timestamp: $0.timestamp, id: $0.id) }
         let last = events.last.map { LogPosition(timestamp: $0.timestamp, id: $0.id) }
@@ -310,7 +310,7 @@ struct LogsService: Sendable {
         var stoppedInPage = false
         while found.count < limit, scanned < 10_000, !exhausted {
             let page = try await store.findLogEvents(group: group, streams: names, start: start, end: end, after: position,
-                                                     backward: false, limit: 1000)
+                                                     backward: false, limit: 1000, where: filter.prefilter)
             exhausted = page.count < 1000
             for (index, event) in page.enumerated() {
                 scanned += 1
