@@ -215,13 +215,6 @@ public struct LoggingConfigRequest: Codable, Sendable, Equatable {
     public var applicationLogLevel: String?
     public var systemLogLevel: String?
 
-    public init(logFormat: String? = nil, logGroup: String? = nil, applicationLogLevel: String? = nil, systemLogLevel: String? = nil) {
-        self.logFormat = logFormat
-        self.logGroup = logGroup
-        self.applicationLogLevel = applicationLogLevel
-        self.systemLogLevel = systemLogLevel
-    }
-
     enum CodingKeys: String, CodingKey {
         case logFormat = "LogFormat", logGroup = "LogGroup", applicationLogLevel = "ApplicationLogLevel", systemLogLevel = "SystemLogLevel"
     }

@@ -276,13 +276,14 @@ class LambentServer:
             return "<no stderr captured>"
         return "\n".join(text.splitlines()[-lines:])
 
-    def client(self, access_key: str | None = None, secret_key: str | None = None,
+    def client(self, access_key: str | None = None, secret_key: str | None = None, service: str = "lambda",
                **config) -> "boto3.client":
-        """A boto3 Lambda client for this server (override the credentials to test auth)."""
+        """A boto3 client for this server: Lambda, or another service it serves (`sqs`, `logs`);
+        override the credentials to test auth."""
         options = dict(retries={"max_attempts": 0}, read_timeout=120, connect_timeout=10)
         options.update(config)
         return boto3.client(
-            "lambda",
+            service,
             endpoint_url=self.endpoint,
             region_name=REGION,
             aws_access_key_id=access_key or self.access_key,

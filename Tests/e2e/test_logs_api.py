@@ -9,9 +9,7 @@ import json
 import time
 import uuid
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conftest import ACCOUNT_ID, REGION, error_code, invoke, make_zip
@@ -19,8 +17,7 @@ from conftest import ACCOUNT_ID, REGION, error_code, invoke, make_zip
 
 @pytest.fixture(scope="module")
 def logs(server):
-    return boto3.client("logs", endpoint_url=server.endpoint, region_name=REGION, aws_access_key_id=server.access_key,
-                        aws_secret_access_key=server.secret_key, config=Config(retries={"max_attempts": 0}))
+    return server.client(service="logs")
 
 
 @pytest.fixture

@@ -7,9 +7,7 @@ import threading
 import time
 import uuid
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from conftest import ACCOUNT_ID, REGION
@@ -17,8 +15,7 @@ from conftest import ACCOUNT_ID, REGION
 
 @pytest.fixture(scope="session")
 def sqs(server):
-    return boto3.client("sqs", endpoint_url=server.endpoint, region_name=REGION, aws_access_key_id=server.access_key,
-                        aws_secret_access_key=server.secret_key, config=Config(retries={"max_attempts": 0}))
+    return server.client(service="sqs")
 
 
 @pytest.fixture
