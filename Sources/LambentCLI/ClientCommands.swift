@@ -5,7 +5,8 @@ import ZIPFoundation
 
 /// Options every client command shares.
 struct ClientOptions: ParsableArguments {
-    @Option(help: "Lambent's URL (default: $LAMBENT_ENDPOINT or http://127.0.0.1:9550).") var endpointUrl: String?
+    @Option(help: "Lambent's URL (default: $LAMBENT_ENDPOINT, $AWS_ENDPOINT_URL_<SERVICE>, $AWS_ENDPOINT_URL, or http://127.0.0.1:9550).")
+    var endpointUrl: String?
 }
 
 /// `lambent deploy <dir>`: zip a folder, create or update the function, wait until it is ready.

@@ -4,8 +4,8 @@ import FoundationNetworking
 #endif
 import LambentAuth
 
-/// A minimal signed client for Lambent's API, used by the CLI commands. It reads the same
-/// credentials as the AWS CLI: `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_DEFAULT_REGION`.
+/// A minimal signed client for Lambent's API, used by the CLI commands. It finds its endpoint,
+/// credentials and region as the AWS CLI does (`ClientSettings`).
 struct LambdaClient {
     struct Failure: Error, CustomStringConvertible {
         var status: Int
@@ -18,14 +18,10 @@ struct LambdaClient {
     let signer: SigV4Signer
 
     init(endpoint: String?, service: String = "lambda") throws {
-        let environment = ProcessInfo.processInfo.environment
-        let parsed = try Self.endpointURL(endpoint)
-        guard let id = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"] else {
-            throw ValidationError("set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY to the credentials `lambent serve` printed")
-        }
-        let region = environment["AWS_DEFAULT_REGION"] ?? environment["AWS_REGION"] ?? "us-east-1"
-        self.endpoint = parsed
-        self.signer = SigV4Signer(key: AccessKey(accessKeyID: id, secretAccessKey: secret), region: region, service: service)
+        let settings = try ClientSettings(endpoint: endpoint, service: service)
+        self.endpoint = settings.endpoint
+        self.signer = SigV4Signer(key: AccessKey(accessKeyID: settings.accessKeyID, secretAccessKey: settings.secretAccessKey),
+                                  region: settings.region, service: service)
     }
 
     /// Sends a signed request; returns status, headers and body, throwing Lambda errors.
@@ -54,7 +50,15 @@ struct LambdaClient {
         for (name, value) in signer.sign(method: method, path: path, query: query, headers: toSign, body: body, date: Date()) {
             request.setValue(value, forHTTPHeaderField: name)
         }
-        let (data, response) = try await URLSession.shared.data(for: request)
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await URLSession.shared.data(for: request)
+        } catch let error as URLError where [.cannotConnectToHost, .cannotFindHost, .timedOut, .networkConnectionLost,
+                                             .notConnectedToInternet, .dnsLookupFailed].contains(error.code) {
+            throw ValidationError("cannot reach Lambent at \(endpoint.absoluteString) (\(error.localizedDescription)): "
+                                  + "start it with `lambent serve` (or scripts/serve.sh), or point --endpoint-url or AWS_ENDPOINT_URL at it")
+        }
         guard let http = response as? HTTPURLResponse else { throw ValidationError("no HTTP response") }
         var responseHeaders: [String: String] = [:]
         for (name, value) in http.allHeaderFields {
@@ -92,13 +96,6 @@ struct LambdaClient {
         let result = try await send(method, path, query: query, body: body)
         if result.body.isEmpty { return [:] }
         return (try JSONSerialization.jsonObject(with: result.body) as? [String: Any]) ?? [:]
-    }
-
-    /// `--endpoint-url`, else `$LAMBENT_ENDPOINT`, else the default local server.
-    static func endpointURL(_ endpoint: String?) throws -> URL {
-        let url = endpoint ?? ProcessInfo.processInfo.environment["LAMBENT_ENDPOINT"] ?? "http://127.0.0.1:9550"
-        guard let parsed = URL(string: url), parsed.host != nil else { throw ValidationError("invalid endpoint URL: \(url)") }
-        return parsed
     }
 
     static func escape(_ name: String) -> String {

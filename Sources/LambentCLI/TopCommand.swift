@@ -20,7 +20,7 @@ struct TopCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let url = try LambdaClient.endpointURL(options.endpointUrl).appendingPathComponent("metrics")
+        let url = try ClientSettings.endpoint(options.endpointUrl).appendingPathComponent("metrics")
         let clearsScreen = !once && isatty(STDOUT_FILENO) == 1
         var previous: (time: ContinuousClock.Instant, table: [String: FunctionMetrics])?
         while true {

@@ -149,3 +149,39 @@ def test_lambent_cli_logs_follow_streams_new_lines(server, function, tmp_path):
         reader.join(timeout=10)
     assert any(marker in line for line in lines), (
         f"stdout: {''.join(lines)}\nstderr: {follower.stderr.read()}")
+
+
+def test_lambent_cli_finds_endpoint_and_credentials_as_the_aws_cli_does(server, tmp_path):
+    """No AWS_* credentials in the environment: a profile of ~/.aws/credentials, then the key a
+    local server keeps in its data directory; AWS_ENDPOINT_URL for the endpoint; an unreachable
+    server gets one sentence."""
+    home = tmp_path / "home"
+    (home / ".aws").mkdir(parents=True)
+    base = {key: value for key, value in server.env().items()
+            if not key.startswith("AWS_") and key not in ("LAMBENT_ENDPOINT", "XDG_DATA_HOME", "LAMBENT_DATA_DIR")}
+    base["HOME"] = str(home)
+
+    def run(env: dict, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([str(lambent_binary()), *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+
+    (home / ".aws" / "credentials").write_text(
+        f"[default]\naws_access_key_id = WRONG\naws_secret_access_key = wrong\n\n"
+        f"[lambent]\naws_access_key_id = {server.access_key}\naws_secret_access_key = {server.secret_key}\n")
+    (home / ".aws" / "config").write_text("[profile lambent]\nregion = us-east-1\n")
+    by_profile = run({**base, "AWS_PROFILE": "lambent", "AWS_ENDPOINT_URL": server.endpoint}, "functions")
+    assert by_profile.returncode == 0, by_profile.stderr
+    wrong = run({**base, "AWS_ENDPOINT_URL": server.endpoint}, "functions")
+    assert wrong.returncode != 0 and "UnrecognizedClientException" in wrong.stderr + wrong.stdout
+
+    # The server's own key, from its data directory (XDG_DATA_HOME/lambent/credentials.json).
+    (home / ".aws" / "credentials").unlink()
+    data = tmp_path / "xdg" / "lambent"
+    data.mkdir(parents=True)
+    (data / "credentials.json").write_text(json.dumps({"accessKeyID": server.access_key, "secretAccessKey": server.secret_key}))
+    by_server = run({**base, "XDG_DATA_HOME": str(tmp_path / "xdg"), "AWS_ENDPOINT_URL_LAMBDA": server.endpoint}, "functions")
+    assert by_server.returncode == 0, by_server.stderr
+
+    unreachable = run({**base, "XDG_DATA_HOME": str(tmp_path / "xdg")}, "functions", "--endpoint-url", "http://127.0.0.1:9")
+    assert unreachable.returncode != 0
+    message = (unreachable.stderr + unreachable.stdout).strip()
+    assert "cannot reach Lambent at http://127.0.0.1:9" in message and len(message.splitlines()) == 1, message
