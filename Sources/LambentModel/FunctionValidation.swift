@@ -29,13 +29,16 @@ public enum FunctionValidation {
             throw .validation(value: level, field: "loggingConfig.systemLogLevel", constraint: "Member must satisfy enum value set: [DEBUG, INFO, WARN]")
         }
         if let group = value.logGroup {
-            let allowed = !group.isEmpty && group.utf8.count <= 512
-                && group.utf8.allSatisfy { $0.isASCIIAlphanumeric || "._-/#".utf8.contains($0) }
-            guard allowed else {
+            guard isLogGroupName(group) else {
                 throw .validation(value: group, field: "loggingConfig.logGroup",
                                   constraint: "Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+")
             }
         }
+    }
+
+    /// A name CloudWatch Logs accepts for a log group: 1–512 of `[.-_/#A-Za-z0-9]`.
+    public static func isLogGroupName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.count <= 512 && name.utf8.allSatisfy { $0.isASCIIAlphanumeric || "._-/#".utf8.contains($0) }
     }
 
     /// `VpcConfig`: at most 16 subnets (`subnet-[0-9a-z]*`) and 5 security groups

@@ -46,10 +46,11 @@ public final class SQLiteStore: Store {
         checkpoints = Task.detached(priority: .utility) {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .milliseconds(250))
+                // The pragma answers (busy, frames in the log, frames copied).
                 let frames = try? await checkpointer.writeWithoutTransaction { db in
-                    try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)").map { row -> Int in row[1] }
+                    try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)").map { row -> Int in row[1] } ?? 0
                 }
-                if let frames = frames ?? nil, frames >= Self.restartFrames {
+                if let frames, frames >= Self.restartFrames {
                     _ = try? await pool.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(PASSIVE)") }
                 }
             }

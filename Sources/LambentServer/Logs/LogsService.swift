@@ -25,10 +25,7 @@ struct LogsService: Sendable {
         guard name.count <= 512 else {
             throw LogsError.invalidParameter("Invalid LogGroup or LogStream, both must have length less than or equal to 512.")
         }
-        let allowed = name.unicodeScalars.allSatisfy { scalar in
-            (scalar.isASCII && (CharacterSet.alphanumerics.contains(scalar))) || "._-/#".unicodeScalars.contains(scalar)
-        }
-        guard allowed else {
+        guard FunctionValidation.isLogGroupName(name) else {
             throw LogsError.validation(name, field: "logGroupName",
                                        constraint: "Member must satisfy regular expression pattern: [\\.\\-_/#A-Za-z0-9]+")
         }
@@ -247,9 +244,11 @@ struct LogsService: Sendable {
         "\(direction)/" + digits(position.timestamp) + digits(position.id)
     }
 
-    private static func digits(_ value: Int64) -> String {
+    /// `value` in decimal, zero-padded to `width` digits, as AWS's tokens, sequence tokens and
+    /// event ids look.
+    static func digits(_ value: Int64, width: Int = 20) -> String {
         let text = String(max(0, value))
-        return String(repeating: "0", count: max(0, 20 - text.count)) + text
+        return String(repeating: "0", count: max(0, width - text.count)) + text
     }
 
     static func position(_ token: String) throws(LogsError) -> (forward: Bool, position: LogPosition) {

@@ -37,7 +37,7 @@ struct LogsRoutes {
         let groupName = body["logGroupName"] as? String
         switch operation {
         case "CreateLogGroup":
-            try await logs.createGroup(name: groupName, tags: strings(body["tags"]), kmsKeyId: body["kmsKeyId"] as? String,
+            try await logs.createGroup(name: groupName, tags: JSONMembers.strings(body["tags"]), kmsKeyId: body["kmsKeyId"] as? String,
                                        logGroupClass: body["logGroupClass"] as? String)
             return [:]
         case "DeleteLogGroup":
@@ -56,7 +56,7 @@ struct LogsRoutes {
             try await logs.deleteRetention(group: groupName)
             return [:]
         case "TagLogGroup":
-            _ = try await logs.tag(group: try LogsService.checkGroupName(groupName), add: strings(body["tags"]), remove: [])
+            _ = try await logs.tag(group: try LogsService.checkGroupName(groupName), add: JSONMembers.strings(body["tags"]), remove: [])
             return [:]
         case "UntagLogGroup":
             _ = try await logs.tag(group: try LogsService.checkGroupName(groupName), add: [:], remove: (body["tags"] as? [String]) ?? [])
@@ -64,7 +64,7 @@ struct LogsRoutes {
         case "ListTagsLogGroup":
             return ["tags": try await logs.existingGroup(try LogsService.checkGroupName(groupName)).tags]
         case "TagResource":
-            _ = try await logs.tag(group: try logs.group(ofARN: body["resourceArn"] as? String), add: strings(body["tags"]), remove: [])
+            _ = try await logs.tag(group: try logs.group(ofARN: body["resourceArn"] as? String), add: JSONMembers.strings(body["tags"]), remove: [])
             return [:]
         case "UntagResource":
             _ = try await logs.tag(group: try logs.group(ofARN: body["resourceArn"] as? String), add: [:],
@@ -91,7 +91,7 @@ struct LogsRoutes {
                 (timestamp: (event["timestamp"] as? NSNumber)?.int64Value ?? 0, message: (event["message"] as? String) ?? "")
             }
             let rejected = try await logs.putEvents(group: groupName, stream: body["logStreamName"] as? String, events: events)
-            var answer: Object = ["nextSequenceToken": Self.digits(logs.now, width: 56)]
+            var answer: Object = ["nextSequenceToken": LogsService.digits(logs.now, width: 56)]
             var info: Object = [:]
             info["tooNewLogEventStartIndex"] = rejected.tooNewStart
             info["tooOldLogEventEndIndex"] = rejected.tooOldEnd
@@ -113,7 +113,7 @@ struct LogsRoutes {
                                                    token: body["nextToken"] as? String, limit: body["limit"] as? Int)
             var answer: Object = ["events": page.events.map { event -> Object in
                 ["logStreamName": event.stream, "timestamp": event.timestamp, "message": event.message,
-                 "ingestionTime": event.ingestionTime, "eventId": Self.digits(event.id, width: 56)]
+                 "ingestionTime": event.ingestionTime, "eventId": LogsService.digits(event.id, width: 56)]
             }, "searchedLogStreams": [Object]()]
             answer["nextToken"] = page.nextToken
             return answer
@@ -141,18 +141,8 @@ struct LogsRoutes {
         object["firstEventTimestamp"] = stream.firstEventTimestamp
         object["lastEventTimestamp"] = stream.lastEventTimestamp
         object["lastIngestionTime"] = stream.lastIngestionTime
-        if let ingested = stream.lastIngestionTime { object["uploadSequenceToken"] = Self.digits(ingested, width: 56) }
+        if let ingested = stream.lastIngestionTime { object["uploadSequenceToken"] = LogsService.digits(ingested, width: 56) }
         return object
-    }
-
-    /// `value` in decimal, zero-padded to `width` digits, as AWS's tokens and event ids look.
-    static func digits(_ value: Int64, width: Int) -> String {
-        let text = String(value)
-        return String(repeating: "0", count: max(0, width - text.count)) + text
-    }
-
-    private func strings(_ value: Any?) -> [String: String] {
-        (value as? [String: Any])?.compactMapValues { $0 as? String } ?? [:]
     }
 
     private func int64(_ value: Any?) -> Int64? {

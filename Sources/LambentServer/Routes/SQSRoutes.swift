@@ -37,7 +37,7 @@ struct SQSRoutes {
         switch operation {
         case "CreateQueue":
             return ["QueueUrl": try await queues.createQueue(
-                name: body["QueueName"] as? String, attributes: strings(body["Attributes"]), tags: strings(body["tags"]), host: host)]
+                name: body["QueueName"] as? String, attributes: JSONMembers.strings(body["Attributes"]), tags: JSONMembers.strings(body["tags"]), host: host)]
         case "GetQueueUrl":
             return ["QueueUrl": try await queues.queueURL(named: body["QueueName"] as? String, host: host)]
         case "ListQueues":
@@ -49,7 +49,7 @@ struct SQSRoutes {
             let values = names.isEmpty ? [:] : try await queues.attributes(of: url, names: names)
             return compact(["Attributes": values.isEmpty ? nil : values])
         case "SetQueueAttributes":
-            try await queues.setAttributes(of: url, strings(body["Attributes"]))
+            try await queues.setAttributes(of: url, JSONMembers.strings(body["Attributes"]))
             return [:]
         case "DeleteQueue":
             try await queues.deleteQueue(url)
@@ -58,7 +58,7 @@ struct SQSRoutes {
             try await queues.purgeQueue(url)
             return [:]
         case "TagQueue":
-            try await queues.tag(url, tags: strings(body["Tags"]))
+            try await queues.tag(url, tags: JSONMembers.strings(body["Tags"]))
             return [:]
         case "UntagQueue":
             try await queues.untag(url, keys: (body["TagKeys"] as? [String]) ?? [])
@@ -228,10 +228,6 @@ struct SQSRoutes {
     }
 
     // MARK: JSON helpers
-
-    private func strings(_ value: Any?) -> [String: String] {
-        (value as? [String: Any])?.compactMapValues { $0 as? String } ?? [:]
-    }
 
     private func attributeValues(_ value: Any?) throws -> [String: MessageAttributeValue] {
         guard let object = value as? [String: Any] else { return [:] }

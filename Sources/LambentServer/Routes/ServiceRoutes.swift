@@ -21,3 +21,11 @@ struct ServiceRoutes {
         }
     }
 }
+
+/// Reading members of a JSON-protocol request body (parsed by JSONSerialization).
+enum JSONMembers {
+    /// A map of strings (`Attributes`, `tags`); members that are not strings are left out.
+    static func strings(_ value: Any?) -> [String: String] {
+        (value as? [String: Any])?.compactMapValues { $0 as? String } ?? [:]
+    }
+}
