@@ -123,10 +123,16 @@ public enum InvocationBody: AsyncSequence, Sendable {
 
     public func makeAsyncIterator() -> AsyncIterator {
         switch self {
-        case .buffered(let body, let completion):
-            AsyncIterator(pending: [.chunk(body), .completed(completion)], stream: nil)
+        case .buffered(let body, var completion):
+            // Read as events, a failed response is no payload: its document travels in the
+            // completion, as a streamed one's does.
+            if completion.functionError != nil {
+                completion.errorBody = body
+                return AsyncIterator(pending: [.completed(completion)], stream: nil)
+            }
+            return AsyncIterator(pending: [.chunk(body), .completed(completion)], stream: nil)
         case .streamed(let stream):
-            AsyncIterator(pending: [], stream: stream.makeAsyncIterator())
+            return AsyncIterator(pending: [], stream: stream.makeAsyncIterator())
         }
     }
 }

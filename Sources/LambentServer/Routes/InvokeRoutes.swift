@@ -63,19 +63,16 @@ struct InvokeRoutes {
         headers[.amzExecutedVersion] = result.executedVersion
         headers[.amznRequestID] = result.requestID
         let body = result.body
-        // A buffered response that failed is all error document.
-        var bufferedError: ByteBuffer?
-        if case .buffered(let payload, let completion) = body, completion.functionError != nil { bufferedError = payload }
-        return Response(status: .ok, headers: headers, body: ResponseBody { [bufferedError] writer in
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             for await event in body {
                 switch event {
                 case .chunk(let chunk):
-                    guard bufferedError == nil, chunk.readableBytes > 0 else { continue }
+                    guard chunk.readableBytes > 0 else { continue }
                     try await writer.write(EventStream.event(type: "PayloadChunk", contentType: "application/octet-stream", payload: chunk))
                 case .completed(let completion):
                     var fields: [String] = []
                     if let error = completion.functionError {
-                        let details = bufferedError ?? completion.errorBody ?? ByteBuffer()
+                        let details = completion.errorBody ?? ByteBuffer()
                         fields.append("\"ErrorCode\":\(JSONText.quoted(error))")
                         fields.append("\"ErrorDetails\":\(JSONText.quoted(String(buffer: details)))")
                     }
