@@ -24,6 +24,8 @@
 #                                               # way from the function to the client (~5 min)
 #   bench/run.sh --suite logs                   # issue 14: PutLogEvents rate and FilterLogEvents over 1 million
 #                                               # events, against Python sqlite3 on the same rows (~3 min)
+#   bench/run.sh --suite runtimes               # issue 12: cold start of each runtime against its bare interpreter's
+#                                               # start, warm invoke latency and throughput per runtime (~8 min)
 #
 # The density benchmark needs ~14 GB of free memory for 1,000 Python environments; it stops
 # filling (and reports how far it got) before MemAvailable drops below 3 GB.
@@ -56,7 +58,8 @@ if [ "${1:-}" = "--suite" ]; then
         queues) SCRIPT=bench/queues_bench.py ;;
         urls) SCRIPT=bench/urls_bench.py ;;
         logs) SCRIPT=bench/logs_bench.py ;;
-        *) echo "bench: unknown suite '${2:-}' (versions, queues, urls, logs)" >&2; exit 2 ;;
+        runtimes) SCRIPT=bench/runtimes_bench.py ;;
+        *) echo "bench: unknown suite '${2:-}' (versions, queues, urls, logs, runtimes)" >&2; exit 2 ;;
     esac
     shift 2
 fi

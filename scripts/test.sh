@@ -35,7 +35,7 @@ step() { printf '\n==> %s\n' "$*"; }
 # --- 1. prerequisites -------------------------------------------------------
 step "checking prerequisites"
 source scripts/lib/prerequisites.sh
-lambent_prerequisites zip
+lambent_prerequisites "${LAMBENT_E2E_PACKAGES[@]}"
 
 if ((run_e2e)); then
     PIP_ROOT_USER_ACTION=ignore PIP_DISABLE_PIP_VERSION_CHECK=1 \

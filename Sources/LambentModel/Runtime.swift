@@ -19,6 +19,13 @@ public enum LambdaRuntime {
     /// The Python runtimes Lambent runs.
     public static let python: [String] = (9...14).map { "python3.\($0)" }
 
+    /// The Node.js runtimes Lambent runs (`nodejs18.x` only for functions created before AWS
+    /// stopped accepting it).
+    public static let nodejs: [String] = [18, 20, 22, 24].map { "nodejs\($0).x" }
+
+    /// The Ruby runtimes Lambent runs.
+    public static let ruby: [String] = ["ruby3.2", "ruby3.3", "ruby3.4"]
+
     /// Checks a runtime for CreateFunction/UpdateFunctionConfiguration: known to Lambda, not
     /// deprecated, and one Lambent can run.
     public static func validate(_ runtime: String, runnable: [String] = python) throws(LambdaError) {

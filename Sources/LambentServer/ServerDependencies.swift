@@ -27,10 +27,12 @@ public struct ServerDependencies: Sendable {
     }
 
     /// The language runtimes every node offers: Python (awslambdaric, installed into
-    /// `runtimesDirectory` on first use) and the OS-only runtimes.
+    /// `runtimesDirectory` on first use), Node.js (Lambent's client; the interpreter from the
+    /// host or PyPI) and the OS-only runtimes.
     public static func standardRuntimes(runtimesDirectory: URL, logger: Logger) -> LanguageRuntimeRegistry {
         LanguageRuntimeRegistry([
             PythonRuntime(runtimesDirectory: runtimesDirectory, logger: logger),
+            NodeRuntime(runtimesDirectory: runtimesDirectory, logger: logger),
             ProvidedRuntime(),
         ])
     }

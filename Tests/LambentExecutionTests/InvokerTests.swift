@@ -16,8 +16,8 @@ struct InvokerTests {
     struct FakeRuntime: LanguageRuntime {
         var identifiers: [String] { ["python3.12", "provided.al2023"] }
         var isAvailable: Bool { true }
-        func provision(_ runtimeID: String, handler: String) async throws(SandboxError) -> RuntimeLaunch {
-            RuntimeLaunch(command: ["/var/task/bootstrap"], variables: ["FAKE_RUNTIME": runtimeID],
+        func provision(_ request: RuntimeRequest) async throws(SandboxError) -> RuntimeLaunch {
+            RuntimeLaunch(command: ["/var/task/bootstrap"], variables: ["FAKE_RUNTIME": request.runtimeID],
                           missingEntrypointMessage: "Couldn't find valid bootstrap(s): [/var/task/bootstrap /opt/bootstrap]")
         }
     }

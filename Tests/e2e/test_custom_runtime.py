@@ -10,6 +10,7 @@ import zipfile
 import pytest
 
 from conftest import FUNCTIONS_DIR, invoke
+from test_layers import layers, unique_layer  # noqa: F401 - layers is a fixture
 
 
 def bootstrap_zip(extra: dict | None = None, with_bootstrap: bool = True) -> bytes:
@@ -98,6 +99,17 @@ def test_custom_runtime_without_bootstrap(function, lambda_client):
     result = invoke(lambda_client, name, {})
     assert result.function_error == "Unhandled"
     assert result.payload["errorType"] == "Runtime.InvalidEntrypoint"
+
+
+def test_custom_runtime_from_a_layer(function, lambda_client, layers):
+    """A package without a bootstrap runs its layer's /opt/bootstrap, as on AWS."""
+    layer = layers.publish(unique_layer("bootstrap"), bootstrap_zip())["LayerVersionArn"]
+    name = function(zip_bytes=bootstrap_zip({"data.txt": "from the package"}, with_bootstrap=False),
+                    Runtime="provided.al2023", Handler="function.handler", Layers=[layer])["FunctionName"]
+    result = invoke(lambda_client, name, {"action": "echo", "n": 5})
+    assert result.function_error is None, result.payload
+    assert result.payload["event"] == {"action": "echo", "n": 5}
+    assert result.payload["cwd"] == "/var/task"
 
 
 SHELL_BOOTSTRAP = """#!/bin/sh

@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from conftest import (
     assert_timeout_kills_spawned_processes,
-    ACCOUNT_ID, REGION, error_code, function_arn, http_status, invoke, not_found_message,
+    ACCOUNT_ID, REGION, error_code, function_arn, http_status, invoke, make_zip, not_found_message,
 )
 
 MAX_PAYLOAD = 6 * 1024 * 1024  # 6291456 bytes, Lambda's synchronous request limit
@@ -275,3 +275,14 @@ def test_task_root_is_read_only_and_tmp_is_writable(lambda_client, function):
     assert result.payload["var_task_write"] != "succeeded"
     assert result.payload["tmp_roundtrip"] == "scratch"
     assert "app.py" in result.payload["var_task_listing"]
+
+
+def test_python_runtime_ships_boto3(function, lambda_client):
+    """boto3 and botocore are importable without being packaged, as in AWS's Python runtimes."""
+    source = "import boto3, botocore\n\ndef handler(event, context):\n    return [boto3.__version__, botocore.__version__, boto3.__file__]\n"
+    name = function(zip_bytes=make_zip({"app.py": source}))["FunctionName"]
+    result = invoke(lambda_client, name, {})
+    assert result.function_error is None, result.payload
+    boto3_version, botocore_version, location = result.payload
+    assert boto3_version[0].isdigit() and botocore_version[0].isdigit()
+    assert location.startswith("/var/runtime/"), location

@@ -2,6 +2,13 @@
 # machine and, as root, installs what is missing; otherwise names exactly what to install.
 # Usage: lambent_prerequisites [extra Debian packages...]
 
+# Extra packages the end-to-end suite needs: zip; cmake, make, g++ and libcurl's headers to
+# build the aws-lambda-cpp test function (Tests/e2e/cpp_runtime.py); Ruby, and a JDK with
+# Debian's Jackson, for the ruby3.x and java runtimes (optional for scripts/serve.sh: without
+# them the server offers Python, Node.js and custom runtimes only). For scripts/test.sh:
+#   lambent_prerequisites "${LAMBENT_E2E_PACKAGES[@]}"
+LAMBENT_E2E_PACKAGES=(zip cmake make g++ libcurl4-openssl-dev ruby default-jdk-headless libjackson2-databind-java)
+
 lambent_prerequisites() {
     if ! command -v swift >/dev/null 2>&1; then
         echo "swift is not on PATH: install a Swift 6 toolchain (https://www.swift.org/install/linux/)" >&2

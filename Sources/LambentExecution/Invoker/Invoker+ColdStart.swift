@@ -16,7 +16,10 @@ extension Invoker {
         }
         let launch: RuntimeLaunch
         do {
-            launch = try await runtimes.provision(config.runtime, handler: config.handler)
+            launch = try await runtimes.provision(RuntimeRequest(
+                runtimeID: config.runtime, handler: config.handler, memoryMB: config.memorySize,
+                codeDirectory: request.codeDirectory, layersDirectory: request.layersDirectory,
+                environment: config.environment.variables))
         } catch {
             throw LambdaError.service(error.message)
         }
@@ -25,7 +28,7 @@ extension Invoker {
         // The function's LoggingConfig names its group (`/aws/lambda/<name>` unless changed).
         let logGroup = config.loggingConfig.logGroup
         let variables = LambdaVariables.merged(
-            function: config.environment.variables,
+            runtimeDefaults: launch.defaultVariables, function: config.environment.variables,
             reserved: LambdaVariables.reserved(for: config, region: configuration.region, logGroup: logGroup, logStream: logStream,
                                                initializationType: provisionedFor == nil ? "on-demand" : "provisioned-concurrency"),
             runtime: launch.variables)

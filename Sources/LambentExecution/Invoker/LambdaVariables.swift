@@ -39,9 +39,12 @@ enum LambdaVariables {
         return ["AWS_LAMBDA_LOG_FORMAT": "JSON", "AWS_LAMBDA_LOG_LEVEL": config.applicationLogLevel ?? "INFO"]
     }
 
-    /// The function's variables, then Lambda's, then the runtime's: later ones win.
-    static func merged(function: [String: String], reserved: [String: String], runtime: [String: String]) -> [String: String] {
-        var variables = function
+    /// The runtime's defaults, the function's variables, then Lambda's, then the runtime's:
+    /// later ones win.
+    static func merged(runtimeDefaults: [String: String] = [:], function: [String: String], reserved: [String: String],
+                       runtime: [String: String]) -> [String: String] {
+        var variables = runtimeDefaults
+        variables.merge(function) { _, function in function }
         variables.merge(reserved) { _, platform in platform }
         variables.merge(runtime) { _, runtime in runtime }
         return variables

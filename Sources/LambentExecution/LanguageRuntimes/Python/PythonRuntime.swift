@@ -3,8 +3,8 @@ import LambentModel
 import Logging
 
 /// Provisions the Python runtime: a host Python interpreter, and awslambdaric (the real AWS
-/// runtime interface client, from PyPI) installed once into `<runtimes>/python<X.Y>/` and
-/// mounted read-only at /var/runtime.
+/// runtime interface client, from PyPI) with boto3 (which AWS's Python runtimes include)
+/// installed once into `<runtimes>/python<X.Y>/` and mounted read-only at /var/runtime.
 ///
 /// Lambda's `python3.N` identifiers map to the host's `python3.N` when it has one, and
 /// otherwise to the host's default `python3` (at least 3.9): Lambent runs the code with the
@@ -47,11 +47,12 @@ public actor PythonRuntime: LanguageRuntime {
     public nonisolated var isAvailable: Bool { Self.hostHasPython() }
 
     /// awslambdaric at /var/runtime, run as `python -m awslambdaric <handler>`.
-    public func provision(_ runtimeID: String, handler: String) async throws(SandboxError) -> RuntimeLaunch {
+    public func provision(_ request: RuntimeRequest) async throws(SandboxError) -> RuntimeLaunch {
+        let runtimeID = request.runtimeID
         let python = try await provisionInterpreter(runtimeID)
         return RuntimeLaunch(
             mounts: [SandboxMount(host: python.directory, sandbox: "/var/runtime")],
-            command: [python.interpreter, "-m", "awslambdaric", handler],
+            command: [python.interpreter, "-m", "awslambdaric", request.handler],
             variables: ["PYTHONPATH": "/var/runtime", "AWS_EXECUTION_ENV": "AWS_Lambda_\(runtimeID)"])
     }
 
@@ -60,7 +61,8 @@ public actor PythonRuntime: LanguageRuntime {
         let interpreter = try resolveInterpreter(for: runtime)
         if let ready = provisioned[interpreter.version] { return ready }
         let directory = runtimesDirectory.appendingPathComponent("python\(interpreter.version)")
-        let marker = directory.appendingPathComponent("awslambdaric").path
+        // boto3 came after awslambdaric: an install without it is done again.
+        let marker = directory.appendingPathComponent("boto3").path
         if !FileManager.default.fileExists(atPath: marker) {
             // The actor is reentrant across the install's await: cold starts that arrive
             // meanwhile wait for the one install instead of starting their own.
@@ -136,72 +138,21 @@ public actor PythonRuntime: LanguageRuntime {
     }
 
     static func version(of interpreter: String) -> String? {
-        let output = try? run([interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
+        let output = try? HostCommand.run([interpreter, "-c", "import sys; print('%d.%d' % sys.version_info[:2])"])
         return output?.status == 0 ? output?.text.trimmingCharacters(in: .whitespacesAndNewlines) : nil
     }
 
     private func installReportingFailure(into directory: URL, pythonVersion: String) async -> SandboxError? {
+        logger.notice("installing awslambdaric and boto3 for Python \(pythonVersion) into \(directory.path) (first use; needs PyPI)")
         do {
-            try await install(into: directory, pythonVersion: pythonVersion)
+            try await PyPIInstaller.install(
+                ["--python-version", pythonVersion, "--implementation", "cp", "awslambdaric", "boto3"],
+                into: directory, what: "the Python runtime") {
+                    FileManager.default.fileExists(atPath: $0.appendingPathComponent("boto3").path)
+                }
             return nil
         } catch {
             return error
         }
-    }
-
-    /// Installs awslambdaric with whichever pip the host has, for the interpreter's version,
-    /// as binary wheels only, into a temporary directory renamed into place when complete.
-    private func install(into directory: URL, pythonVersion: String) async throws(SandboxError) {
-        let parent = directory.deletingLastPathComponent()
-        let temporary = parent.appendingPathComponent(".install-\(UUID().uuidString)")
-        try? FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
-        logger.notice("installing awslambdaric for Python \(pythonVersion) into \(directory.path) (first use; needs PyPI)")
-        let pips: [[String]] = [["python3", "-m", "pip"], ["/usr/bin/python3", "-m", "pip"], ["pip3"], ["pip"]]
-        var failure = "no pip found (apt-get install python3-pip)"
-        for pip in pips {
-            let command = ["/usr/bin/env"] + pip + [
-                "install", "--quiet", "--disable-pip-version-check", "--no-warn-script-location",
-                "--target", temporary.path, "--python-version", pythonVersion, "--only-binary=:all:",
-                "--implementation", "cp", "awslambdaric",
-            ]
-            guard let result = try? await Self.runOffPool(command) else { continue }
-            if result.status == 0 {
-                try? FileManager.default.removeItem(at: directory)
-                do {
-                    try FileManager.default.moveItem(at: temporary, to: directory)
-                } catch {
-                    throw SandboxError(.runtimeUnavailable, "could not install the Python runtime: \(error)")
-                }
-                return
-            }
-            failure = "`\(pip.joined(separator: " ")) install awslambdaric` failed: \(result.text.suffix(600))"
-            try? FileManager.default.removeItem(at: temporary)
-            if result.text.contains("No module named pip") || result.status == 127 { continue }
-            break
-        }
-        throw SandboxError(.runtimeUnavailable, "could not install awslambdaric from PyPI: \(failure)")
-    }
-
-    /// Runs a command on a thread of its own: pip can take seconds, and the cooperative
-    /// pool (two threads on a 2-core machine) must keep serving invocations meanwhile.
-    static func runOffPool(_ argv: [String]) async throws -> (status: Int32, text: String) {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try run(argv) })
-            }
-        }
-    }
-
-    static func run(_ argv: [String]) throws -> (status: Int32, text: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: argv[0])
-        process.arguments = Array(argv.dropFirst())
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
