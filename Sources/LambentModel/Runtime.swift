@@ -26,6 +26,9 @@ public enum LambdaRuntime {
     /// The Ruby runtimes Lambent runs.
     public static let ruby: [String] = ["ruby3.2", "ruby3.3", "ruby3.4"]
 
+    /// The Java runtimes Lambent runs.
+    public static let java: [String] = ["java17", "java21", "java25"]
+
     /// Checks a runtime for CreateFunction/UpdateFunctionConfiguration: known to Lambda, not
     /// deprecated, and one Lambent can run.
     public static func validate(_ runtime: String, runnable: [String] = python) throws(LambdaError) {

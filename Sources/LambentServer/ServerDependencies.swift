@@ -28,11 +28,13 @@ public struct ServerDependencies: Sendable {
 
     /// The language runtimes every node offers: Python (awslambdaric, installed into
     /// `runtimesDirectory` on first use), Node.js (Lambent's client; the interpreter from the
-    /// host or PyPI) and the OS-only runtimes.
+    /// host or PyPI), Java and Ruby (Lambent's clients on the host's JDK and Ruby, where it
+    /// has them) and the OS-only runtimes.
     public static func standardRuntimes(runtimesDirectory: URL, logger: Logger) -> LanguageRuntimeRegistry {
         LanguageRuntimeRegistry([
             PythonRuntime(runtimesDirectory: runtimesDirectory, logger: logger),
             NodeRuntime(runtimesDirectory: runtimesDirectory, logger: logger),
+            JavaRuntime(runtimesDirectory: runtimesDirectory, logger: logger),
             ProvidedRuntime(),
         ])
     }

@@ -58,7 +58,7 @@ struct LanguageRuntimeTests {
         }
     }
 
-    @Test("the embedded clients are runtime-clients/ as committed", arguments: [EmbeddedClient.nodejs])
+    @Test("the embedded clients are runtime-clients/ as committed", arguments: [EmbeddedClient.nodejs, EmbeddedClient.java])
     func embeddedClientsAreCurrent(_ client: EmbeddedClient) throws {
         let folder = Self.repository.appendingPathComponent("runtime-clients/\(client.name)")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
@@ -67,6 +67,21 @@ struct LanguageRuntimeTests {
             let text = try String(contentsOf: folder.appendingPathComponent(file.name), encoding: .utf8)
             #expect(text == file.text, "run scripts/embed-runtime-clients.py (\(file.name) changed)")
         }
+    }
+
+    @Test("Java: AWS's command line, heap from memory, and the JDK each id runs on")
+    func javaCommandAndJDKs() {
+        let command = JavaRuntime.command(java: "/usr/lib/jvm/x/bin/java", memoryMB: 128, handler: "example.Handler::run")
+        #expect(command.prefix(3) == ["/usr/lib/jvm/x/bin/java", "-XX:MaxHeapSize=111412k", "-XX:+UseSerialGC"])
+        #expect(command.suffix(2) == ["lambent.runtime.Main", "example.Handler::run"])
+        #expect(JavaRuntime.command(java: "java", memoryMB: 10238, handler: "h")[1] == "-XX:MaxHeapSize=10237952k")
+        #expect(JavaRuntime.majorVersion(release: "IMPLEMENTOR=\"x\"\nJAVA_VERSION=\"17.0.15\"\n") == 17)
+        #expect(JavaRuntime.majorVersion(release: "JAVA_VERSION=\"1.8.0_402\"") == 8)
+        let jdks = [JavaRuntime.JDK(home: "/a", major: 17), JavaRuntime.JDK(home: "/b", major: 25)]
+        #expect(JavaRuntime.choose(major: 17, from: jdks)?.home == "/a")
+        #expect(JavaRuntime.choose(major: 21, from: jdks)?.home == "/b")
+        #expect(JavaRuntime.choose(major: 26, from: jdks)?.home == "/b")
+        #expect(JavaRuntime.choose(major: 17, from: []) == nil)
     }
 
     @Test("a custom runtime without its own bootstrap runs its layers'")

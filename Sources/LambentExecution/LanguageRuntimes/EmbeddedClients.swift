@@ -1213,4 +1213,2253 @@ export function createResponseStream(requestOptions) {
 
 """#),
         ])
+
+    /// runtime-clients/java/
+    static let java = EmbeddedClient(
+        name: "java", digest: "83c2ebed18a99e05",
+        files: [
+            (name: "CallerIdentity.java", text: #"""
+package lambent.runtime;
+
+import com.amazonaws.services.lambda.runtime.Client;
+import com.amazonaws.services.lambda.runtime.ClientContext;
+import com.amazonaws.services.lambda.runtime.CognitoIdentity;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Decodes the Lambda-Runtime-Cognito-Identity and Lambda-Runtime-Client-Context headers into the
+ * Context's CognitoIdentity and ClientContext, with the member names AWS's runtime reads:
+ * {"cognitoIdentityId", "cognitoIdentityPoolId"} and
+ * {"client": {"installation_id", "app_title", "app_version_name", "app_version_code",
+ * "app_package_name"}, "custom": {…}, "env": {…}}. Parsing is lenient, as AWS's Gson is.
+ */
+final class CallerIdentity {
+    private static final JsonMapper JSON = JsonMapper.builder()
+            .enable(JsonReadFeature.ALLOW_SINGLE_QUOTES, JsonReadFeature.ALLOW_UNQUOTED_FIELD_NAMES,
+                    JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS)
+            .build();
+
+    private CallerIdentity() {
+    }
+
+    static CognitoIdentity cognitoIdentity(String header) throws IOException {
+        if (header == null || header.isEmpty()) {
+            return null;
+        }
+        JsonNode node = JSON.readTree(header);
+        if (node == null || !node.isObject()) {
+            return null;
+        }
+        String identityId = text(node, "cognitoIdentityId");
+        String poolId = text(node, "cognitoIdentityPoolId");
+        return new CognitoIdentity() {
+            @Override
+            public String getIdentityId() {
+                return identityId;
+            }
+
+            @Override
+            public String getIdentityPoolId() {
+                return poolId;
+            }
+        };
+    }
+
+    static ClientContext clientContext(String header) throws IOException {
+        if (header == null || header.isEmpty()) {
+            return null;
+        }
+        JsonNode node = JSON.readTree(header);
+        if (node == null || !node.isObject()) {
+            return null;
+        }
+        JsonNode clientNode = node.get("client");
+        Client client = clientNode == null || !clientNode.isObject() ? null : client(clientNode);
+        Map<String, String> custom = map(node.get("custom"));
+        Map<String, String> environment = map(node.get("env"));
+        return new ClientContext() {
+            @Override
+            public Client getClient() {
+                return client;
+            }
+
+            @Override
+            public Map<String, String> getCustom() {
+                return custom;
+            }
+
+            @Override
+            public Map<String, String> getEnvironment() {
+                return environment;
+            }
+        };
+    }
+
+    private static Client client(JsonNode node) {
+        String installationId = text(node, "installation_id");
+        String appTitle = text(node, "app_title");
+        String appVersionName = text(node, "app_version_name");
+        String appVersionCode = text(node, "app_version_code");
+        String appPackageName = text(node, "app_package_name");
+        return new Client() {
+            @Override
+            public String getInstallationId() {
+                return installationId;
+            }
+
+            @Override
+            public String getAppTitle() {
+                return appTitle;
+            }
+
+            @Override
+            public String getAppVersionName() {
+                return appVersionName;
+            }
+
+            @Override
+            public String getAppVersionCode() {
+                return appVersionCode;
+            }
+
+            @Override
+            public String getAppPackageName() {
+                return appPackageName;
+            }
+        };
+    }
+
+    private static Map<String, String> map(JsonNode node) {
+        if (node == null || !node.isObject()) {
+            return null;
+        }
+        Map<String, String> result = new LinkedHashMap<>();
+        node.fields().forEachRemaining(entry ->
+                result.put(entry.getKey(), entry.getValue().isNull() ? null
+                        : entry.getValue().isValueNode() ? entry.getValue().asText() : entry.getValue().toString()));
+        return result;
+    }
+
+    private static String text(JsonNode node, String name) {
+        JsonNode value = node.get(name);
+        return value == null || value.isNull() ? null : value.isValueNode() ? value.asText() : value.toString();
+    }
+}
+
+"""#),
+            (name: "Client.java", text: #"""
+package com.amazonaws.services.lambda.runtime;
+
+/** The mobile application that invoked the function, as its client context describes it. */
+public interface Client {
+
+    /** The installation id of the application. */
+    String getInstallationId();
+
+    /** The application's title. */
+    String getAppTitle();
+
+    /** The application's version name. */
+    String getAppVersionName();
+
+    /** The application's version code. */
+    String getAppVersionCode();
+
+    /** The application's package name. */
+    String getAppPackageName();
+}
+
+"""#),
+            (name: "ClientContext.java", text: #"""
+package com.amazonaws.services.lambda.runtime;
+
+import java.util.Map;
+
+/** The context a mobile SDK client sent with an invocation (the Lambda-Runtime-Client-Context header). */
+public interface ClientContext {
+
+    /** The application that invoked the function. */
+    Client getClient();
+
+    /** Custom values the client set. */
+    Map<String, String> getCustom();
+
+    /** The client's environment (platform, make, model, locale…). */
+    Map<String, String> getEnvironment();
+}
+
+"""#),
+            (name: "CognitoIdentity.java", text: #"""
+package com.amazonaws.services.lambda.runtime;
+
+/** The Amazon Cognito identity that invoked the function (the Lambda-Runtime-Cognito-Identity header). */
+public interface CognitoIdentity {
+
+    /** The Cognito identity id. */
+    String getIdentityId();
+
+    /** The Cognito identity pool id. */
+    String getIdentityPoolId();
+}
+
+"""#),
+            (name: "Context.java", text: #"""
+package com.amazonaws.services.lambda.runtime;
+
+/**
+ * What a function can learn about the invocation it is serving and the environment it runs
+ * in: the same interface as aws-lambda-java-core's, so handlers compile against either.
+ *
+ * <pre>{@code
+ * public String handleRequest(Map<String, Object> event, Context context) {
+ *     context.getLogger().log("request " + context.getAwsRequestId());
+ *     return context.getFunctionName();
+ * }
+ * }</pre>
+ */
+public interface Context {
+
+    /** The id of this invocation, unique per request (the Lambda-Runtime-Aws-Request-Id header). */
+    String getAwsRequestId();
+
+    /** The CloudWatch Logs group the function writes to ($AWS_LAMBDA_LOG_GROUP_NAME). */
+    String getLogGroupName();
+
+    /** The CloudWatch Logs stream of this execution environment ($AWS_LAMBDA_LOG_STREAM_NAME). */
+    String getLogStreamName();
+
+    /** The name of the function ($AWS_LAMBDA_FUNCTION_NAME). */
+    String getFunctionName();
+
+    /** The version of the function that is running ($AWS_LAMBDA_FUNCTION_VERSION). */
+    String getFunctionVersion();
+
+    /** The ARN the caller invoked, with an alias or version qualifier when one was used. */
+    String getInvokedFunctionArn();
+
+    /** The Amazon Cognito identity of the caller, or null when the invocation carried none. */
+    CognitoIdentity getIdentity();
+
+    /** The client context a mobile SDK sent with the invocation, or null. */
+    ClientContext getClientContext();
+
+    /** Milliseconds left before the invocation's deadline, never negative. */
+    int getRemainingTimeInMillis();
+
+    /** The memory configured for the function, in MB ($AWS_LAMBDA_FUNCTION_MEMORY_SIZE). */
+    int getMemoryLimitInMB();
+
+    /** The logger that writes to the function's log stream. */
+    LambdaLogger getLogger();
+
+    /** The tenant id of a tenant-isolated function's invocation, or null (aws-lambda-java-core 1.3.0). */
+    default String getTenantId() {
+        return null;
+    }
+
+    /** The X-Ray trace id of the invocation, or null (aws-lambda-java-core 1.4.0). */
+    default String getXrayTraceId() {
+        return null;
+    }
+}
+
+"""#),
+            (name: "CustomPojoSerializer.java", text: #"""
+package com.amazonaws.services.lambda.runtime;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.Type;
+
+/**
+ * Replaces the runtime's JSON (de)serialization of RequestHandler and POJO method inputs and
+ * outputs. Register exactly one implementation in
+ * META-INF/services/com.amazonaws.services.lambda.runtime.CustomPojoSerializer.
+ */
+public interface CustomPojoSerializer {
+
+    /** Decodes an event of the handler's input type. */
+    <T> T fromJson(InputStream input, Type type);
+
+    /** Decodes an event of the handler's input type. */
+    <T> T fromJson(String input, Type type);
+
+    /** Encodes the handler's result. */
+    <T> void toJson(T value, OutputStream output, Type type);
+}
+
+"""#),
+            (name: "CustomerClassLoader.java", text: #"""
+package lambent.runtime;
+
+import java.io.File;
+import java.net.MalformedURLException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The class loader of the function's code, with AWS's search order: the task root, its lib/*.jar,
+ * then the layers' /opt/java/lib/*.jar, jars in lexical order so the order does not depend on the
+ * file system. Its parent is the system class loader, so the com.amazonaws.services.lambda.runtime
+ * interfaces always come from the runtime, even when the function bundles aws-lambda-java-core.
+ *
+ * One departure: AWS's Jackson is shaded out of the function's sight, this runtime's (Debian's)
+ * is on the class path. So that a function bundling its own Jackson gets that one, classes under
+ * com.fasterxml.jackson are looked up in the function's jars first.
+ */
+final class CustomerClassLoader extends URLClassLoader {
+    private static final String JACKSON = "com.fasterxml.jackson.";
+
+    static {
+        ClassLoader.registerAsParallelCapable();
+    }
+
+    CustomerClassLoader(String taskRoot, String optRoot, ClassLoader parent) throws MalformedURLException {
+        // Unnamed, as AWS's is: stack frames print without a class loader prefix.
+        super(urls(taskRoot, optRoot), parent);
+    }
+
+    @Override
+    protected Class<?> loadClass(String name, boolean resolve) throws ClassNotFoundException {
+        if (!name.startsWith(JACKSON)) {
+            return super.loadClass(name, resolve);
+        }
+        synchronized (getClassLoadingLock(name)) {
+            Class<?> loaded = findLoadedClass(name);
+            if (loaded == null) {
+                try {
+                    loaded = findClass(name);
+                } catch (ClassNotFoundException notBundled) {
+                    return super.loadClass(name, resolve);
+                }
+            }
+            if (resolve) {
+                resolveClass(loaded);
+            }
+            return loaded;
+        }
+    }
+
+    private static URL[] urls(String taskRoot, String optRoot) throws MalformedURLException {
+        List<URL> urls = new ArrayList<>();
+        urls.add(url(new File(taskRoot), ""));
+        appendJars(new File(taskRoot, "lib"), urls);
+        appendJars(new File(optRoot, "lib"), urls);
+        return urls.toArray(new URL[0]);
+    }
+
+    private static void appendJars(File directory, List<URL> urls) throws MalformedURLException {
+        // AWS's filter: a name of at least "A.jar" that ends with ".jar".
+        String[] names = directory.isDirectory()
+                ? directory.list((dir, name) -> name.length() > 4 && name.endsWith(".jar")) : null;
+        if (names == null) {
+            return;
+        }
+        Arrays.sort(names);
+        for (String name : names) {
+            urls.add(url(directory, name));
+        }
+    }
+
+    private static URL url(File parent, String name) throws MalformedURLException {
+        return new URL("file", null, -1, parent.getPath() + "/" + name);
+    }
+}
+
+"""#),
+            (name: "ErrorReport.java", text: #"""
+package lambent.runtime;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.LinkedHashSet;
+import java.util.Set;
+
+/**
+ * An error as AWS's Java runtime reports it on the Runtime API:
+ * {"errorMessage", "errorType", "stackTrace"} with absent members left out (a fault of the
+ * handler's configuration carries no stackTrace, some no errorType), the
+ * Lambda-Runtime-Function-Error-Type header ("Runtime.UserException" for what the handler threw,
+ * "Runtime.BadFunctionCode" for faults) and, for thrown exceptions, an X-Ray error cause.
+ */
+final class ErrorReport {
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final String message;
+    private final String type;
+    private final String[] stackTrace;
+    private final String rapidErrorType;
+    private final Throwable thrown;
+
+    private ErrorReport(String message, String type, String[] stackTrace, String rapidErrorType, Throwable thrown) {
+        this.message = message;
+        this.type = type;
+        this.stackTrace = stackTrace;
+        this.rapidErrorType = rapidErrorType;
+        this.thrown = thrown;
+    }
+
+    /** What a fault reports: its message and type, no stack trace (as AWS's runtime does). */
+    static ErrorReport of(UserFault fault) {
+        return new ErrorReport(fault.msg, fault.exception, null, "Runtime.BadFunctionCode", null);
+    }
+
+    /** What an exception the handler threw reports: message, class and the top-level frames. */
+    static ErrorReport of(Throwable t) {
+        if (t instanceof UserFault) {
+            return of((UserFault) t);
+        }
+        String message = t.getLocalizedMessage() == null ? t.getClass().getName() : t.getLocalizedMessage();
+        StackTraceElement[] frames = t.getStackTrace();
+        String[] stackTrace = new String[frames.length];
+        for (int i = 0; i < frames.length; i++) {
+            stackTrace[i] = frames[i].toString();
+        }
+        return new ErrorReport(message, t.getClass().getName(), stackTrace, "Runtime.UserException", t);
+    }
+
+    String rapidErrorType() {
+        return rapidErrorType;
+    }
+
+    byte[] body() {
+        ObjectNode body = JSON.createObjectNode();
+        if (message != null) {
+            body.put("errorMessage", message);
+        }
+        if (type != null) {
+            body.put("errorType", type);
+        }
+        if (stackTrace != null) {
+            ArrayNode frames = body.putArray("stackTrace");
+            for (String frame : stackTrace) {
+                frames.add(frame);
+            }
+        }
+        return write(body).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    }
+
+    /** The X-Ray error cause document for a thrown exception, null for faults. */
+    String xrayCause() {
+        if (thrown == null) {
+            return null;
+        }
+        ObjectNode cause = JSON.createObjectNode();
+        cause.put("working_directory", System.getProperty("user.dir"));
+        ObjectNode exception = cause.putArray("exceptions").addObject();
+        if (thrown.getMessage() != null) {
+            exception.put("message", thrown.getMessage());
+        }
+        exception.put("type", thrown.getClass().getName());
+        ArrayNode stack = exception.putArray("stack");
+        Set<String> paths = new LinkedHashSet<>();
+        for (StackTraceElement frame : thrown.getStackTrace()) {
+            String path = fileName(frame);
+            paths.add(path);
+            stack.addObject().put("label", frame.getMethodName()).put("path", path).put("line", frame.getLineNumber());
+        }
+        ArrayNode pathArray = cause.putArray("paths");
+        paths.forEach(pathArray::add);
+        return write(cause);
+    }
+
+    private static String fileName(StackTraceElement frame) {
+        if (frame.getFileName() != null) {
+            return frame.getFileName();
+        }
+        String className = frame.getClassName();
+        return className.substring(className.lastIndexOf('.') + 1) + ".java";
+    }
+
+    private static String write(ObjectNode node) {
+        try {
+            return JSON.writeValueAsString(node);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
+
+"""#),
+            (name: "FaultHandler.java", text: #"""
+package lambent.runtime;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import java.io.InputStream;
+import java.io.OutputStream;
+
+/**
+ * Stands in for a handler that could not be loaded: each invocation fails with the fault. AWS's
+ * runtime reports most loading problems (class or method not found, no public constructor…) on
+ * each invoke this way rather than as an init error; only fatal faults end the init.
+ */
+final class FaultHandler implements RequestStreamHandler {
+    final UserFault fault;
+
+    FaultHandler(UserFault fault) {
+        this.fault = fault;
+    }
+
+    @Override
+    public void handleRequest(InputStream input, OutputStream output, Context context) {
+        throw fault;
+    }
+}
+
+"""#),
+            (name: "FunctionEnvironment.java", text: #"""
+package lambent.runtime;
+
+/** The AWS_LAMBDA_* variables the runtime reads once at startup (AWS's LambdaEnvironment). */
+final class FunctionEnvironment {
+    final int memoryLimitInMB;
+    final String logGroupName;
+    final String logStreamName;
+    final String functionName;
+    final String functionVersion;
+    final String logLevel;
+    final String logFormat;
+    final String runtimeApi;
+
+    FunctionEnvironment() {
+        this.memoryLimitInMB = Integer.parseInt(getOrDefault("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128"));
+        this.logGroupName = System.getenv("AWS_LAMBDA_LOG_GROUP_NAME");
+        this.logStreamName = System.getenv("AWS_LAMBDA_LOG_STREAM_NAME");
+        this.functionName = System.getenv("AWS_LAMBDA_FUNCTION_NAME");
+        this.functionVersion = System.getenv("AWS_LAMBDA_FUNCTION_VERSION");
+        this.logLevel = getOrDefault("AWS_LAMBDA_LOG_LEVEL", "UNDEFINED");
+        this.logFormat = getOrDefault("AWS_LAMBDA_LOG_FORMAT", "TEXT");
+        this.runtimeApi = System.getenv("AWS_LAMBDA_RUNTIME_API");
+    }
+
+    private static String getOrDefault(String name, String fallback) {
+        String value = System.getenv(name);
+        return value == null ? fallback : value;
+    }
+}
+
+"""#),
+            (name: "HandlerLoader.java", text: #"""
+package lambent.runtime;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.Constructor;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.lang.reflect.Type;
+import java.lang.reflect.TypeVariable;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Turns $_HANDLER into a stream handler, resolving it as AWS's Java runtime does:
+ *
+ * - `package.Class` — the class implements RequestStreamHandler, else RequestHandler<I, O>;
+ * - `package.Class::method` — the public method of that name whose signature fits (see
+ *   {@link #overload}), preferring non-bridge methods, then longer parameter lists, a trailing
+ *   Context counting as one more.
+ *
+ * Problems come back as a FaultHandler that fails each invocation (AWS's behaviour), except fatal
+ * ones — a constructor or static initializer that throws — which are thrown for an init error.
+ * Messages are AWS's (EventHandlerLoader, AWSLambda), word for word.
+ */
+final class HandlerLoader {
+    private static final Comparator<Method> PRIORITY = Comparator
+            .comparing(Method::isBridge)
+            .thenComparing(Comparator.comparingInt(HandlerLoader::weight).reversed());
+
+    private final ClassLoader loader;
+
+    private HandlerLoader(ClassLoader loader) {
+        this.loader = loader;
+    }
+
+    /** The handler named by `handler`; throws a fatal UserFault when the init must fail. */
+    static RequestStreamHandler load(String handler, ClassLoader loader) {
+        RequestStreamHandler loaded = new HandlerLoader(loader).resolve(handler);
+        if (loaded instanceof FaultHandler && ((FaultHandler) loaded).fault.fatal) {
+            throw ((FaultHandler) loaded).fault;
+        }
+        return loaded;
+    }
+
+    private RequestStreamHandler resolve(String handler) {
+        int separator = handler.lastIndexOf("::");
+        String className = separator < 0 ? handler : handler.substring(0, separator);
+        String methodName = separator < 0 ? null : handler.substring(separator + 2);
+        if (className.isEmpty() || (methodName != null && methodName.isEmpty())) {
+            return new FaultHandler(UserFault.of("Invalid handler: `" + handler + "'"));
+        }
+        Class<?> type;
+        try {
+            type = Class.forName(className, true, loader);
+        } catch (ClassNotFoundException e) {
+            return new FaultHandler(UserFault.classNotFound(e, className));
+        } catch (NoClassDefFoundError e) {
+            // Reported on invoke, and fatal there: the runtime exits after reporting it (as AWS's).
+            return new FaultHandler(UserFault.initError(e, className));
+        } catch (Throwable t) {
+            throw UserFault.initError(t, className);
+        }
+        return methodName == null ? classHandler(type) : methodHandler(type, methodName);
+    }
+
+    // -- package.Class -------------------------------------------------------------------
+
+    private RequestStreamHandler classHandler(Class<?> type) {
+        if (RequestStreamHandler.class.isAssignableFrom(type)) {
+            try {
+                return (RequestStreamHandler) newInstance(constructor(type));
+            } catch (UserFault f) {
+                return new FaultHandler(f);
+            } catch (Throwable t) {
+                return new FaultHandler(UserFault.of(t));
+            }
+        }
+        if (RequestHandler.class.isAssignableFrom(type)) {
+            return requestHandler(type);
+        }
+        return new FaultHandler(UserFault.of(
+                "Class does not implement an appropriate handler interface: " + type.getName()));
+    }
+
+    @SuppressWarnings("rawtypes")
+    private RequestStreamHandler requestHandler(Class<?> type) {
+        Type[] arguments = RequestHandlerTypes.find(type, RequestHandler.class);
+        if (arguments == null) {
+            return new FaultHandler(UserFault.of("Class " + type.getName()
+                    + " does not implement RequestHandler with concrete type parameters"));
+        }
+        if (arguments.length != 2) {
+            return new FaultHandler(UserFault.of(
+                    "Invalid class signature for RequestHandler. Expected two generic types, got " + arguments.length));
+        }
+        for (Type argument : arguments) {
+            if (argument instanceof TypeVariable && !hasUpperBound((TypeVariable<?>) argument)) {
+                return new FaultHandler(UserFault.of("Class " + type.getName()
+                        + " does not implement RequestHandler with concrete type parameters: parameter "
+                        + argument + " has no upper bound."));
+            }
+        }
+        try {
+            RequestHandler instance = (RequestHandler) newInstance(constructor(type));
+            return new PojoStreamHandler(instance, arguments[0],
+                    PojoStreamHandler.isVoid(arguments[1]) ? null : arguments[1], loader);
+        } catch (UserFault f) {
+            return new FaultHandler(f);
+        } catch (Throwable t) {
+            return new FaultHandler(UserFault.of(t));
+        }
+    }
+
+    private static boolean hasUpperBound(TypeVariable<?> variable) {
+        for (Type bound : variable.getBounds()) {
+            if (!Object.class.equals(bound)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    // -- package.Class::method -----------------------------------------------------------
+
+    private RequestStreamHandler methodHandler(Class<?> type, String methodName) {
+        Method[] all;
+        try {
+            all = type.getMethods();
+        } catch (NoClassDefFoundError e) {
+            return new FaultHandler(new UserFault("Error loading method " + methodName + " on class " + type.getName(),
+                    e.getClass().getName(), UserFault.trace(e), false));
+        }
+        List<Method> candidates = new ArrayList<>();
+        for (Method method : all) {
+            if (method.getName().equals(methodName)) {
+                candidates.add(method);
+            }
+        }
+        candidates.sort(PRIORITY);
+        for (Method method : candidates) {
+            Optional<RequestStreamHandler> handler = overload(type, method);
+            if (handler.isPresent()) {
+                return handler.get();
+            }
+        }
+        return new FaultHandler(UserFault.of("No public method named " + methodName
+                + " with appropriate method signature found on class " + type.getName()));
+    }
+
+    /**
+     * The handler for one overload, or empty (with AWS's note on stderr) when its signature does
+     * not fit. Accepted, where X is anything but InputStream, OutputStream and Context:
+     * (), (X), (Context), (X, Context), (InputStream), (OutputStream), (InputStream, OutputStream),
+     * (InputStream, Context), (OutputStream, Context), (InputStream, OutputStream, Context).
+     */
+    private Optional<RequestStreamHandler> overload(Class<?> type, Method method) {
+        Type[] parameters = method.getGenericParameterTypes();
+        Type returns = method.getGenericReturnType();
+        switch (parameters.length) {
+            case 0:
+                return Optional.of(pojo(type, method, null, returns, false));
+            case 1: {
+                Type only = parameters[0];
+                if (InputStream.class.equals(only)) {
+                    return Optional.of(stream(type, method, true, false, false));
+                } else if (OutputStream.class.equals(only)) {
+                    return Optional.of(stream(type, method, false, true, false));
+                } else if (Context.class.equals(only)) {
+                    return Optional.of(pojo(type, method, null, returns, true));
+                }
+                return Optional.of(pojo(type, method, only, returns, false));
+            }
+            case 2: {
+                Type first = parameters[0];
+                Type second = parameters[1];
+                if (OutputStream.class.equals(first)) {
+                    if (Context.class.equals(second)) {
+                        return Optional.of(stream(type, method, false, true, true));
+                    }
+                    System.err.println("Ignoring two-argument overload because first argument type is OutputStream"
+                            + " and second argument type is not Context");
+                    return Optional.empty();
+                } else if (Context.class.equals(first)) {
+                    System.err.println("Ignoring two-argument overload because first argument type is Context");
+                    return Optional.empty();
+                } else if (InputStream.class.equals(first)) {
+                    if (OutputStream.class.equals(second)) {
+                        return Optional.of(stream(type, method, true, true, false));
+                    } else if (Context.class.equals(second)) {
+                        return Optional.of(stream(type, method, true, false, true));
+                    }
+                    System.err.println("Ignoring two-argument overload because second parameter type, "
+                            + rawClass(second).getName() + ", is not OutputStream.");
+                    return Optional.empty();
+                } else if (Context.class.equals(second)) {
+                    return Optional.of(pojo(type, method, first, returns, true));
+                }
+                System.err.println("Ignoring two-argument overload because second parameter type is not Context");
+                return Optional.empty();
+            }
+            case 3:
+                if (InputStream.class.equals(parameters[0]) && OutputStream.class.equals(parameters[1])
+                        && Context.class.equals(parameters[2])) {
+                    return Optional.of(stream(type, method, true, true, true));
+                }
+                System.err.println("Ignoring three-argument overload because argument signature is not"
+                        + " (InputStream, OutputStream, Context");
+                return Optional.empty();
+            default:
+                System.err.println("Ignoring an overload of method " + method.getName()
+                        + " because it has too many parameters: Expected at most 3, got " + parameters.length);
+                return Optional.empty();
+        }
+    }
+
+    private RequestStreamHandler pojo(Class<?> type, Method method, Type input, Type returns, boolean takesContext) {
+        try {
+            Object instance = Modifier.isStatic(method.getModifiers()) ? null : newInstance(constructor(type));
+            MethodRequestHandler handler = new MethodRequestHandler(method, instance, input != null, takesContext);
+            return new PojoStreamHandler(handler, input, PojoStreamHandler.isVoid(returns) ? null : returns, loader);
+        } catch (UserFault f) {
+            return new FaultHandler(f);
+        } catch (Throwable t) {
+            return new FaultHandler(UserFault.of(t));
+        }
+    }
+
+    private RequestStreamHandler stream(Class<?> type, Method method, boolean in, boolean out, boolean context) {
+        try {
+            if (!PojoStreamHandler.isVoid(method.getReturnType())) {
+                System.err.println("Will ignore return type " + method.getReturnType() + " on byte stream handler");
+            }
+            Object instance = Modifier.isStatic(method.getModifiers()) ? null : newInstance(constructor(type));
+            return new MethodStreamHandler(method, instance, in, out, context);
+        } catch (UserFault f) {
+            return new FaultHandler(f);
+        } catch (Throwable t) {
+            return new FaultHandler(UserFault.of(t));
+        }
+    }
+
+    // -- instances -----------------------------------------------------------------------
+
+    private static Constructor<?> constructor(Class<?> type) throws Exception {
+        try {
+            return type.getConstructor();
+        } catch (NoSuchMethodException e) {
+            if (type.getEnclosingClass() != null && !Modifier.isStatic(type.getModifiers())) {
+                throw new Exception("Class " + type.getName()
+                        + " cannot be instantiated because it is a non-static inner class");
+            }
+            throw new Exception("Class " + type.getName() + " has no public zero-argument constructor", e);
+        }
+    }
+
+    /** A constructor that throws is fatal: the init fails with what it threw. */
+    private static Object newInstance(Constructor<?> constructor) {
+        try {
+            return constructor.newInstance();
+        } catch (UserFault e) {
+            throw e;
+        } catch (InvocationTargetException e) {
+            throw UserFault.of(e.getCause() == null ? e : e.getCause(), true);
+        } catch (InstantiationException e) {
+            throw Throwables.rethrow(e.getCause() == null ? e : e.getCause());
+        } catch (IllegalAccessException e) {
+            throw Throwables.rethrow(e);
+        }
+    }
+
+    private static int weight(Method method) {
+        Class<?>[] parameters = method.getParameterTypes();
+        boolean endsWithContext = parameters.length > 0 && Context.class.equals(parameters[parameters.length - 1]);
+        return parameters.length + (endsWithContext ? 1 : 0);
+    }
+
+    private static Class<?> rawClass(Type type) {
+        if (type instanceof Class) {
+            return (Class<?>) type;
+        }
+        if (type instanceof java.lang.reflect.ParameterizedType) {
+            return (Class<?>) ((java.lang.reflect.ParameterizedType) type).getRawType();
+        }
+        return Object.class;
+    }
+}
+
+"""#),
+            (name: "Invocation.java", text: #"""
+package lambent.runtime;
+
+/**
+ * One invocation as the Runtime API hands it out on GET /2018-06-01/runtime/invocation/next:
+ * the event body and the Lambda-Runtime-* headers that describe it.
+ */
+final class Invocation {
+    final String requestId;
+    final long deadlineMs;
+    final String invokedFunctionArn;
+    final String traceId;
+    final String clientContext;
+    final String cognitoIdentity;
+    final String tenantId;
+    final byte[] event;
+
+    Invocation(String requestId, long deadlineMs, String invokedFunctionArn, String traceId,
+               String clientContext, String cognitoIdentity, String tenantId, byte[] event) {
+        this.requestId = requestId;
+        this.deadlineMs = deadlineMs;
+        this.invokedFunctionArn = invokedFunctionArn;
+        this.traceId = traceId;
+        this.clientContext = clientContext;
+        this.cognitoIdentity = cognitoIdentity;
+        this.tenantId = tenantId;
+        this.event = event;
+    }
+}
+
+"""#),
+            (name: "JacksonMapper.java", text: #"""
+package lambent.runtime;
+
+import com.fasterxml.jackson.annotation.JsonInclude;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.core.json.JsonWriteFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.MapperFeature;
+import com.fasterxml.jackson.databind.Module;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.lang.reflect.Type;
+
+/**
+ * The ObjectMapper of POJO handlers, set up feature by feature as AWS's
+ * aws-lambda-java-serialization JacksonFactory sets up its (shaded) Jackson, so that the same
+ * events decode to the same objects and the same results encode to the same bytes: lenient
+ * reading (single quotes, unquoted names, NaN, leading zeros), unknown properties ignored, empty
+ * strings and arrays accepted as null, single values as arrays, nulls left out of the output,
+ * creators not auto-detected, standard bean naming.
+ */
+final class JacksonMapper {
+    private static final ObjectMapper MAPPER = create(false);
+    // aws-lambda-java-events classes name members "Records", "eventSourceARN"…: AWS maps them
+    // with per-class mixins; a case-insensitive mapper covers the common ones.
+    private static final ObjectMapper EVENTS_MAPPER = create(true);
+    private static final String EVENTS_PACKAGE = "com.amazonaws.services.lambda.runtime.events.";
+
+    private JacksonMapper() {
+    }
+
+    static PojoSerializer serializerFor(Type type) {
+        ObjectMapper mapper = type.getTypeName().startsWith(EVENTS_PACKAGE) ? EVENTS_MAPPER : MAPPER;
+        JavaType javaType = mapper.constructType(type);
+        ObjectReader reader = mapper.readerFor(javaType);
+        ObjectWriter writer = mapper.writerFor(javaType);
+        return new PojoSerializer() {
+            @Override
+            public Object fromJson(InputStream input) {
+                try {
+                    return reader.readValue(input);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+
+            @Override
+            public void toJson(Object value, OutputStream output) {
+                try {
+                    writer.writeValue(output, value);
+                } catch (IOException e) {
+                    throw new UncheckedIOException(e);
+                }
+            }
+        };
+    }
+
+    @SuppressWarnings("deprecation")
+    private static ObjectMapper create(boolean caseInsensitive) {
+        JsonMapper.Builder builder = JsonMapper.builder(factory())
+                .enable(MapperFeature.ALLOW_FINAL_FIELDS_AS_MUTATORS, MapperFeature.AUTO_DETECT_FIELDS,
+                        MapperFeature.AUTO_DETECT_GETTERS, MapperFeature.AUTO_DETECT_IS_GETTERS,
+                        MapperFeature.AUTO_DETECT_SETTERS, MapperFeature.CAN_OVERRIDE_ACCESS_MODIFIERS,
+                        MapperFeature.USE_STD_BEAN_NAMING, MapperFeature.USE_ANNOTATIONS)
+                .disable(MapperFeature.AUTO_DETECT_CREATORS, MapperFeature.INFER_PROPERTY_MUTATORS,
+                        MapperFeature.SORT_PROPERTIES_ALPHABETICALLY, MapperFeature.USE_GETTERS_AS_SETTERS,
+                        MapperFeature.USE_WRAPPER_NAME_AS_PROPERTY_NAME, MapperFeature.USE_STATIC_TYPING,
+                        MapperFeature.REQUIRE_SETTERS_FOR_GETTERS)
+                .configure(MapperFeature.ACCEPT_CASE_INSENSITIVE_PROPERTIES, caseInsensitive)
+                .enable(SerializationFeature.FAIL_ON_SELF_REFERENCES,
+                        SerializationFeature.FAIL_ON_UNWRAPPED_TYPE_IDENTIFIERS, SerializationFeature.WRAP_EXCEPTIONS)
+                .disable(SerializationFeature.CLOSE_CLOSEABLE, SerializationFeature.EAGER_SERIALIZER_FETCH,
+                        SerializationFeature.FAIL_ON_EMPTY_BEANS, SerializationFeature.FLUSH_AFTER_WRITE_VALUE,
+                        SerializationFeature.INDENT_OUTPUT, SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS,
+                        SerializationFeature.USE_EQUALITY_FOR_OBJECT_ID,
+                        SerializationFeature.WRITE_CHAR_ARRAYS_AS_JSON_ARRAYS, SerializationFeature.WRAP_ROOT_VALUE)
+                .enable(DeserializationFeature.ACCEPT_EMPTY_ARRAY_AS_NULL_OBJECT,
+                        DeserializationFeature.ACCEPT_EMPTY_STRING_AS_NULL_OBJECT,
+                        DeserializationFeature.ACCEPT_SINGLE_VALUE_AS_ARRAY,
+                        DeserializationFeature.FAIL_ON_INVALID_SUBTYPE,
+                        DeserializationFeature.FAIL_ON_UNRESOLVED_OBJECT_IDS,
+                        DeserializationFeature.READ_UNKNOWN_ENUM_VALUES_AS_NULL,
+                        DeserializationFeature.UNWRAP_SINGLE_VALUE_ARRAYS, DeserializationFeature.WRAP_EXCEPTIONS)
+                .disable(DeserializationFeature.FAIL_ON_IGNORED_PROPERTIES,
+                        DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES,
+                        DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS,
+                        DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY,
+                        DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+        ObjectMapper mapper = builder.build();
+        mapper.setSerializationInclusion(JsonInclude.Include.NON_NULL);
+        // AWS registers jackson-datatype-jsr310 and -jdk8; Debian packages neither, so they are
+        // used when present on the runtime's class path and skipped otherwise.
+        register(mapper, "com.fasterxml.jackson.datatype.jsr310.JavaTimeModule");
+        register(mapper, "com.fasterxml.jackson.datatype.jdk8.Jdk8Module");
+        return mapper;
+    }
+
+    private static JsonFactory factory() {
+        JsonFactory factory = JsonFactory.builder()
+                .enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS, JsonReadFeature.ALLOW_LEADING_ZEROS_FOR_NUMBERS,
+                        JsonReadFeature.ALLOW_SINGLE_QUOTES, JsonReadFeature.ALLOW_BACKSLASH_ESCAPING_ANY_CHARACTER,
+                        JsonReadFeature.ALLOW_UNESCAPED_CONTROL_CHARS, JsonReadFeature.ALLOW_UNQUOTED_FIELD_NAMES)
+                .disable(JsonReadFeature.ALLOW_JAVA_COMMENTS, JsonReadFeature.ALLOW_YAML_COMMENTS)
+                .enable(JsonWriteFeature.QUOTE_FIELD_NAMES, JsonWriteFeature.WRITE_NAN_AS_STRINGS)
+                .disable(JsonWriteFeature.ESCAPE_NON_ASCII, JsonWriteFeature.WRITE_NUMBERS_AS_STRINGS)
+                .build();
+        factory.disable(JsonParser.Feature.AUTO_CLOSE_SOURCE);
+        factory.disable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+        factory.enable(JsonGenerator.Feature.IGNORE_UNKNOWN);
+        factory.disable(JsonGenerator.Feature.AUTO_CLOSE_JSON_CONTENT);
+        factory.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
+        factory.disable(JsonGenerator.Feature.FLUSH_PASSED_TO_STREAM);
+        factory.disable(JsonGenerator.Feature.STRICT_DUPLICATE_DETECTION);
+        factory.disable(JsonGenerator.Feature.WRITE_BIGDECIMAL_AS_PLAIN);
+        return factory;
+    }
+
+    private static void register(ObjectMapper mapper, String moduleClass) {
+        try {
+            mapper.registerModule((Module) Class.forName(moduleClass).getDeclaredConstructor().newInstance());
+        } catch (ReflectiveOperationException | LinkageError e) {
+            // Not installed.
+        }
+    }
+}
+
+"""#),
+            (name: "LambdaLogger.java", text: #"""
+package com.amazonaws.services.lambda.runtime;
+
+import com.amazonaws.services.lambda.runtime.logging.LogLevel;
+
+/**
+ * Writes to the function's log stream. Each call is one log record: a message may span several
+ * lines and still arrive as one event, which System.out cannot promise.
+ */
+public interface LambdaLogger {
+
+    /** Logs a string as is: no newline is added. */
+    void log(String message);
+
+    /** Logs raw bytes as is. */
+    void log(byte[] message);
+
+    /** Logs a string at a level; records below $AWS_LAMBDA_LOG_LEVEL are dropped. */
+    default void log(String message, LogLevel logLevel) {
+        log(message);
+    }
+
+    /** Logs raw bytes at a level; records below $AWS_LAMBDA_LOG_LEVEL are dropped. */
+    default void log(byte[] message, LogLevel logLevel) {
+        log(message);
+    }
+}
+
+"""#),
+            (name: "LambdaRuntime.java", text: #"""
+package com.amazonaws.services.lambda.runtime;
+
+import java.io.IOException;
+
+/** Static access to the function's logger, for code that has no Context at hand. */
+public final class LambdaRuntime {
+
+    private LambdaRuntime() {
+    }
+
+    // The runtime client replaces this fallback by its own logger (reflectively, as AWS's does)
+    // before it loads the handler; the fallback serves code run outside a Lambda runtime.
+    private static volatile LambdaLogger logger = new LambdaLogger() {
+        @Override
+        public void log(String message) {
+            System.out.print(message);
+        }
+
+        @Override
+        public void log(byte[] message) {
+            try {
+                System.out.write(message);
+            } catch (IOException e) {
+                e.printStackTrace();
+            }
+        }
+    };
+
+    /** The logger that writes to the function's log stream. */
+    public static LambdaLogger getLogger() {
+        return logger;
+    }
+}
+
+"""#),
+            (name: "LambdaRuntimeInternal.java", text: #"""
+package com.amazonaws.services.lambda.runtime;
+
+/**
+ * A switch for logging libraries: aws-lambda-java-log4j2 turns it on so that the runtime puts
+ * each invocation's request id into Log4j's thread context ("AWSRequestId").
+ */
+public final class LambdaRuntimeInternal {
+
+    private LambdaRuntimeInternal() {
+    }
+
+    private static boolean useLog4jAppender;
+
+    /** Asks the runtime to publish the request id to Log4j's MDC / ThreadContext. */
+    public static void setUseLog4jAppender(boolean useLog4j) {
+        useLog4jAppender = useLog4j;
+    }
+
+    /** Whether the request id is published to Log4j. */
+    public static boolean getUseLog4jAppender() {
+        return useLog4jAppender;
+    }
+}
+
+"""#),
+            (name: "LambentContext.java", text: #"""
+package lambent.runtime;
+
+import com.amazonaws.services.lambda.runtime.ClientContext;
+import com.amazonaws.services.lambda.runtime.CognitoIdentity;
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.LambdaLogger;
+
+/** The Context of one invocation: its headers plus the environment's AWS_LAMBDA_* variables. */
+final class LambentContext implements Context {
+    private final Invocation invocation;
+    private final FunctionEnvironment environment;
+    private final CognitoIdentity identity;
+    private final ClientContext clientContext;
+    private final LambdaLogger logger;
+
+    LambentContext(Invocation invocation, FunctionEnvironment environment, CognitoIdentity identity,
+                   ClientContext clientContext, LambdaLogger logger) {
+        this.invocation = invocation;
+        this.environment = environment;
+        this.identity = identity;
+        this.clientContext = clientContext;
+        this.logger = logger;
+    }
+
+    @Override
+    public String getAwsRequestId() {
+        return invocation.requestId;
+    }
+
+    @Override
+    public String getLogGroupName() {
+        return environment.logGroupName;
+    }
+
+    @Override
+    public String getLogStreamName() {
+        return environment.logStreamName;
+    }
+
+    @Override
+    public String getFunctionName() {
+        return environment.functionName;
+    }
+
+    @Override
+    public String getFunctionVersion() {
+        return environment.functionVersion;
+    }
+
+    @Override
+    public String getInvokedFunctionArn() {
+        return invocation.invokedFunctionArn;
+    }
+
+    @Override
+    public CognitoIdentity getIdentity() {
+        return identity;
+    }
+
+    @Override
+    public ClientContext getClientContext() {
+        return clientContext;
+    }
+
+    @Override
+    public int getRemainingTimeInMillis() {
+        long remaining = invocation.deadlineMs - System.currentTimeMillis();
+        return remaining > 0 ? (int) Math.min(remaining, Integer.MAX_VALUE) : 0;
+    }
+
+    @Override
+    public int getMemoryLimitInMB() {
+        return environment.memoryLimitInMB;
+    }
+
+    @Override
+    public LambdaLogger getLogger() {
+        return logger;
+    }
+
+    @Override
+    public String getTenantId() {
+        return invocation.tenantId;
+    }
+
+    @Override
+    public String getXrayTraceId() {
+        return invocation.traceId;
+    }
+}
+
+"""#),
+            (name: "Log4jContext.java", text: #"""
+package lambent.runtime;
+
+import java.lang.reflect.Method;
+
+/**
+ * Puts the request id into Log4j's thread context ("AWSRequestId") for functions that use
+ * aws-lambda-java-log4j2 (which turns LambdaRuntimeInternal.setUseLog4jAppender on), trying
+ * Log4j 1's MDC and Log4j 2's ThreadContext from the function's class loader, as AWS does.
+ */
+final class Log4jContext {
+    private Log4jContext() {
+    }
+
+    static void putRequestId(String requestId) {
+        boolean found = put("org.apache.log4j.MDC", Object.class, requestId)
+                | put("org.apache.logging.log4j.ThreadContext", String.class, requestId);
+        if (!found) {
+            System.err.println("Customer using log4j appender but unable to load either "
+                    + "org.apache.log4j.MDC or org.apache.logging.log4j.ThreadContext. "
+                    + "Customer cannot see RequestId in log4j log lines.");
+        }
+    }
+
+    private static boolean put(String className, Class<?> valueType, String requestId) {
+        try {
+            Class<?> type = Class.forName(className, true, Thread.currentThread().getContextClassLoader());
+            Method put = type.getMethod("put", String.class, valueType);
+            put.invoke(null, "AWSRequestId", requestId);
+            return true;
+        } catch (ReflectiveOperationException | LinkageError e) {
+            return false;
+        }
+    }
+}
+
+"""#),
+            (name: "LogFormat.java", text: #"""
+package com.amazonaws.services.lambda.runtime.logging;
+
+/** The format of the function's log records ($AWS_LAMBDA_LOG_FORMAT). */
+public enum LogFormat {
+    JSON,
+    TEXT;
+
+    /** Parses a format name, case-insensitively. */
+    public static LogFormat fromString(String logFormat) {
+        try {
+            return LogFormat.valueOf(logFormat.toUpperCase());
+        } catch (Exception e) {
+            throw new IllegalArgumentException("Invalid log format: '" + logFormat + "' expected one of [JSON, TEXT]");
+        }
+    }
+}
+
+"""#),
+            (name: "LogLevel.java", text: #"""
+package com.amazonaws.services.lambda.runtime.logging;
+
+/** Levels of LambdaLogger records, in increasing severity after UNDEFINED. */
+public enum LogLevel {
+    // UNDEFINED marks a record logged without a level (LambdaLogger.log(String)): it is never
+    // filtered out, whatever $AWS_LAMBDA_LOG_LEVEL says.
+    UNDEFINED,
+    TRACE,
+    DEBUG,
+    INFO,
+    WARN,
+    ERROR,
+    FATAL;
+
+    /** Parses a level name, case-insensitively. */
+    public static LogLevel fromString(String logLevel) {
+        try {
+            return LogLevel.valueOf(logLevel.toUpperCase());
+        } catch (Exception e) {
+            throw new IllegalArgumentException(
+                    "Invalid log level: '" + logLevel + "' expected one of [TRACE, DEBUG, INFO, WARN, ERROR, FATAL]");
+        }
+    }
+}
+
+"""#),
+            (name: "LogSink.java", text: #"""
+package lambent.runtime;
+
+import com.amazonaws.services.lambda.runtime.logging.LogFormat;
+import com.amazonaws.services.lambda.runtime.logging.LogLevel;
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+
+/**
+ * Where LambdaLogger records go. By default the process's stdout, bytes as given. When
+ * $_LAMBDA_TELEMETRY_LOG_FD names a descriptor, each record is one frame on it, so a multi-line
+ * record stays one log event:
+ *
+ * <pre>
+ *   u32 type   0xa55a0000 | level.ordinal() << 2 | 1 << 1 (timestamp present) | format.ordinal()
+ *   u32 length of the message
+ *   u64 timestamp, microseconds since the epoch
+ *   message bytes
+ * </pre>
+ * (big-endian; AWS's FramedTelemetryLogSink and FrameType).
+ */
+abstract class LogSink {
+
+    abstract void write(LogLevel level, LogFormat format, byte[] message);
+
+    /** The framed descriptor when $_LAMBDA_TELEMETRY_LOG_FD is usable, else stdout. */
+    static LogSink fromEnvironment() {
+        String fd = System.getenv("_LAMBDA_TELEMETRY_LOG_FD");
+        if (fd != null) {
+            try {
+                // /proc/self/fd spares the reflection into FileDescriptor that AWS's client needs
+                // (and that needs --add-opens java.base/java.io).
+                return new Framed(new FileOutputStream("/proc/self/fd/" + Integer.parseInt(fd.trim()), true));
+            } catch (IOException | NumberFormatException e) {
+                // Fall back to stdout, as AWS's client does.
+            }
+        }
+        return new Stdout();
+    }
+
+    static final class Stdout extends LogSink {
+        @Override
+        synchronized void write(LogLevel level, LogFormat format, byte[] message) {
+            try {
+                System.out.write(message);
+            } catch (IOException e) {
+                e.printStackTrace();
+            }
+        }
+    }
+
+    static final class Framed extends LogSink {
+        private static final int MAGIC = 0xa55a0000;
+        private final OutputStream out;
+        private final ByteBuffer header = ByteBuffer.allocate(16);
+
+        Framed(OutputStream out) {
+            this.out = out;
+        }
+
+        @Override
+        synchronized void write(LogLevel level, LogFormat format, byte[] message) {
+            Instant now = Instant.now();
+            header.clear();
+            header.putInt(MAGIC | level.ordinal() << 2 | 1 << 1 | format.ordinal());
+            header.putInt(message.length);
+            header.putLong(now.getEpochSecond() * 1_000_000 + now.getNano() / 1000);
+            try {
+                out.write(header.array());
+                out.write(message);
+            } catch (IOException e) {
+                e.printStackTrace();
+            }
+        }
+    }
+}
+
+"""#),
+            (name: "Main.java", text: #"""
+package lambent.runtime;
+
+import com.amazonaws.services.lambda.runtime.LambdaRuntime;
+import com.amazonaws.services.lambda.runtime.LambdaRuntimeInternal;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import com.amazonaws.services.lambda.runtime.logging.LogFormat;
+import com.amazonaws.services.lambda.runtime.logging.LogLevel;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.File;
+import java.io.FileInputStream;
+import java.io.FilterOutputStream;
+import java.io.IOError;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.lang.reflect.Field;
+import java.nio.charset.StandardCharsets;
+import java.security.Security;
+import java.util.Properties;
+
+/**
+ * Lambent's Java runtime: loads the function's handler and serves invocations from the Lambda
+ * Runtime API, one at a time, as AWS's aws-lambda-java-runtime-interface-client does for the
+ * java17/java21/java25 runtimes.
+ *
+ * <pre>
+ *   cd /var/task && java -cp /var/runtime/classes:jackson-{databind,core,annotations}.jar \
+ *       lambent.runtime.Main [handler]        # handler defaults to $_HANDLER
+ * </pre>
+ */
+public final class Main {
+    private static final String TRACE_HEADER_PROPERTY = "com.amazonaws.xray.traceHeader";
+
+    private Main() {
+    }
+
+    public static void main(String[] args) throws Throwable {
+        configureJvm();
+        FunctionEnvironment environment = new FunctionEnvironment();
+        RuntimeLogger logger = new RuntimeLogger(LogSink.fromEnvironment(),
+                LogLevel.fromString(environment.logLevel), LogFormat.fromString(environment.logFormat));
+        RuntimeApiClient api = new RuntimeApiClient(environment.runtimeApi);
+
+        // UTF-8 whatever the locale, written through at once (AWS's LambdaOutputStream wrapping).
+        System.setOut(new PrintStream(new PassThrough(System.out), false, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(new PassThrough(System.err), false, StandardCharsets.UTF_8));
+        installLogger(logger);
+
+        // The parent is the system class loader, so the function sees the runtime's interfaces.
+        ClassLoader customer = new CustomerClassLoader(System.getProperty("user.dir"), "/opt/java",
+                ClassLoader.getSystemClassLoader());
+        Thread.currentThread().setContextClassLoader(customer);
+
+        String handlerName = args.length > 0 ? args[0] : System.getenv("_HANDLER");
+        RequestStreamHandler handler;
+        try {
+            handler = HandlerLoader.load(handlerName == null ? "" : handlerName, customer);
+        } catch (UserFault fault) {
+            logger.logRuntimeError(fault.reportableError());
+            api.failInit(ErrorReport.of(fault));
+            System.exit(1);
+            return;
+        }
+        serve(handler, environment, logger, api);
+    }
+
+    /** The invocation loop; it ends (and so does the process) on a fatal fault or a VM error. */
+    private static void serve(RequestStreamHandler handler, FunctionEnvironment environment,
+                              RuntimeLogger logger, RuntimeApiClient api) throws IOException {
+        ByteArrayOutputStream output = new ByteArrayOutputStream(1024);
+        boolean exit = false;
+        while (!exit) {
+            Invocation invocation = api.next();
+            if (invocation.traceId != null) {
+                System.setProperty(TRACE_HEADER_PROPERTY, invocation.traceId);
+            } else {
+                System.clearProperty(TRACE_HEADER_PROPERTY);
+            }
+            UserFault fault = null;
+            try {
+                output.reset();
+                LambentContext context = new LambentContext(invocation, environment,
+                        CallerIdentity.cognitoIdentity(invocation.cognitoIdentity),
+                        CallerIdentity.clientContext(invocation.clientContext), LambdaRuntime.getLogger());
+                logger.setContext(context);
+                if (LambdaRuntimeInternal.getUseLog4jAppender()) {
+                    Log4jContext.putRequestId(invocation.requestId);
+                }
+                handler.handleRequest(new ByteArrayInputStream(invocation.event), output, context);
+                api.respond(invocation.requestId, output.toByteArray());
+                // The function may have interrupted this thread; the next GET must not see it.
+                Thread.interrupted();
+            } catch (Throwable t) {
+                UserFault.filterStackTrace(t);
+                fault = UserFault.of(t);
+                exit = t instanceof VirtualMachineError || t instanceof IOError || fault.fatal;
+                api.fail(invocation.requestId, ErrorReport.of(t));
+            } finally {
+                if (fault != null) {
+                    logger.logRuntimeError(fault.reportableError());
+                }
+            }
+        }
+    }
+
+    /** Makes LambdaRuntime.getLogger() (and so Context.getLogger()) this runtime's logger. */
+    private static void installLogger(RuntimeLogger logger) throws ReflectiveOperationException {
+        Field field = LambdaRuntime.class.getDeclaredField("logger");
+        field.setAccessible(true);
+        field.set(null, logger);
+    }
+
+    /**
+     * The JVM-wide settings AWS's runtime makes before any function code runs: TLS algorithms as
+     * OpenJDK 8u181 disabled them, the system's CA bundle when one is at AWS's path, and a 1 s
+     * negative DNS cache (or $AWS_LAMBDA_JAVA_NETWORKADDRESS_CACHE_NEGATIVE_TTL) unless a
+     * java.security.properties file sets one.
+     */
+    private static void configureJvm() {
+        Security.setProperty("jdk.tls.disabledAlgorithms",
+                "SSLv3, RC4, MD5withRSA, DH keySize < 1024, EC keySize < 224, DES40_CBC, RC4_40, 3DES_EDE_CBC");
+        if (System.getProperty("javax.net.ssl.trustStore") == null) {
+            File cacerts = new File("/etc/pki/java/cacerts");
+            if (cacerts.isFile()) {
+                System.setProperty("javax.net.ssl.trustStore", cacerts.getPath());
+            }
+        }
+        if (negativeCacheOverridable()) {
+            String ttl = System.getenv("AWS_LAMBDA_JAVA_NETWORKADDRESS_CACHE_NEGATIVE_TTL");
+            Security.setProperty("networkaddress.cache.negative.ttl", ttl == null ? "1" : ttl);
+        }
+    }
+
+    private static boolean negativeCacheOverridable() {
+        String path = System.getProperty("java.security.properties");
+        if (path == null) {
+            return true;
+        }
+        try (FileInputStream in = new FileInputStream(path)) {
+            Properties properties = new Properties();
+            properties.load(in);
+            return !properties.containsKey("networkaddress.cache.negative.ttl");
+        } catch (IOException e) {
+            return true;
+        }
+    }
+
+    /** Forwards whole buffers (FilterOutputStream alone would write byte by byte). */
+    private static final class PassThrough extends FilterOutputStream {
+        PassThrough(OutputStream out) {
+            super(out);
+        }
+
+        @Override
+        public void write(byte[] bytes, int offset, int length) throws IOException {
+            out.write(bytes, offset, length);
+        }
+    }
+}
+
+"""#),
+            (name: "MethodRequestHandler.java", text: #"""
+package lambent.runtime;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+
+/**
+ * A POJO handler method — m(), m(I), m(Context) or m(I, Context) — as a RequestHandler.
+ * Invoked through reflection, as AWS does, so a thrown exception's trace shows the same frames.
+ */
+final class MethodRequestHandler implements RequestHandler<Object, Object> {
+    private final Method method;
+    private final Object instance;
+    private final boolean takesInput;
+    private final boolean takesContext;
+
+    MethodRequestHandler(Method method, Object instance, boolean takesInput, boolean takesContext) {
+        this.method = method;
+        this.instance = instance;
+        this.takesInput = takesInput;
+        this.takesContext = takesContext;
+    }
+
+    @Override
+    public Object handleRequest(Object input, Context context) {
+        Object[] arguments = new Object[(takesInput ? 1 : 0) + (takesContext ? 1 : 0)];
+        int index = 0;
+        if (takesInput) {
+            arguments[index++] = input;
+        }
+        if (takesContext) {
+            arguments[index] = context;
+        }
+        try {
+            return method.invoke(instance, arguments);
+        } catch (InvocationTargetException e) {
+            throw Throwables.rethrow(UserFault.filterStackTrace(e.getCause() != null ? e.getCause() : e));
+        } catch (Throwable t) {
+            throw Throwables.rethrow(UserFault.filterStackTrace(t));
+        }
+    }
+}
+
+"""#),
+            (name: "MethodStreamHandler.java", text: #"""
+package lambent.runtime;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A POJO handler method over streams — any ordered subset of (InputStream, OutputStream,
+ * Context) that AWS accepts — as a RequestStreamHandler. Without an OutputStream parameter the
+ * response is `null`; without an InputStream the event stream is closed unread.
+ */
+final class MethodStreamHandler implements RequestStreamHandler {
+    private static final byte[] JSON_NULL = "null".getBytes(StandardCharsets.US_ASCII);
+
+    private final Method method;
+    private final Object instance;
+    private final boolean takesInput;
+    private final boolean takesOutput;
+    private final boolean takesContext;
+
+    MethodStreamHandler(Method method, Object instance, boolean takesInput, boolean takesOutput, boolean takesContext) {
+        this.method = method;
+        this.instance = instance;
+        this.takesInput = takesInput;
+        this.takesOutput = takesOutput;
+        this.takesContext = takesContext;
+    }
+
+    @Override
+    public void handleRequest(InputStream in, OutputStream out, Context context) throws IOException {
+        Object[] arguments = new Object[(takesInput ? 1 : 0) + (takesOutput ? 1 : 0) + (takesContext ? 1 : 0)];
+        int index = 0;
+        if (takesInput) {
+            arguments[index++] = in;
+        } else {
+            in.close();
+        }
+        if (takesOutput) {
+            arguments[index++] = out;
+        }
+        if (takesContext) {
+            arguments[index] = context;
+        }
+        try {
+            method.invoke(instance, arguments);
+            if (!takesOutput) {
+                out.write(JSON_NULL);
+            }
+        } catch (InvocationTargetException e) {
+            throw Throwables.rethrow(UserFault.filterStackTrace(e.getCause() != null ? e.getCause() : e));
+        } catch (Throwable t) {
+            throw Throwables.rethrow(UserFault.filterStackTrace(t));
+        }
+    }
+}
+
+"""#),
+            (name: "PojoSerializer.java", text: #"""
+package lambent.runtime;
+
+import com.amazonaws.services.lambda.runtime.CustomPojoSerializer;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.Type;
+import java.util.Iterator;
+import java.util.ServiceLoader;
+
+/**
+ * Converts a POJO handler's input from the event's JSON and its output to the response's JSON:
+ * through the function's own CustomPojoSerializer when it registers one (one only, as on AWS),
+ * else through Jackson configured as AWS's serialization library configures it (JacksonMapper).
+ */
+interface PojoSerializer {
+
+    Object fromJson(InputStream input);
+
+    void toJson(Object value, OutputStream output);
+
+    /** The serializer for `type`: the function's CustomPojoSerializer, else Jackson. */
+    static PojoSerializer forType(Type type, ClassLoader customerLoader) {
+        CustomPojoSerializer custom = Custom.load(customerLoader);
+        if (custom != null) {
+            return new PojoSerializer() {
+                @Override
+                public Object fromJson(InputStream input) {
+                    return custom.fromJson(input, type);
+                }
+
+                @Override
+                public void toJson(Object value, OutputStream output) {
+                    custom.toJson(value, output, type);
+                }
+            };
+        }
+        return JacksonMapper.serializerFor(type);
+    }
+
+    /** The function's CustomPojoSerializer from META-INF/services, looked up once. */
+    final class Custom {
+        private static boolean loaded;
+        private static CustomPojoSerializer serializer;
+
+        private Custom() {
+        }
+
+        static synchronized CustomPojoSerializer load(ClassLoader loader) {
+            if (loaded) {
+                return serializer;
+            }
+            Iterator<CustomPojoSerializer> found = ServiceLoader.load(CustomPojoSerializer.class, loader).iterator();
+            CustomPojoSerializer first = found.hasNext() ? found.next() : null;
+            if (first != null && found.hasNext()) {
+                // AWS's message (PojoSerializerLoader); its exception type is AWS's own
+                // TooManyServiceProvidersFoundException, which this client does not have.
+                throw new IllegalStateException(
+                        "Too many serializers provided inside the META-INF/services folder, only one is allowed");
+            }
+            serializer = first;
+            loaded = true;
+            return serializer;
+        }
+    }
+}
+
+"""#),
+            (name: "PojoStreamHandler.java", text: #"""
+package lambent.runtime;
+
+import com.amazonaws.services.lambda.runtime.Context;
+import com.amazonaws.services.lambda.runtime.RequestHandler;
+import com.amazonaws.services.lambda.runtime.RequestStreamHandler;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.lang.reflect.Type;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * A RequestHandler (or a POJO method wrapped as one) seen as a stream handler: the event is
+ * decoded to the input type, the result encoded from the output type. A handler without input
+ * gets null; one returning void answers `null`. The two wrapping errors carry AWS's messages.
+ */
+final class PojoStreamHandler implements RequestStreamHandler {
+    private static final byte[] JSON_NULL = "null".getBytes(StandardCharsets.US_ASCII);
+
+    @SuppressWarnings("rawtypes")
+    private final RequestHandler inner;
+    private final PojoSerializer input;
+    private final PojoSerializer output;
+
+    /** inputType null: no input; outputType null: void. */
+    @SuppressWarnings("rawtypes")
+    PojoStreamHandler(RequestHandler inner, Type inputType, Type outputType, ClassLoader customerLoader) {
+        this.inner = inner;
+        this.input = inputType == null ? null : PojoSerializer.forType(inputType, customerLoader);
+        this.output = outputType == null ? null : PojoSerializer.forType(outputType, customerLoader);
+    }
+
+    static boolean isVoid(Type type) {
+        return Void.TYPE.equals(type) || type instanceof Class && Void.class.isAssignableFrom((Class<?>) type);
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public void handleRequest(InputStream in, OutputStream out, Context context) throws IOException {
+        Object event;
+        try {
+            event = input == null ? null : input.fromJson(in);
+        } catch (Throwable t) {
+            throw new RuntimeException("An error occurred during JSON parsing", UserFault.filterStackTrace(t));
+        }
+        Object result;
+        try {
+            result = inner.handleRequest(event, context);
+        } catch (Throwable t) {
+            throw Throwables.rethrow(UserFault.filterStackTrace(t));
+        }
+        try {
+            if (output == null) {
+                out.write(JSON_NULL);
+            } else {
+                output.toJson(result, out);
+            }
+        } catch (Throwable t) {
+            throw new RuntimeException("An error occurred during JSON serialization of response", t);
+        }
+    }
+}
+
+"""#),
+            (name: "RequestHandler.java", text: #"""
+package com.amazonaws.services.lambda.runtime;
+
+/**
+ * A handler whose input and output the runtime converts from and to JSON.
+ *
+ * <pre>{@code
+ * public class Hello implements RequestHandler<Map<String, String>, String> {
+ *     public String handleRequest(Map<String, String> event, Context context) {
+ *         return "Hello, " + event.get("name");
+ *     }
+ * }
+ * }</pre>
+ *
+ * @param <I> the input type, decoded from the event's JSON
+ * @param <O> the output type, encoded as the response's JSON
+ */
+public interface RequestHandler<I, O> {
+
+    /** Handles one invocation. */
+    O handleRequest(I input, Context context);
+}
+
+"""#),
+            (name: "RequestHandlerTypes.java", text: #"""
+package lambent.runtime;
+
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
+import java.lang.reflect.TypeVariable;
+import java.util.ArrayDeque;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * Finds the type arguments a handler class gives RequestHandler, through generic superclasses
+ * and interfaces, with AWS's search: breadth-first from the class, each type's interfaces (in
+ * declaration order) before its superclass, stopping at the first parameterized type whose raw
+ * class is a RequestHandler — so a sub-interface that fixes some arguments answers with its own.
+ */
+final class RequestHandlerTypes {
+    private RequestHandlerTypes() {
+    }
+
+    /** The type arguments, with type variables substituted as far as the hierarchy binds them; null if none. */
+    static Type[] find(Class<?> handler, Class<?> target) {
+        ArrayDeque<Step> queue = new ArrayDeque<>();
+        queue.add(new Step(handler, Collections.emptyMap()));
+        while (!queue.isEmpty()) {
+            Step step = queue.removeFirst();
+            for (Type type : step.type.getGenericInterfaces()) {
+                if (type instanceof ParameterizedType) {
+                    ParameterizedType parameterized = (ParameterizedType) type;
+                    Class<?> raw = (Class<?>) parameterized.getRawType();
+                    Type[] arguments = substitute(parameterized.getActualTypeArguments(), step.bindings);
+                    if (target.isAssignableFrom(raw)) {
+                        return arguments;
+                    }
+                    queue.addLast(new Step(raw, bind(raw, arguments)));
+                } else if (type instanceof Class) {
+                    queue.addLast(new Step((Class<?>) type, Collections.emptyMap()));
+                }
+            }
+            Type superclass = step.type.getGenericSuperclass();
+            if (superclass instanceof ParameterizedType) {
+                ParameterizedType parameterized = (ParameterizedType) superclass;
+                Class<?> raw = (Class<?>) parameterized.getRawType();
+                queue.addLast(new Step(raw, bind(raw, substitute(parameterized.getActualTypeArguments(), step.bindings))));
+            } else if (superclass instanceof Class) {
+                queue.addLast(new Step((Class<?>) superclass, Collections.emptyMap()));
+            }
+        }
+        return null;
+    }
+
+    private static Type[] substitute(Type[] types, Map<String, Type> bindings) {
+        Type[] result = types.clone();
+        for (int i = 0; i < result.length; i++) {
+            if (result[i] instanceof TypeVariable) {
+                Type bound = bindings.get(((TypeVariable<?>) result[i]).getName());
+                if (bound != null) {
+                    result[i] = bound;
+                }
+            }
+        }
+        return result;
+    }
+
+    private static Map<String, Type> bind(Class<?> raw, Type[] arguments) {
+        TypeVariable<?>[] parameters = raw.getTypeParameters();
+        Map<String, Type> bindings = new HashMap<>();
+        for (int i = 0; i < parameters.length && i < arguments.length; i++) {
+            bindings.put(parameters[i].getName(), arguments[i]);
+        }
+        return bindings;
+    }
+
+    private static final class Step {
+        final Class<?> type;
+        final Map<String, Type> bindings;
+
+        Step(Class<?> type, Map<String, Type> bindings) {
+            this.type = type;
+            this.bindings = bindings;
+        }
+    }
+}
+
+"""#),
+            (name: "RequestStreamHandler.java", text: #"""
+package com.amazonaws.services.lambda.runtime;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+
+/** A handler that reads the event's bytes and writes the response's bytes itself. */
+public interface RequestStreamHandler {
+
+    /** Handles one invocation: `input` holds the event, what is written to `output` is the response. */
+    void handleRequest(InputStream input, OutputStream output, Context context) throws IOException;
+}
+
+"""#),
+            (name: "RuntimeApiClient.java", text: #"""
+package lambent.runtime;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.HttpURLConnection;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+
+/**
+ * The Lambda Runtime API (2018-06-01) at $AWS_LAMBDA_RUNTIME_API, over HttpURLConnection: it
+ * starts faster than java.net.http and keeps the connection alive between calls.
+ */
+final class RuntimeApiClient {
+    private static final String USER_AGENT =
+            "aws-lambda-java/" + System.getProperty("java.vendor.version", System.getProperty("java.version")) + "-lambent";
+    private static final String ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type";
+    private static final String XRAY_ERROR_CAUSE_HEADER = "Lambda-Runtime-Function-XRay-Error-Cause";
+    // AWS's client leaves out an X-Ray cause of 1 MiB or more.
+    private static final int XRAY_ERROR_CAUSE_MAX_HEADER_SIZE = 1024 * 1024;
+
+    private final String base;
+
+    RuntimeApiClient(String hostAndPort) {
+        if (hostAndPort == null || hostAndPort.isEmpty()) {
+            throw new IllegalStateException("AWS_LAMBDA_RUNTIME_API is not set");
+        }
+        this.base = "http://" + hostAndPort + "/2018-06-01/runtime/";
+    }
+
+    /** Blocks until the next invocation arrives. */
+    Invocation next() throws IOException {
+        HttpURLConnection connection = open(base + "invocation/next", "GET");
+        int status = connection.getResponseCode();
+        if (status != HttpURLConnection.HTTP_OK) {
+            drain(connection);
+            throw new IOException("GET " + base + "invocation/next returned " + status);
+        }
+        byte[] event;
+        try (InputStream body = connection.getInputStream()) {
+            event = body.readAllBytes();
+        }
+        String requestId = connection.getHeaderField("Lambda-Runtime-Aws-Request-Id");
+        if (requestId == null) {
+            throw new IOException("the next invocation has no Lambda-Runtime-Aws-Request-Id header");
+        }
+        return new Invocation(
+                requestId,
+                parseLong(connection.getHeaderField("Lambda-Runtime-Deadline-Ms")),
+                connection.getHeaderField("Lambda-Runtime-Invoked-Function-Arn"),
+                connection.getHeaderField("Lambda-Runtime-Trace-Id"),
+                connection.getHeaderField("Lambda-Runtime-Client-Context"),
+                connection.getHeaderField("Lambda-Runtime-Cognito-Identity"),
+                connection.getHeaderField("Lambda-Runtime-Aws-Tenant-Id"),
+                event);
+    }
+
+    /** POST invocation/{id}/response. */
+    void respond(String requestId, byte[] response) throws IOException {
+        post(base + "invocation/" + requestId + "/response", Map.of(), response, HttpURLConnection.HTTP_ACCEPTED);
+    }
+
+    /** POST invocation/{id}/error. */
+    void fail(String requestId, ErrorReport error) throws IOException {
+        postError(base + "invocation/" + requestId + "/error", error);
+    }
+
+    /** POST init/error. */
+    void failInit(ErrorReport error) throws IOException {
+        postError(base + "init/error", error);
+    }
+
+    private void postError(String url, ErrorReport error) throws IOException {
+        String cause = error.xrayCause();
+        Map<String, String> headers = cause != null && cause.length() < XRAY_ERROR_CAUSE_MAX_HEADER_SIZE
+                ? Map.of(ERROR_TYPE_HEADER, error.rapidErrorType(), XRAY_ERROR_CAUSE_HEADER, cause)
+                : Map.of(ERROR_TYPE_HEADER, error.rapidErrorType());
+        post(url, headers, error.body(), HttpURLConnection.HTTP_ACCEPTED);
+    }
+
+    private void post(String url, Map<String, String> headers, byte[] body, int expected) throws IOException {
+        HttpURLConnection connection = open(url, "POST");
+        connection.setRequestProperty("Content-Type", "application/json");
+        headers.forEach(connection::setRequestProperty);
+        connection.setDoOutput(true);
+        connection.setFixedLengthStreamingMode(body.length);
+        try (OutputStream out = connection.getOutputStream()) {
+            out.write(body);
+        }
+        int status = connection.getResponseCode();
+        drain(connection);
+        if (status != expected) {
+            throw new IOException("POST " + url + " returned " + status);
+        }
+    }
+
+    private static HttpURLConnection open(String url, String method) throws IOException {
+        HttpURLConnection connection = (HttpURLConnection) new URL(url).openConnection();
+        connection.setRequestMethod(method);
+        connection.setRequestProperty("User-Agent", USER_AGENT);
+        // No read timeout: GET next waits for as long as the environment stays idle.
+        connection.setReadTimeout(0);
+        return connection;
+    }
+
+    // Reading the body to its end is what lets HttpURLConnection reuse the connection.
+    private static void drain(HttpURLConnection connection) {
+        try {
+            InputStream body = connection.getResponseCode() >= 400
+                    ? connection.getErrorStream() : connection.getInputStream();
+            if (body != null) {
+                try (body) {
+                    body.transferTo(OutputStream.nullOutputStream());
+                }
+            }
+        } catch (IOException ignored) {
+            // Nothing to reuse.
+        }
+    }
+
+    private static long parseLong(String value) {
+        try {
+            return value == null ? 0 : Long.parseLong(value.trim());
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+}
+
+"""#),
+            (name: "RuntimeLogger.java", text: #"""
+package lambent.runtime;
+
+import com.amazonaws.services.lambda.runtime.LambdaLogger;
+import com.amazonaws.services.lambda.runtime.logging.LogFormat;
+import com.amazonaws.services.lambda.runtime.logging.LogLevel;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.charset.StandardCharsets;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+
+/**
+ * The LambdaLogger behind Context.getLogger() and LambdaRuntime.getLogger(), formatting as AWS's
+ * LambdaContextLogger does:
+ *
+ * - TEXT: a record without a level is written as is (no newline added); one with a level is
+ *   prefixed "[LEVEL] ".
+ * - JSON: each string record becomes one line
+ *   {"timestamp":"2024-01-01T00:00:00.000Z","message":…,"level":…,"AWSRequestId":…}
+ *   (level "UNDEFINED" for LambdaLogger.log(String)); byte records are never formatted.
+ *
+ * Records below $AWS_LAMBDA_LOG_LEVEL are dropped; records without a level never are.
+ */
+final class RuntimeLogger implements LambdaLogger {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final DateTimeFormatter TIMESTAMP =
+            DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSS'Z'").withZone(ZoneOffset.UTC);
+    private static final byte[] NULL_BYTES = "null".getBytes(StandardCharsets.UTF_8);
+
+    private final LogSink sink;
+    private final LogLevel minimumLevel;
+    private final LogFormat format;
+    // The invocation each thread serves, for JSON records' AWSRequestId and tenantId.
+    private final ThreadLocal<LambentContext> context = new ThreadLocal<>();
+
+    RuntimeLogger(LogSink sink, LogLevel minimumLevel, LogFormat format) {
+        this.sink = sink;
+        this.minimumLevel = minimumLevel;
+        this.format = format;
+    }
+
+    LogFormat format() {
+        return format;
+    }
+
+    void setContext(LambentContext current) {
+        if (current == null) {
+            context.remove();
+        } else {
+            context.set(current);
+        }
+    }
+
+    /** Logs one of the runtime's own records: ERROR in JSON, as is in TEXT (AWS's choice). */
+    void logRuntimeError(String message) {
+        log(message, format == LogFormat.JSON ? LogLevel.ERROR : LogLevel.UNDEFINED);
+    }
+
+    @Override
+    public void log(String message) {
+        log(message, LogLevel.UNDEFINED);
+    }
+
+    @Override
+    public void log(byte[] message) {
+        log(message, LogLevel.UNDEFINED);
+    }
+
+    @Override
+    public void log(String message, LogLevel level) {
+        if (!enabled(level)) {
+            return;
+        }
+        String formatted = format == LogFormat.JSON ? json(message, level) : text(message, level);
+        sink.write(level, format, formatted == null ? NULL_BYTES : formatted.getBytes(StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void log(byte[] message, LogLevel level) {
+        if (enabled(level)) {
+            sink.write(level, format, message == null ? NULL_BYTES : message);
+        }
+    }
+
+    private boolean enabled(LogLevel level) {
+        return level == LogLevel.UNDEFINED || level.ordinal() >= minimumLevel.ordinal();
+    }
+
+    private static String text(String message, LogLevel level) {
+        return level == LogLevel.UNDEFINED ? message : "[" + level + "] " + message;
+    }
+
+    private String json(String message, LogLevel level) {
+        ObjectNode record = JSON.createObjectNode();
+        record.put("timestamp", TIMESTAMP.format(java.time.Instant.now()));
+        if (message != null) {
+            record.put("message", message);
+        }
+        record.put("level", level.name());
+        LambentContext current = context.get();
+        if (current != null) {
+            record.put("AWSRequestId", current.getAwsRequestId());
+            if (current.getTenantId() != null) {
+                record.put("tenantId", current.getTenantId());
+            }
+        }
+        try {
+            return JSON.writeValueAsString(record) + "\n";
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
+
+"""#),
+            (name: "Throwables.java", text: #"""
+package lambent.runtime;
+
+/** Rethrows what a handler threw unchanged, checked or not, as AWS's UnsafeUtil.throwException does. */
+final class Throwables {
+    private Throwables() {
+    }
+
+    static RuntimeException rethrow(Throwable t) {
+        throw Throwables.<RuntimeException>uncheckedCast(t);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static <T extends Throwable> T uncheckedCast(Throwable t) throws T {
+        throw (T) t;
+    }
+}
+
+"""#),
+            (name: "UserFault.java", text: #"""
+package lambent.runtime;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Set;
+
+/**
+ * A failure the function's code or configuration caused, as AWS's runtime models it: a message,
+ * the exception's class name and its printed stack trace. A fatal fault ends the environment
+ * (reported on init/error, or the runtime exits after reporting the invocation).
+ *
+ * The messages built here are AWS's (aws-lambda-java-runtime-interface-client's UserFault and
+ * EventHandlerLoader) word for word: clients compare them.
+ */
+final class UserFault extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    // Frames of this client are cut from user-visible traces, as AWS cuts its own package's.
+    private static final String RUNTIME_PREFIX = UserFault.class.getPackageName() + ".";
+
+    final String msg;
+    final String exception;
+    final String trace;
+    final boolean fatal;
+
+    UserFault(String msg, String exception, String trace, boolean fatal) {
+        super(msg, null, false, false);
+        this.msg = msg;
+        this.exception = exception;
+        this.trace = trace;
+        this.fatal = fatal;
+    }
+
+    /** A fault with only a message (no exception type, no trace). */
+    static UserFault of(String msg) {
+        return new UserFault(msg, null, null, false);
+    }
+
+    static UserFault of(Throwable t) {
+        return t instanceof UserFault ? (UserFault) t : of(t, false);
+    }
+
+    static UserFault of(Throwable t, boolean fatal) {
+        String message = t.getLocalizedMessage() == null ? t.getClass().getName() : t.getLocalizedMessage();
+        return new UserFault(message, t.getClass().getName(), trace(t), fatal);
+    }
+
+    static UserFault classNotFound(Throwable e, String className) {
+        return new UserFault("Class not found: " + className, e.getClass().getName(), trace(e), false);
+    }
+
+    static UserFault initError(Throwable e, String className) {
+        return new UserFault(
+                "Error loading class " + className + (e.getMessage() == null ? "" : ": " + e.getMessage()),
+                e.getClass().getName(), trace(e), true);
+    }
+
+    /** The record logged for the fault: "message: type\ntrace\n", or "message\n". */
+    String reportableError() {
+        if (exception != null || trace != null) {
+            return String.format("%s: %s\n%s\n", msg, exception == null ? "" : exception, trace == null ? "" : trace);
+        }
+        return msg + "\n";
+    }
+
+    /** The throwable's printed stack trace, without this client's frames. */
+    static String trace(Throwable t) {
+        filterStackTrace(t);
+        StringWriter out = new StringWriter();
+        t.printStackTrace(new PrintWriter(out));
+        return out.toString();
+    }
+
+    /** Cuts each trace (causes and suppressed included) at its first frame of this client. */
+    static <T extends Throwable> T filterStackTrace(T t) {
+        filter(t, Collections.newSetFromMap(new IdentityHashMap<>()));
+        return t;
+    }
+
+    private static void filter(Throwable t, Set<Throwable> seen) {
+        if (t == null || !seen.add(t)) {
+            return;
+        }
+        StackTraceElement[] frames = t.getStackTrace();
+        for (int i = 0; i < frames.length; i++) {
+            if (frames[i].getClassName().startsWith(RUNTIME_PREFIX)) {
+                StackTraceElement[] kept = new StackTraceElement[i];
+                System.arraycopy(frames, 0, kept, 0, i);
+                t.setStackTrace(kept);
+                break;
+            }
+        }
+        filter(t.getCause(), seen);
+        for (Throwable suppressed : t.getSuppressed()) {
+            filter(suppressed, seen);
+        }
+    }
+}
+
+"""#),
+        ])
 }
