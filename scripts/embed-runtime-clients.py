@@ -17,7 +17,7 @@ REPO = Path(__file__).resolve().parent.parent
 CLIENTS = REPO / "runtime-clients"
 OUTPUT = REPO / "Sources" / "LambentExecution" / "LanguageRuntimes" / "EmbeddedClients.swift"
 # The clients the server carries, by folder name under runtime-clients/.
-EMBEDDED = ["nodejs", "java"]
+EMBEDDED = ["nodejs", "java", "ruby"]
 
 
 def literal(text: str) -> str:

@@ -35,6 +35,7 @@ public struct ServerDependencies: Sendable {
             PythonRuntime(runtimesDirectory: runtimesDirectory, logger: logger),
             NodeRuntime(runtimesDirectory: runtimesDirectory, logger: logger),
             JavaRuntime(runtimesDirectory: runtimesDirectory, logger: logger),
+            RubyRuntime(runtimesDirectory: runtimesDirectory, logger: logger),
             ProvidedRuntime(),
         ])
     }

@@ -58,7 +58,7 @@ struct LanguageRuntimeTests {
         }
     }
 
-    @Test("the embedded clients are runtime-clients/ as committed", arguments: [EmbeddedClient.nodejs, EmbeddedClient.java])
+    @Test("the embedded clients are runtime-clients/ as committed", arguments: [EmbeddedClient.nodejs, EmbeddedClient.java, EmbeddedClient.ruby])
     func embeddedClientsAreCurrent(_ client: EmbeddedClient) throws {
         let folder = Self.repository.appendingPathComponent("runtime-clients/\(client.name)")
         let names = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()

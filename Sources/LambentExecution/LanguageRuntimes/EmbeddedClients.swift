@@ -3462,4 +3462,734 @@ final class UserFault extends RuntimeException {
 
 """#),
         ])
+
+    /// runtime-clients/ruby/
+    static let ruby = EmbeddedClient(
+        name: "ruby", digest: "56d9df9b16a5f7d6",
+        files: [
+            (name: "bootstrap.rb", text: #"""
+# frozen_string_literal: true
+
+# Lambent's Ruby runtime interface client. Started as `ruby /var/runtime/bootstrap.rb` with
+# the task directory as working directory, it loads the handler named by _HANDLER and serves
+# invocations from the Lambda Runtime API at $AWS_LAMBDA_RUNTIME_API until the sandbox ends.
+#
+# It reimplements, with Ruby's standard library only (Ruby >= 3.1), the behaviour of AWS's
+# aws_lambda_ric 3.x gem that AWS's managed ruby3.2, ruby3.3 and ruby3.4 runtimes run
+# (aws/aws-lambda-ruby-runtime-interface-client, lib/aws_lambda_ric.rb for this file).
+# Nothing in that client depends on the runtime id: what differs between ruby3.2/3.3/3.4 on
+# AWS is the interpreter (message wording, backtrace quoting), and here the interpreter is
+# whatever Ruby the host has.
+#
+# Exit statuses are AWS's: 0 without a handler, 254 (-2) without a Runtime API address or
+# when a result cannot be delivered, 252 (-4) after an init error, 255 (-1) after a critical
+# handler error (NoMethodError, NameError, or an Exception that is not a StandardError).
+
+require 'json'
+require_relative 'lambda_errors'
+require_relative 'lambda_context'
+require_relative 'lambda_handler'
+require_relative 'lambda_logging'
+require_relative 'runtime_api'
+
+$stdout.sync = true # a function's output must reach its logs before the invocation ends
+
+module AwsLambdaRIC
+  CLIENT_VERSION = 'lambent-1'
+
+  # AWS's format is "aws-lambda-ruby/<ruby version>-<client version>".
+  def self.user_agent
+    "aws-lambda-ruby/#{RUBY_VERSION}-#{CLIENT_VERSION}"
+  end
+
+  # Loads the handler, then runs the next/response loop until an error ends the process.
+  class LambdaRunner
+    Invocation = Struct.new(:request_id, :raw_request, :event)
+
+    def initialize(runtime_api:)
+      @runtime_api = runtime_api
+      @loop_active = true
+      @exit_code = 0
+    end
+
+    # Never returns: exits the process with the status the outcome calls for.
+    def run(app_root:, env_handler:)
+      $LOAD_PATH.unshift(app_root) unless $LOAD_PATH.include?(app_root)
+      begin
+        @handler = LambdaHandler.new(env_handler: env_handler)
+        require @handler.handler_file_name
+        serve_invocations
+      # Like AWS, everything that escapes the loop — a failed `require` (LoadError,
+      # SyntaxError, any exception in the file's top-level code), but also a malformed event
+      # or a failed /next — ends up reported as an init error.
+      rescue Exception => e # rubocop:disable Lint/RescueException
+        @exit_code = -4
+        report_init_error(e)
+      ensure
+        @runtime_api.close
+        @telemetry_io&.close
+      end
+      exit(@exit_code)
+    end
+
+    attr_writer :telemetry_io
+
+    private
+
+    def serve_invocations
+      invoke(next_invocation) while @loop_active
+    end
+
+    def next_invocation
+      request_id, raw_request = @runtime_api.next_invocation
+      # Read by the Lambda log formatters; a global because it is AWS's (users can read it).
+      $_global_aws_request_id = request_id
+      trace_id = raw_request['Lambda-Runtime-Trace-Id']
+      ENV['_X_AMZN_TRACE_ID'] = trace_id if trace_id
+      Invocation.new(request_id, raw_request, AwsLambda::Marshaller.marshall_request(raw_request))
+    end
+
+    def invoke(invocation)
+      context = LambdaContext.new(invocation.raw_request)
+      body, content_type = @handler.call_handler(request: invocation.event, context: context)
+      @runtime_api.send_response(request_id: invocation.request_id, response_object: body,
+                                 content_type: content_type)
+    rescue LambdaErrors::LambdaHandlerError => e
+      LambdaLogger.log_error(exception: e, message: 'Error raised from handler method')
+      report_invocation_error(invocation, e)
+    rescue LambdaErrors::LambdaHandlerCriticalException => e
+      LambdaLogger.log_error(exception: e, message: 'Critical exception from handler')
+      report_invocation_error(invocation, e, exit_code: -1)
+    rescue LambdaErrors::LambdaRuntimeError => e
+      report_invocation_error(invocation, e, exit_code: -2)
+    end
+
+    def report_invocation_error(invocation, error, exit_code: nil)
+      @runtime_api.send_error_response(request_id: invocation.request_id, error: error)
+      return unless exit_code
+
+      @exit_code = exit_code
+      @loop_active = false
+    end
+
+    def report_init_error(original)
+      error = LambdaErrors::LambdaRuntimeInitError.new(original)
+      # AWS's message interpolates a variable that is never set, hence the bare trailing space.
+      LambdaLogger.log_error(exception: error, message: 'Init error when loading handler ')
+      @runtime_api.send_init_error(error: error)
+    end
+  end
+
+  def self.start
+    telemetry_io = Logging.install
+    env_handler = ENV['_HANDLER']
+    if env_handler.nil?
+      puts 'No handler specified, exiting Runtime Interface Client.'
+      exit
+    end
+    address = ENV.fetch('AWS_LAMBDA_RUNTIME_API') do
+      puts 'Failed to get runtime server address from AWS_LAMBDA_RUNTIME_API env variable'
+      exit(-2)
+    end
+    runner = LambdaRunner.new(runtime_api: RuntimeApiClient.new(address, user_agent))
+    runner.telemetry_io = telemetry_io
+    # AWS loads from the working directory, which Lambda makes LAMBDA_TASK_ROOT (/var/task).
+    runner.run(app_root: ENV['LAMBDA_TASK_ROOT'] || Dir.pwd, env_handler: env_handler)
+  end
+end
+
+AwsLambdaRIC.start if $PROGRAM_NAME == __FILE__
+
+"""#),
+            (name: "lambda_context.rb", text: #"""
+# frozen_string_literal: true
+
+# The `context:` object handed to Ruby handlers.
+#
+# Same class name, readers and value types as AWS's aws_lambda_ric 3.x
+# (lib/aws_lambda_ric/lambda_context.rb), because handlers and their tests depend on them:
+# memory_limit_in_mb is the String from AWS_LAMBDA_FUNCTION_MEMORY_SIZE (not an Integer),
+# deadline_ms an Integer, client_context and identity the parsed JSON Hashes or nil, and
+# tenant_id is present only for tenant-isolated invocations.
+
+require 'json'
+
+class LambdaContext
+  attr_reader :aws_request_id, :invoked_function_arn, :log_group_name,
+              :log_stream_name, :function_name, :memory_limit_in_mb, :function_version,
+              :identity, :tenant_id, :client_context, :deadline_ms
+
+  # `headers` answers `[]` with a header name (a Net::HTTPResponse, or a Hash in tests).
+  def initialize(headers)
+    # The deadline is wall-clock epoch milliseconds, but the remaining time must not jump when
+    # the wall clock is stepped mid-invocation: take the wall/monotonic offset once and count
+    # on the monotonic clock afterwards.
+    @wall_minus_monotonic_ms = Process.clock_gettime(Process::CLOCK_REALTIME, :millisecond) -
+                               Process.clock_gettime(Process::CLOCK_MONOTONIC, :millisecond)
+    @deadline_ms = headers['Lambda-Runtime-Deadline-Ms'].to_i
+    @aws_request_id = headers['Lambda-Runtime-Aws-Request-Id']
+    @invoked_function_arn = headers['Lambda-Runtime-Invoked-Function-Arn']
+    @log_group_name = ENV['AWS_LAMBDA_LOG_GROUP_NAME']
+    @log_stream_name = ENV['AWS_LAMBDA_LOG_STREAM_NAME']
+    @function_name = ENV['AWS_LAMBDA_FUNCTION_NAME']
+    @memory_limit_in_mb = ENV['AWS_LAMBDA_FUNCTION_MEMORY_SIZE']
+    @function_version = ENV['AWS_LAMBDA_FUNCTION_VERSION']
+    @identity = parsed_header(headers, 'Lambda-Runtime-Cognito-Identity')
+    tenant = headers['Lambda-Runtime-Aws-Tenant-Id']
+    @tenant_id = tenant unless tenant.to_s.empty?
+    @client_context = parsed_header(headers, 'Lambda-Runtime-Client-Context')
+  end
+
+  def get_remaining_time_in_millis
+    now_ms = Process.clock_gettime(Process::CLOCK_MONOTONIC, :millisecond) + @wall_minus_monotonic_ms
+    [@deadline_ms - now_ms, 0].max
+  end
+
+  private
+
+  # An empty or absent header leaves the reader nil; malformed JSON raises, as on AWS.
+  def parsed_header(headers, name)
+    value = headers[name]
+    JSON.parse(value) unless value.to_s.empty?
+  end
+end
+
+"""#),
+            (name: "lambda_errors.rb", text: #"""
+# frozen_string_literal: true
+
+# Errors the Ruby runtime reports to Lambda, and the JSON shape it reports them in.
+#
+# Reimplements the behaviour of AWS's aws_lambda_ric 3.x (lib/aws_lambda_ric/lambda_errors.rb),
+# which the managed ruby3.2–ruby3.4 runtimes run. Function authors and tools match on what
+# this file produces, so these are copied exactly from AWS:
+# - the module and class names (`LambdaErrors::…`), which user code can rescue or inspect;
+# - errorType strings of the form "<Classification><RubyClass>": `Init<LoadError>`,
+#   `Init<SyntaxError>`, `Function<NoMethodError>`, `Function<MyModule::MyError>`…;
+# - the header rule: the Lambda-Runtime-Function-Error-Type header carries the errorType only
+#   for the classes in HEADER_TYPED_CLASSES and `Function<UserException>` for every other
+#   class — even for init errors (a syntax error's body says Init<SyntaxError> while its header
+#   says Function<UserException>);
+# - stackTrace: at most the first 100 frames, cut at the first frame of the runtime itself.
+
+module LambdaErrors
+  # The Runtime API could not be asked for the next invocation; ends the process.
+  class InvocationError < StandardError; end
+
+  class LambdaError < StandardError
+    # AWS's allow-list (`_standard_error?`): only these class names reach the error-type header.
+    HEADER_TYPED_CLASSES = %w[
+      ArgumentError NoMethodError Exception StandardError NameError LoadError SystemExit SystemStackError
+    ].freeze
+    GENERIC_HEADER_TYPE = 'Function<UserException>'
+    MAX_FRAMES = 100
+
+    # AWS cuts traces at the first frame under /var/runtime/lib, where its client lives in the
+    # managed runtimes. Lambent's client lives flat in this file's directory (/var/runtime in a
+    # sandbox), so the cut is at the first frame from this directory: user frames above the
+    # runtime survive, the runtime's own frames never show.
+    RUNTIME_FRAME_PREFIX = "#{File.dirname(File.expand_path(__FILE__))}/"
+    LEGACY_MESSAGE_DECORATIONS = !Exception.method_defined?(:detailed_message)
+
+    attr_reader :error_type, :error_message, :stack_locations
+
+    def initialize(original_error, classification = 'Function')
+      @error_class_name = original_error.class.to_s
+      @error_type = "#{classification}<#{original_error.class}>"
+      @error_message = message_of(original_error)
+      @stack_locations = user_frames(original_error.backtrace_locations)
+      super(@error_message)
+    end
+
+    def runtime_error_type
+      HEADER_TYPED_CLASSES.include?(@error_class_name) ? @error_type : GENERIC_HEADER_TYPE
+    end
+
+    # The error document posted to the Runtime API and logged; key order as AWS's.
+    def to_lambda_response
+      {
+        errorMessage: @error_message,
+        errorType: @error_type,
+        stackTrace: @stack_locations.map(&:to_s)
+      }
+    end
+
+    private
+
+    # On Ruby 3.2 and later, which all of AWS's Ruby runtimes run, did_you_mean suggestions and
+    # error_highlight code snippets live in #detailed_message and stay out of #message. Ruby
+    # 3.1 appends them to #message itself; they are cut off here so that errorMessage reads as
+    # on AWS and never quotes the runtime's own source lines.
+    def message_of(error)
+      message = error.message
+      return message unless LEGACY_MESSAGE_DECORATIONS && decorated?(error)
+
+      plain = Exception.instance_method(:to_s).bind_call(error)
+      message.start_with?(plain) ? plain : message
+    end
+
+    def decorated?(error)
+      (defined?(DidYouMean::Correctable) && error.is_a?(DidYouMean::Correctable)) ||
+        (defined?(ErrorHighlight::CoreExt) && error.is_a?(ErrorHighlight::CoreExt))
+    end
+
+    def user_frames(locations)
+      return [] unless locations
+
+      locations.first(MAX_FRAMES).take_while { |frame| !frame.to_s.start_with?(RUNTIME_FRAME_PREFIX) }
+    end
+  end
+
+  # A StandardError from the handler: reported, and the environment keeps serving.
+  class LambdaHandlerError < LambdaError; end
+
+  # NoMethodError, NameError or a non-StandardError Exception (SystemExit, ScriptError, signals…)
+  # from the handler: reported, then the process exits, as AWS's client does.
+  class LambdaHandlerCriticalException < LambdaError; end
+
+  # The runtime could not deliver a result to the Runtime API.
+  class LambdaRuntimeError < LambdaError
+    def initialize(original_error)
+      super(original_error, 'Runtime')
+    end
+  end
+
+  # Anything raised while loading the handler (or escaping the invocation loop).
+  class LambdaRuntimeInitError < LambdaError
+    def initialize(original_error)
+      super(original_error, 'Init')
+    end
+  end
+end
+
+# The X-Ray error cause sent next to an invocation error, in AWS's shape
+# (lib/aws_lambda_ric/xray_cause.rb): working directory, gem paths, one exception with at most
+# 15 frames.
+class XRayCause
+  MAX_DEPTH = 15
+
+  def initialize(lambda_error)
+    @cause = {
+      working_directory: Dir.pwd,
+      paths: Gem.paths.path,
+      exceptions: [
+        {
+          message: lambda_error.error_message,
+          type: lambda_error.error_type,
+          stack: lambda_error.stack_locations.first(MAX_DEPTH).map do |frame|
+            { path: frame.path, line: frame.lineno, label: frame.label }
+          end
+        }
+      ]
+    }
+  end
+
+  def as_json
+    @as_json ||= JSON.dump(@cause)
+  end
+end
+
+"""#),
+            (name: "lambda_handler.rb", text: #"""
+# frozen_string_literal: true
+
+# Resolving _HANDLER, calling the handler, and (de)serialising events and results.
+#
+# Behaviour of AWS's aws_lambda_ric 3.x (lib/aws_lambda_ric/lambda_handler.rb and
+# aws_lambda_marshaller.rb), kept observable in the same ways:
+# - `FILE.METHOD` calls a top-level method, `FILE.Module::Class.METHOD` a class-level method
+#   (looked up with Kernel.const_get); anything else fails init with AWS's ArgumentError text.
+# - Only FILE is loaded at init (`require FILE` from the task root). The method or constant is
+#   first looked up when the first invocation arrives, so a missing method is a
+#   Function<NoMethodError> invocation error, and a missing class a Function<NameError> one.
+# - Handlers are called with keyword arguments `event:` and `context:`.
+# - Top-level handler methods run with `self` being the one LambdaHandler instance that lives
+#   as long as the process: instance variables a handler sets on `self` persist across warm
+#   invocations, and a NoMethodError names this class, exactly as on AWS.
+# - AwsLambda::Marshaller is the documented extension point ("can be overwritten by users who
+#   know what they are doing"): user code may redefine its class methods, so every event and
+#   result goes through them.
+
+require 'json'
+require 'stringio'
+require_relative 'lambda_errors'
+
+module AwsLambda
+  class Marshaller
+    class << self
+      # The event is parsed JSON when the Runtime API says application/json, the raw body
+      # otherwise.
+      def marshall_request(raw_request)
+        if raw_request['Content-Type'] == 'application/json'
+          JSON.parse(raw_request.body)
+        else
+          raw_request.body
+        end
+      end
+
+      # A String of JSON for ordinary results; an IO (StringIO, File…) is sent unformatted, as
+      # `[io, 'application/unknown']`. A user override may return `[body, content_type]`.
+      def marshall_response(method_response)
+        case method_response
+        when StringIO, IO
+          [method_response, 'application/unknown']
+        else
+          method_response.to_json
+        end
+      end
+    end
+  end
+end
+
+class LambdaHandler
+  attr_reader :handler_file_name, :handler_method_name
+
+  def initialize(env_handler:)
+    parts = env_handler.split('.')
+    case parts.size
+    when 2
+      @handler_file_name, @handler_method_name = parts
+    when 3
+      @handler_file_name, @handler_class, @handler_method_name = parts
+    else
+      raise ArgumentError, "Invalid handler #{parts}, must be of form FILENAME.METHOD or FILENAME.CLASS.METHOD where FILENAME corresponds with an existing Ruby source file FILENAME.rb, CLASS is an optional module/class namespace and METHOD is a callable method. If using CLASS, METHOD must be a class-level method."
+    end
+  end
+
+  # Calls the handler and marshals its result (marshalling counts as user code: a result that
+  # cannot become JSON is a function error). Returns what the marshaller returned.
+  def call_handler(request:, context:)
+    arguments = { event: request, context: context }
+    result =
+      if @handler_class
+        Kernel.const_get(@handler_class).send(@handler_method_name, **arguments)
+      else
+        __send__(@handler_method_name, **arguments)
+      end
+    AwsLambda::Marshaller.marshall_response(result)
+  # NoMethodError and NameError are StandardErrors, but AWS treats them (a misnamed handler
+  # among them) as fatal for the environment, like any non-StandardError Exception.
+  rescue NoMethodError, NameError => e
+    raise LambdaErrors::LambdaHandlerCriticalException.new(e)
+  rescue StandardError => e
+    raise LambdaErrors::LambdaHandlerError.new(e)
+  rescue Exception => e # rubocop:disable Lint/RescueException -- SystemExit, ScriptError, signals: AWS reports these too
+    raise LambdaErrors::LambdaHandlerCriticalException.new(e)
+  end
+end
+
+"""#),
+            (name: "lambda_logging.rb", text: #"""
+# frozen_string_literal: true
+
+# Function logging as AWS's Ruby runtime does it.
+#
+# What AWS's aws_lambda_ric does, and so this file:
+# - `puts`, `print`, `$stdout`/`$stderr` writes go straight to the process's stdout/stderr
+#   (stdout unbuffered). Nothing is added to them and AWS_LAMBDA_LOG_FORMAT/LEVEL do not
+#   touch them.
+# - Ruby's Logger is patched (LoggerPatch, prepended to Logger) so that a Logger created on
+#   $stdout, $stderr or nil gets the Lambda formatter, which adds the request id:
+#     I, [2026-03-10T22:30:46.745494 #16]  INFO 3244ba10-b213-4742-9cbc-fcc611f42625 -- : msg
+#   With AWS_LAMBDA_LOG_FORMAT=JSON it gets JsonLogFormatter instead, one JSON object a line:
+#     {"timestamp":"…Z","level":"INFO","message":"msg","requestId":"…"}
+#   plus "logger" (the progname) when set, and errorType/errorMessage/stackTrace/location when
+#   the message is an Exception. AWS_LAMBDA_LOG_LEVEL (TRACE maps to DEBUG) becomes the
+#   Logger's level. A formatter or level passed explicitly to Logger.new wins; Loggers on
+#   files or other IOs are left alone.
+# - With _LAMBDA_TELEMETRY_LOG_FD set (Lambda's telemetry pipe), `puts` and the patched
+#   Logger write length-prefixed frames to that descriptor instead, so that a multi-line
+#   message stays one log event; AWS removes the variable from the environment.
+#
+# Sources: aws/aws-lambda-ruby-runtime-interface-client lib/aws_lambda_ric.rb (TelemetryLogger,
+# mutate_kernel_puts), telemetry_log_sink.rb, and the structured-logging change (PR #58,
+# March 2026: logger_patch.rb, lambda_log_formatter.rb, test/unit/logger_patch_test.rb),
+# which applies the Logger patch with or without the telemetry descriptor.
+# Class names (LogFormatter, JsonLogFormatter, LoggerPatch, TelemetryLogSink) and the
+# $_global_aws_request_id global are AWS's, since user code can see them.
+
+require 'json'
+require 'logger'
+
+class LogFormatter < Logger::Formatter
+  FORMAT = '%<sev>s, [%<datetime>s #%<process>d] %<severity>5s %<request_id>s -- %<progname>s: %<msg>s'
+
+  def call(severity, time, progname, msg)
+    line = format(FORMAT, sev: severity[0], datetime: format_datetime(time), process: Process.pid,
+                          severity: severity, request_id: $_global_aws_request_id, progname: progname,
+                          msg: msg2str(msg))
+    "#{line.encode('UTF-8', invalid: :replace, undef: :replace, replace: "\uFFFD")}\n"
+  end
+end
+
+class JsonLogFormatter < Logger::Formatter
+  TIMESTAMP_FORMAT = '%Y-%m-%dT%H:%M:%S.%6NZ'
+  # "path:line:in `label'" (Ruby < 3.4) or "path:line:in 'label'" (Ruby 3.4).
+  FRAME_PATTERN = /\A(.+):(\d+):in [`'](.+)'\z/
+
+  def call(severity, time, progname, msg)
+    entry = {
+      timestamp: time.utc.strftime(TIMESTAMP_FORMAT),
+      level: severity,
+      message: msg.is_a?(Exception) ? msg.message : msg2str(msg),
+      requestId: $_global_aws_request_id
+    }
+    entry[:logger] = progname.to_s unless progname.to_s.empty?
+    if msg.is_a?(Exception)
+      entry[:errorType] = msg.class.to_s
+      entry[:errorMessage] = msg.message
+      entry[:stackTrace] = msg.backtrace || []
+      entry[:location] = location_of(msg.backtrace&.first)
+    end
+    "#{JSON.generate(entry.compact)}\n"
+  end
+
+  private
+
+  # "file:label:line", AWS's order, or the raw frame when it does not parse.
+  def location_of(frame)
+    return nil if frame.nil?
+
+    matched = FRAME_PATTERN.match(frame)
+    matched ? "#{matched[1]}:#{matched[3]}:#{matched[2]}" : frame
+  end
+end
+
+# Writes Lambda telemetry log frames: 4-byte type 0xa55a0003, 4-byte length, 8-byte
+# microsecond timestamp, then the message; all big-endian. Falls back to stdout once closed.
+class TelemetryLogSink < Logger::LogDevice
+  FRAME_TYPE = [0xa55a0003].pack('L>')
+
+  def initialize(file:) # rubocop:disable Lint/MissingSuper -- a sink, not a file or rotation device
+    @file = file
+    @lock = Mutex.new
+  end
+
+  def write(message)
+    return $stdout.write(message) if @file.nil? || @file.closed?
+
+    bytes = message.to_s.b
+    @lock.synchronize do
+      @file.write(FRAME_TYPE, [bytes.bytesize].pack('L>'), [(Time.now.to_r * 1_000_000).to_i].pack('Q>'), bytes)
+    end
+  end
+
+  def reopen(_log = nil); end
+
+  def close; end
+end
+
+module LoggerPatch
+  LOG_LEVELS = {
+    'TRACE' => Logger::DEBUG,
+    'DEBUG' => Logger::DEBUG,
+    'INFO' => Logger::INFO,
+    'WARN' => Logger::WARN,
+    'ERROR' => Logger::ERROR,
+    'FATAL' => Logger::FATAL
+  }.freeze
+
+  class << self
+    attr_accessor :telemetry_log_sink
+    attr_reader :log_level
+
+    # Read once at startup; the environment does not change under a running function.
+    def configure_from_env!
+      @json_format = ENV.fetch('AWS_LAMBDA_LOG_FORMAT', '').upcase == 'JSON'
+      @log_level = LOG_LEVELS[ENV['AWS_LAMBDA_LOG_LEVEL']&.upcase]
+    end
+
+    def json_format?
+      @json_format
+    end
+  end
+
+  configure_from_env!
+
+  def initialize(logdev, shift_age = 0, shift_size = 1_048_576, **options)
+    level_given = options.key?(:level)
+    options = { level: Logger::DEBUG }.merge(options)
+    if logdev.nil? || logdev == $stdout || logdev == $stderr
+      logdev = LoggerPatch.telemetry_log_sink || logdev
+      options[:formatter] ||= LoggerPatch.json_format? ? JsonLogFormatter.new : LogFormatter.new
+      options[:level] = LoggerPatch.log_level if !level_given && LoggerPatch.log_level
+    end
+    super(logdev, shift_age, shift_size, **options)
+  end
+end
+
+module LambdaLogger
+  # How AWS's client reports an error it caught: a plain line, then the error document
+  # pretty-printed, both through `puts` (so through the telemetry pipe when there is one).
+  def self.log_error(exception:, message: nil)
+    puts message if message
+    puts JSON.pretty_generate(exception.to_lambda_response)
+  end
+end
+
+module AwsLambdaRIC
+  module Logging
+    TELEMETRY_FD_VARIABLE = '_LAMBDA_TELEMETRY_LOG_FD'
+
+    # Installs the Logger patch and, when Lambda passed a telemetry descriptor, routes `puts`
+    # through it. Returns the descriptor's IO (to close at exit) or nil.
+    def self.install
+      telemetry_io = open_telemetry_fd
+      if telemetry_io
+        LoggerPatch.telemetry_log_sink = TelemetryLogSink.new(file: telemetry_io)
+        route_puts_to_telemetry
+      end
+      Logger.prepend(LoggerPatch)
+      telemetry_io
+    end
+
+    def self.open_telemetry_fd
+      fd = ENV.delete(TELEMETRY_FD_VARIABLE)
+      return nil unless fd
+
+      IO.new(Integer(fd), 'wb').tap { |io| io.sync = true }
+    rescue ArgumentError, Errno::EBADF, Errno::ENOENT
+      nil # no usable descriptor: logs stay on stdout, as on AWS
+    end
+
+    # One frame per `puts` call: its arguments joined by newlines, ending in one.
+    def self.route_puts_to_telemetry
+      Kernel.module_eval do
+        def puts(*args)
+          message = args.flatten.map { |arg| arg.to_s.encode('UTF-8') }.join("\n")
+          message += "\n" unless message.end_with?("\n")
+          LoggerPatch.telemetry_log_sink.write(message)
+          nil
+        end
+      end
+    end
+  end
+end
+
+"""#),
+            (name: "runtime_api.rb", text: #"""
+# frozen_string_literal: true
+
+# HTTP client for the Lambda Runtime API (2018-06-01) at $AWS_LAMBDA_RUNTIME_API.
+#
+# Requests, headers and bodies are those of AWS's aws_lambda_ric 3.x
+# (lib/aws_lambda_ric/lambda_server.rb). One deliberate difference: AWS opens a new TCP
+# connection for every request; this client keeps one connection alive across the
+# next/response cycle, since a connect per request is measurable latency on every invocation.
+# The wire content of each request is unchanged.
+
+require 'net/http'
+require 'json'
+require_relative 'lambda_errors'
+
+module AwsLambdaRIC
+  class RuntimeApiClient
+    API_VERSION = '2018-06-01'
+    DEFAULT_ADDRESS = '127.0.0.1:9001'
+    # Seconds; /next blocks until an invocation arrives, however long the environment idles.
+    # AWS's value (it calls it LONG_TIMEOUT_MS, but Net::HTTP takes seconds).
+    NEXT_READ_TIMEOUT = 1_000_000
+    # Net::HTTP's defaults, which AWS's one-shot Net::HTTP.post calls get.
+    POST_READ_TIMEOUT = 60
+    # The Lambda-Runtime-Function-XRay-Error-Cause header is left off at 1 MiB and above.
+    MAX_HEADER_SIZE_BYTES = 1024 * 1024
+    # Errors meaning the kept-alive connection died before a request reached the server.
+    STALE_CONNECTION_ERRORS = [EOFError, Errno::ECONNRESET, Errno::EPIPE, Errno::ECONNABORTED, IOError].freeze
+
+    def initialize(address, user_agent)
+      host, port = (address || DEFAULT_ADDRESS).split(':', 2)
+      @base_path = "/#{API_VERSION}/runtime"
+      @user_agent = user_agent
+      @http = Net::HTTP.new(host, Integer(port || 80))
+      # Net::HTTP drops a connection idle for more than 2 s by default, which would mean a new
+      # connection after every handler slower than that. It notices a connection the server
+      # closed on its own before reusing it, so idling longer is safe.
+      @http.keep_alive_timeout = NEXT_READ_TIMEOUT
+    end
+
+    # Blocks for the next invocation; returns [request_id, Net::HTTPResponse].
+    def next_invocation
+      response = request(Net::HTTP::Get.new("#{@base_path}/invocation/next", 'User-Agent' => @user_agent),
+                         read_timeout: NEXT_READ_TIMEOUT, retry_stale: true)
+      unless response.is_a?(Net::HTTPSuccess)
+        raise LambdaErrors::InvocationError, "Received #{response.code} when waiting for next invocation."
+      end
+
+      [response['Lambda-Runtime-Aws-Request-Id'], response]
+    rescue SignalException => e
+      raise LambdaErrors::InvocationError,
+            "Next invocation HTTP request from the runtime interface client was interrupted with a #{e} SIGNAL, gracefully shutting down."
+    rescue LambdaErrors::InvocationError
+      raise
+    rescue StandardError => e
+      raise LambdaErrors::InvocationError, e.message
+    end
+
+    # `content_type` is what the marshaller produced: nil for its ordinary JSON String, in which
+    # case AWS's client posts no Content-Type of its own and Net::HTTP supplies
+    # application/x-www-form-urlencoded. That is what goes over the wire on AWS, so it is
+    # what goes over the wire here.
+    def send_response(request_id:, response_object:, content_type:)
+      body = content_type == 'application/unknown' ? response_object.read : response_object
+      post("#{@base_path}/invocation/#{request_id}/response", body,
+           'Content-Type' => content_type || 'application/x-www-form-urlencoded')
+    rescue StandardError => e
+      raise LambdaErrors::LambdaRuntimeError.new(e)
+    end
+
+    def send_error_response(request_id:, error:)
+      error_object = error.to_lambda_response
+      headers = { 'Lambda-Runtime-Function-Error-Type' => error.runtime_error_type }
+      xray_cause = XRayCause.new(error).as_json
+      headers['Lambda-Runtime-Function-XRay-Error-Cause'] = xray_cause if xray_cause.bytesize < MAX_HEADER_SIZE_BYTES
+      post("#{@base_path}/invocation/#{request_id}/error", error_object.to_json, headers)
+    rescue StandardError => e
+      raise LambdaErrors::LambdaRuntimeError.new(e)
+    end
+
+    def send_init_error(error:)
+      post("#{@base_path}/init/error", error.to_lambda_response.to_json,
+           'Lambda-Runtime-Function-Error-Type' => error.runtime_error_type)
+    rescue StandardError => e
+      raise LambdaErrors::LambdaRuntimeInitError.new(e)
+    end
+
+    def close
+      @http.finish if @http.started?
+    rescue IOError
+      nil
+    end
+
+    private
+
+    # Like AWS's Net::HTTP.post: no Content-Type header is added unless given, and any HTTP
+    # status counts as delivered (AWS never looks at the status of its POSTs).
+    def post(path, body, headers)
+      req = Net::HTTP::Post.new(path, headers.merge('User-Agent' => @user_agent))
+      req.body = body
+      # A POST is resent only when the kept-alive connection turned out dead on first use;
+      # the server then never saw it. AWS's fresh-connection-per-request client cannot hit
+      # this case at all.
+      request(req, read_timeout: POST_READ_TIMEOUT, retry_stale: true)
+    end
+
+    def request(req, read_timeout:, retry_stale:)
+      attempts = 0
+      begin
+        attempts += 1
+        @http.start unless @http.started?
+        @http.read_timeout = read_timeout
+        @http.request(req)
+      rescue *STALE_CONNECTION_ERRORS
+        close
+        raise unless retry_stale && attempts == 1
+
+        retry
+      end
+    end
+  end
+end
+
+"""#),
+        ])
 }
