@@ -3,9 +3,19 @@
 public struct FunctionConfiguration: Codable, Sendable, Equatable {
     public var functionName: String
     public var functionArn: String
-    public var runtime: String
+    /// Empty for container-image functions, which AWS answers without `Runtime`.
+    public var runtime: String {
+        get { wireRuntime ?? "" }
+        set { wireRuntime = newValue.isEmpty ? nil : newValue }
+    }
     public var role: String
-    public var handler: String
+    /// Empty for container-image functions, which AWS answers without `Handler`.
+    public var handler: String {
+        get { wireHandler ?? "" }
+        set { wireHandler = newValue.isEmpty ? nil : newValue }
+    }
+    private var wireRuntime: String?
+    private var wireHandler: String?
     public var codeSize: Int
     public var description: String
     public var timeout: Int
@@ -36,6 +46,11 @@ public struct FunctionConfiguration: Codable, Sendable, Equatable {
     public var layers: [FunctionLayer]?
     /// Where asynchronous events that failed every attempt go (an SQS queue here).
     public var deadLetterConfig: DeadLetterConfig?
+    /// A container-image function's overrides of its image's settings.
+    public var imageConfigResponse: ImageConfigResponse?
+
+    /// Whether the function runs a container image (`PackageType: Image`).
+    public var isImage: Bool { packageType == "Image" }
 
     /// Whether the function is attached to a VPC (at least one subnet): Lambent's private
     /// network analogue.
@@ -55,8 +70,8 @@ public struct FunctionConfiguration: Codable, Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case functionName = "FunctionName", functionArn = "FunctionArn", runtime = "Runtime", role = "Role"
-        case handler = "Handler", codeSize = "CodeSize", description = "Description", timeout = "Timeout"
+        case functionName = "FunctionName", functionArn = "FunctionArn", wireRuntime = "Runtime", role = "Role"
+        case wireHandler = "Handler", codeSize = "CodeSize", description = "Description", timeout = "Timeout"
         case memorySize = "MemorySize", lastModified = "LastModified", codeSha256 = "CodeSha256"
         case version = "Version", environment = "Environment", tracingConfig = "TracingConfig"
         case revisionId = "RevisionId", state = "State", stateReason = "StateReason"
@@ -65,7 +80,7 @@ public struct FunctionConfiguration: Codable, Sendable, Equatable {
         case lastUpdateStatusReasonCode = "LastUpdateStatusReasonCode", packageType = "PackageType"
         case architectures = "Architectures", ephemeralStorage = "EphemeralStorage", snapStart = "SnapStart"
         case runtimeVersionConfig = "RuntimeVersionConfig", loggingConfig = "LoggingConfig", vpcConfig = "VpcConfig"
-        case layers = "Layers", deadLetterConfig = "DeadLetterConfig"
+        case layers = "Layers", deadLetterConfig = "DeadLetterConfig", imageConfigResponse = "ImageConfigResponse"
     }
 
     /// Creates a configuration; `FunctionService` is the one place that builds these.
@@ -78,9 +93,9 @@ public struct FunctionConfiguration: Codable, Sendable, Equatable {
     ) {
         self.functionName = functionName
         self.functionArn = functionArn
-        self.runtime = runtime
+        self.wireRuntime = runtime.isEmpty ? nil : runtime
         self.role = role
-        self.handler = handler
+        self.wireHandler = handler.isEmpty ? nil : handler
         self.codeSize = codeSize
         self.description = description
         self.timeout = timeout

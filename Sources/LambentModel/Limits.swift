@@ -10,6 +10,8 @@ public enum Limits {
     public static let zippedCodeBytes = 52_428_800
     /// Maximum unzipped deployment package (250 MB).
     public static let unzippedCodeBytes = 262_144_000
+    /// A container image's uncompressed size (10 GB).
+    public static let imageBytes = 10_737_418_240
     /// Maximum total size of a function's environment variables (4 KB).
     public static let environmentBytes = 4096
     /// Memory range in MB.

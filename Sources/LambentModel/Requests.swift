@@ -19,9 +19,10 @@ public struct CreateFunctionRequest: Decodable, Sendable {
     public var vpcConfig: VpcConfigRequest?
     public var deadLetterConfig: DeadLetterConfig?
     public var loggingConfig: LoggingConfigRequest?
+    public var imageConfig: ImageConfig?
 
     enum CodingKeys: String, CodingKey {
-        case deadLetterConfig = "DeadLetterConfig", loggingConfig = "LoggingConfig"
+        case deadLetterConfig = "DeadLetterConfig", loggingConfig = "LoggingConfig", imageConfig = "ImageConfig"
         case functionName = "FunctionName", runtime = "Runtime", role = "Role", handler = "Handler"
         case code = "Code", description = "Description", timeout = "Timeout", memorySize = "MemorySize"
         case publish = "Publish", packageType = "PackageType", environment = "Environment", tags = "Tags"
@@ -86,9 +87,10 @@ public struct UpdateFunctionConfigurationRequest: Decodable, Sendable {
     public var vpcConfig: VpcConfigRequest?
     public var deadLetterConfig: DeadLetterConfig?
     public var loggingConfig: LoggingConfigRequest?
+    public var imageConfig: ImageConfig?
 
     enum CodingKeys: String, CodingKey {
-        case deadLetterConfig = "DeadLetterConfig", loggingConfig = "LoggingConfig"
+        case deadLetterConfig = "DeadLetterConfig", loggingConfig = "LoggingConfig", imageConfig = "ImageConfig"
         case role = "Role", handler = "Handler", description = "Description", timeout = "Timeout"
         case memorySize = "MemorySize", environment = "Environment", runtime = "Runtime"
         case revisionId = "RevisionId", layers = "Layers", ephemeralStorage = "EphemeralStorage"

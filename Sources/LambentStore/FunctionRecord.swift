@@ -18,6 +18,9 @@ public struct FunctionRecord: Codable, Sendable, Equatable {
     /// `$LATEST`'s RevisionId right after the last publish: while it is unchanged, there is
     /// nothing new to publish.
     public var publishedRevision: String?
+    /// The container image a `PackageType: Image` function runs (its `codeKey` names the
+    /// unpacked image).
+    public var image: FunctionImage?
 
     public init(configuration: FunctionConfiguration, tags: [String: String], codeKey: String, layersKey: String? = nil,
                 reservedConcurrency: Int? = nil, lastPublishedVersion: Int? = nil, publishedRevision: String? = nil) {

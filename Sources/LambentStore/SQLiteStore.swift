@@ -154,6 +154,10 @@ public final class SQLiteStore: Store {
         migrator.registerMigration("v6-logs") { db in
             try createLogTables(db)
         }
+        migrator.registerMigration("v7-images") { db in
+            // A container-image version's image (JSON of `FunctionImage`); NULL for zips.
+            try db.alter(table: "functionVersion") { table in table.add(column: "image", .blob) }
+        }
         return migrator
     }
 
@@ -189,11 +193,12 @@ public final class SQLiteStore: Store {
         let version = FunctionVersion(record.configuration.version)
         try db.execute(
             sql: """
-                INSERT \(replace ? "OR REPLACE " : "")INTO functionVersion (name, version, ordinal, codeKey, codeSize, configuration, layersKey)
-                VALUES (?, ?, ?, ?, ?, ?, ?)
+                INSERT \(replace ? "OR REPLACE " : "")INTO functionVersion (name, version, ordinal, codeKey, codeSize, configuration, layersKey, image)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [record.name, version.rawValue, ordinal(of: version), record.codeKey,
-                        record.configuration.codeSize, StoredJSON.encode(record.configuration), record.layersKey])
+                        record.configuration.codeSize, StoredJSON.encode(record.configuration), record.layersKey,
+                        try record.image.map { try JSONEncoder().encode($0) }])
     }
 
     /// Where a version sorts: `$LATEST` first, then by number.
@@ -202,16 +207,19 @@ public final class SQLiteStore: Store {
     }
 
     private static let selectRecord = """
-        SELECT v.configuration, v.codeKey, f.attributes, v.layersKey FROM functionVersion v JOIN function f ON f.name = v.name
+        SELECT v.configuration, v.codeKey, f.attributes, v.layersKey, v.image FROM functionVersion v JOIN function f ON f.name = v.name
         """
 
     private static func record(_ row: Row) throws -> FunctionRecord {
         let configuration = try StoredJSON.decode(FunctionConfiguration.self, from: row[0], defaults: .template)
         let attributes = try StoredJSON.decode(FunctionAttributes.self, from: row[2], defaults: .template)
-        return FunctionRecord(configuration: configuration, tags: attributes.tags, codeKey: row[1], layersKey: row[3],
-                              reservedConcurrency: attributes.reservedConcurrency,
-                              lastPublishedVersion: attributes.lastPublishedVersion,
-                              publishedRevision: attributes.publishedRevision)
+        var record = FunctionRecord(configuration: configuration, tags: attributes.tags, codeKey: row[1], layersKey: row[3],
+                                    reservedConcurrency: attributes.reservedConcurrency,
+                                    lastPublishedVersion: attributes.lastPublishedVersion,
+                                    publishedRevision: attributes.publishedRevision)
+        let image: Data? = row[4]
+        record.image = try image.map { try JSONDecoder().decode(FunctionImage.self, from: $0) }
+        return record
     }
 
     private static func fetch(_ id: FunctionVersionID, db: Database) throws -> FunctionRecord? {

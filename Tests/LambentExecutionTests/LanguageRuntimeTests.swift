@@ -1,4 +1,5 @@
 import Foundation
+import LambentModel
 import Logging
 import Testing
 
@@ -104,4 +105,39 @@ struct LanguageRuntimeTests {
 
 extension EmbeddedClient: CustomTestStringConvertible {
     public var testDescription: String { name }
+}
+
+@Suite("Container images")
+struct ContainerImageTests {
+    @Test("ImageConfig overrides ENTRYPOINT, CMD and WorkingDir one by one")
+    func launch() {
+        let image = FunctionImage(imageUri: "r/a:1", resolvedImageUri: "r/a@sha256:x", digest: "sha256:x",
+                                  entryPoint: ["/lambda-entrypoint.sh"], command: ["app.handler"], workingDirectory: "/var/task",
+                                  environment: ["PATH=/usr/bin", "A=1", "A=2", "B=x=y"])
+        #expect(image.launch(with: nil) == (["/lambda-entrypoint.sh", "app.handler"], "/var/task"))
+        #expect(image.launch(with: ImageConfig(command: ["other.handler"])) == (["/lambda-entrypoint.sh", "other.handler"], "/var/task"))
+        #expect(image.launch(with: ImageConfig(entryPoint: ["/bin/run"], workingDirectory: "/tmp")) == (["/bin/run", "app.handler"], "/tmp"))
+        #expect(image.variables == ["PATH": "/usr/bin", "A": "1", "B": "x=y"])
+    }
+
+    @Test("an image's root: entries bound read-only, directories on the way to Lambent's files rebuilt")
+    func root() throws {
+        let rootfs = FileManager.default.temporaryDirectory.appendingPathComponent("image-root-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: rootfs) }
+        for directory in ["usr/bin", "var/task", "etc"] {
+            try FileManager.default.createDirectory(at: rootfs.appendingPathComponent(directory), withIntermediateDirectories: true)
+        }
+        try FileManager.default.createSymbolicLink(atPath: rootfs.appendingPathComponent("bin").path, withDestinationPath: "usr/bin")
+        try Data().write(to: rootfs.appendingPathComponent("etc/hosts"))
+        try Data().write(to: rootfs.appendingPathComponent("etc/passwd"))
+        let args = ImageRoot(rootfs: rootfs.path).arguments(injecting: ["/etc/hosts", "/var/lambent/agent"])
+        let root = rootfs.path
+        #expect(args == [
+            "--tmpfs", "/",
+            "--symlink", "usr/bin", "/bin",
+            "--dir", "/etc", "--ro-bind", "\(root)/etc/passwd", "/etc/passwd",
+            "--ro-bind", "\(root)/usr", "/usr",
+            "--dir", "/var", "--ro-bind", "\(root)/var/task", "/var/task", "--dir", "/var/lambent",
+        ])
+    }
 }

@@ -4,10 +4,13 @@
 
 # Extra packages the end-to-end suite needs: zip; cmake, make, g++ and libcurl's headers to
 # build the aws-lambda-cpp test function (Tests/e2e/cpp_runtime.py); Ruby, and a JDK with
-# Debian's Jackson, for the ruby3.x and java runtimes (optional for scripts/serve.sh: without
-# them the server offers Python, Node.js and custom runtimes only). For scripts/test.sh:
+# Debian's Jackson, for the ruby3.x and java runtimes; skopeo and umoci for container-image
+# functions, with a local registry and busybox to build test images (all optional for
+# scripts/serve.sh: without them the server offers Python, Node.js and custom runtimes, and
+# says what to install when an image function is created). For scripts/test.sh:
 #   lambent_prerequisites "${LAMBENT_E2E_PACKAGES[@]}"
-LAMBENT_E2E_PACKAGES=(zip cmake make g++ libcurl4-openssl-dev ruby default-jdk-headless libjackson2-databind-java)
+LAMBENT_E2E_PACKAGES=(zip cmake make g++ libcurl4-openssl-dev ruby default-jdk-headless libjackson2-databind-java
+                      skopeo umoci docker-registry busybox-static)
 
 lambent_prerequisites() {
     if ! command -v swift >/dev/null 2>&1; then

@@ -15,31 +15,45 @@ extension Invoker {
             throw LambdaError(status: 503, type: "ServiceException", message: "Lambent is shutting down", isUserError: false)
         }
         let launch: RuntimeLaunch
-        do {
-            launch = try await runtimes.provision(RuntimeRequest(
-                runtimeID: config.runtime, handler: config.handler, memoryMB: config.memorySize,
-                codeDirectory: request.codeDirectory, layersDirectory: request.layersDirectory,
-                environment: config.environment.variables))
-        } catch {
-            throw LambdaError.service(error.message)
+        var root = SandboxRoot.hostSystem
+        var workingDirectory = "/var/task"
+        if config.isImage {
+            guard let image = request.function.image else { throw LambdaError.service("the function's image is not available") }
+            let process = image.launch(with: config.imageConfigResponse?.imageConfig)
+            launch = Self.imageLaunch(command: process.command, imageVariables: image.variables)
+            root = .image(rootfs: URL(fileURLWithPath: request.codeDirectory).appendingPathComponent("rootfs").path)
+            workingDirectory = process.workingDirectory
+        } else {
+            do {
+                launch = try await runtimes.provision(RuntimeRequest(
+                    runtimeID: config.runtime, handler: config.handler, memoryMB: config.memorySize,
+                    codeDirectory: request.codeDirectory, layersDirectory: request.layersDirectory,
+                    environment: config.environment.variables))
+            } catch {
+                throw LambdaError.service(error.message)
+            }
         }
         let environmentID = UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
         let logStream = "\(LambdaClock.logDate())/[\(config.version)]\(environmentID)"
         // The function's LoggingConfig names its group (`/aws/lambda/<name>` unless changed).
         let logGroup = config.loggingConfig.logGroup
+        var reserved = LambdaVariables.reserved(for: config, region: configuration.region, logGroup: logGroup, logStream: logStream,
+                                                initializationType: provisionedFor == nil ? "on-demand" : "provisioned-concurrency")
+        if config.isImage {
+            // An image's own PATH and library path describe where its programs are.
+            for name in ["PATH", "LD_LIBRARY_PATH"] where launch.defaultVariables[name] != nil { reserved[name] = nil }
+        }
         let variables = LambdaVariables.merged(
             runtimeDefaults: launch.defaultVariables, function: config.environment.variables,
-            reserved: LambdaVariables.reserved(for: config, region: configuration.region, logGroup: logGroup, logStream: logStream,
-                                               initializationType: provisionedFor == nil ? "on-demand" : "provisioned-concurrency"),
-            runtime: launch.variables)
+            reserved: reserved, runtime: launch.variables)
 
         let spec = SandboxSpec(
-            environmentID: environmentID, root: .hostSystem, codeDirectory: request.codeDirectory,
+            environmentID: environmentID, root: root, codeDirectory: request.codeDirectory,
             mounts: launch.mounts + (request.layersDirectory.map { [SandboxMount(host: $0, sandbox: "/opt")] } ?? []),
             agentPath: configuration.agentPath, runtimeCommand: launch.command, environment: variables,
             memoryMB: config.memorySize, ephemeralStorageMB: config.ephemeralStorage.size,
             diagnosticsPath: configuration.stateDirectory.appendingPathComponent("\(environmentID).stderr").path,
-            network: config.isInVPC ? configuration.vpcNetwork : configuration.network)
+            network: config.isInVPC ? configuration.vpcNetwork : configuration.network, workingDirectory: workingDirectory)
         let sandbox: any Sandbox
         do {
             let driver = self.driver
@@ -78,6 +92,16 @@ extension Invoker {
             "lambent.function": "\(config.functionName)", "lambent.environment": "\(environmentID)",
         ])
         return environment
+    }
+
+    /// How a container image's process starts: its ENTRYPOINT and CMD (as the function's
+    /// `ImageConfig` overrides them), with the image's `ENV` under the function's and
+    /// Lambda's variables. An image with neither fails its invocations with
+    /// `Runtime.InvalidEntrypoint`, as on AWS.
+    static func imageLaunch(command: [String], imageVariables: [String: String]) -> RuntimeLaunch {
+        let missing = "The image has no ENTRYPOINT or CMD, and the function's ImageConfig sets none."
+        return RuntimeLaunch(command: command.isEmpty ? ["/.lambent-no-entrypoint"] : command, defaultVariables: imageVariables,
+                             missingEntrypointMessage: command.isEmpty ? missing : nil)
     }
 
     /// The one thread that starts sandboxes. bwrap's `--die-with-parent` (PR_SET_PDEATHSIG)

@@ -1,10 +1,10 @@
 import Foundation
 
 /// Runs the host's programs that provision runtimes: pip, and interpreters asked their version.
-enum HostCommand {
+public enum HostCommand {
     /// Runs a command on a thread of its own: pip can take seconds, and the cooperative
     /// pool (two threads on a 2-core machine) must keep serving invocations meanwhile.
-    static func runOffPool(_ argv: [String]) async throws -> (status: Int32, text: String) {
+    public static func runOffPool(_ argv: [String]) async throws -> (status: Int32, text: String) {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
                 continuation.resume(with: Result { try run(argv) })
@@ -13,7 +13,7 @@ enum HostCommand {
     }
 
     /// Runs a command to its end; its status and its output and errors together.
-    static func run(_ argv: [String]) throws -> (status: Int32, text: String) {
+    public static func run(_ argv: [String]) throws -> (status: Int32, text: String) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: argv[0])
         process.arguments = Array(argv.dropFirst())

@@ -76,24 +76,29 @@ public struct BubblewrapDriver: SandboxDriver {
         if network != .host { args.append("--unshare-net") }
         args += ["--hostname", "localhost", "--seccomp", "4"]
         if network == .outbound { args += ["--info-fd", "5", "--block-fd", "6", "--sync-fd", "7"] }
-        for path in Self.systemBinds where access(path, F_OK) == 0 {
-            args += ["--ro-bind", path, path]
+        let networkFiles: [(host: String, sandbox: String)] = switch network {
+        case .host: ["/etc/hosts", "/etc/resolv.conf"].filter { (path: String) in access(path, F_OK) == 0 }.map { ($0, $0) }
+        case .outbound: etc.map { [($0.hostsPath, "/etc/hosts"), ($0.resolvConfPath, "/etc/resolv.conf")] } ?? []
+        case .none: etc.map { [($0.hostsPath, "/etc/hosts")] } ?? []
         }
-        switch network {
-        case .host:
-            for path in ["/etc/hosts", "/etc/resolv.conf"] where access(path, F_OK) == 0 { args += ["--ro-bind", path, path] }
-        case .outbound:
-            if let etc { args += ["--ro-bind", etc.hostsPath, "/etc/hosts", "--ro-bind", etc.resolvConfPath, "/etc/resolv.conf"] }
-        case .none:
-            if let etc { args += ["--ro-bind", etc.hostsPath, "/etc/hosts"] }
-        }
-        for (target, link) in Self.mergedUsrLinks {
-            if isSymlink(link) {
-                args += ["--symlink", target, link]
-            } else if access(link, F_OK) == 0 {
-                args += ["--ro-bind", link, link]
+        let image: String?
+        if case .image(let rootfs) = spec.root {
+            image = rootfs
+            args += ImageRoot(rootfs: rootfs).arguments(injecting: networkFiles.map(\.sandbox) + ["/var/lambent/agent"])
+        } else {
+            image = nil
+            for path in Self.systemBinds where access(path, F_OK) == 0 {
+                args += ["--ro-bind", path, path]
+            }
+            for (target, link) in Self.mergedUsrLinks {
+                if isSymlink(link) {
+                    args += ["--symlink", target, link]
+                } else if access(link, F_OK) == 0 {
+                    args += ["--ro-bind", link, link]
+                }
             }
         }
+        for file in networkFiles { args += ["--ro-bind", file.host, file.sandbox] }
         args += ["--proc", "/proc", "--dev", "/dev"]
         if let tmpVolume {
             args += ["--bind", tmpVolume, "/tmp"]
@@ -103,11 +108,17 @@ public struct BubblewrapDriver: SandboxDriver {
         for mount in spec.allMounts {
             args += [mount.readOnly ? "--ro-bind" : "--bind", mount.host, mount.sandbox]
         }
-        // The runtime's directory exists even when a runtime mounts nothing there (custom runtimes).
-        if !spec.allMounts.contains(where: { $0.sandbox == "/var/runtime" }) { args += ["--dir", "/var/runtime"] }
-        args += ["--ro-bind", spec.agentPath, "/var/lambent/agent"]
-        if !spec.allMounts.contains(where: { $0.sandbox == "/opt" }) { args += ["--dir", "/opt"] }
-        args += ["--chdir", "/var/task", "--clearenv"]
+        if image == nil {
+            // The runtime's directory exists even when a runtime mounts nothing there (custom runtimes).
+            if !spec.allMounts.contains(where: { $0.sandbox == "/var/runtime" }) { args += ["--dir", "/var/runtime"] }
+            args += ["--ro-bind", spec.agentPath, "/var/lambent/agent"]
+            if !spec.allMounts.contains(where: { $0.sandbox == "/opt" }) { args += ["--dir", "/opt"] }
+        } else {
+            // The image's root was assembled on a tmpfs so that these could be added; now it
+            // becomes as read-only as the image.
+            args += ["--ro-bind", spec.agentPath, "/var/lambent/agent", "--remount-ro", "/"]
+        }
+        args += ["--chdir", spec.workingDirectory, "--clearenv"]
         for (key, value) in spec.environment.sorted(by: { $0.key < $1.key }) {
             args += ["--setenv", key, value]
         }

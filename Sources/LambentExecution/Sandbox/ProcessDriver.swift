@@ -10,6 +10,9 @@ public struct ProcessDriver: SandboxDriver {
     public init() {}
 
     public func launch(_ spec: SandboxSpec) throws(SandboxError) -> any Sandbox {
+        if case .image = spec.root {
+            throw SandboxError(.unavailable, "container-image functions need the bubblewrap sandbox (--sandbox auto); this server runs --sandbox process")
+        }
         guard let port = Syscalls.freeLoopbackPort() else {
             throw SandboxError(.spawnFailed, "no free port on 127.0.0.1 for the Runtime API")
         }

@@ -18,7 +18,9 @@ public enum SandboxRoot: Sendable, Equatable {
     /// The host's system directories (`/usr`, the libraries, a few files of `/etc`), read-only:
     /// the language runtimes run on the host's interpreters.
     case hostSystem
-    // An image's root file system (container-image functions) comes here.
+    /// A container image's unpacked root file system (a host directory), read-only: the
+    /// function brings everything it runs; nothing of the host's is visible.
+    case image(rootfs: String)
 }
 
 /// What an execution environment needs from the host: its files, its variables, its size.
@@ -45,12 +47,15 @@ public struct SandboxSpec: Sendable {
     public var diagnosticsPath: String
     /// What the environment's network reaches (drivers without isolation share the host's).
     public var network: NetworkMode
+    /// The runtime's working directory (`/var/task`, or a container image's `WorkingDir`).
+    public var workingDirectory: String
 
     public init(
         environmentID: String, root: SandboxRoot = .hostSystem, codeDirectory: String, mounts: [SandboxMount] = [],
         agentPath: String, runtimeCommand: [String], environment: [String: String], memoryMB: Int,
-        ephemeralStorageMB: Int, diagnosticsPath: String, network: NetworkMode = .none
+        ephemeralStorageMB: Int, diagnosticsPath: String, network: NetworkMode = .none, workingDirectory: String = "/var/task"
     ) {
+        self.workingDirectory = workingDirectory
         self.environmentID = environmentID
         self.root = root
         self.codeDirectory = codeDirectory
@@ -64,9 +69,11 @@ public struct SandboxSpec: Sendable {
         self.network = network
     }
 
-    /// Every directory the sandbox sees besides its root: the code first, then `mounts`.
+    /// Every directory the sandbox sees besides its root: the code first (a container
+    /// image's code is part of its root), then `mounts`.
     public var allMounts: [SandboxMount] {
-        [SandboxMount(host: codeDirectory, sandbox: "/var/task")] + mounts
+        if case .image = root { return mounts }
+        return [SandboxMount(host: codeDirectory, sandbox: "/var/task")] + mounts
     }
 }
 

@@ -11,6 +11,7 @@ import Logging
 public struct FunctionService: Sendable {
     let store: any Store
     let code: CodeStore
+    let images: ImageStore
     let names: ResourceNames
     /// Told of every change that affects running environments or concurrency.
     let changes: any FunctionChangeListener
@@ -32,6 +33,7 @@ public struct FunctionService: Sendable {
                 runnableRuntimes: [String], logger: Logger) {
         self.store = store
         self.code = CodeStore(blobs: blobs, codeRoot: codeRoot, logger: logger)
+        self.images = ImageStore(codeRoot: codeRoot, logger: logger)
         self.names = names
         self.changes = changes
         self.provisioning = provisioning
@@ -50,8 +52,12 @@ public struct FunctionService: Sendable {
     public func create(_ request: CreateFunctionRequest) async throws -> FunctionConfiguration {
         guard let rawName = request.functionName else { throw missing("FunctionName") }
         let name = try FunctionNameRule.nameForCreate(rawName)
-        if let packageType = request.packageType, packageType != "Zip" {
-            throw LambdaError.invalidParameter("PackageType \(packageType) is not supported by Lambent yet; use Zip.")
+        switch request.packageType {
+        case nil, "Zip": break
+        case "Image": return try await createImage(request, name: name)
+        case let other?:
+            throw LambdaError.invalidParameter(
+                "1 validation error detected: Value '\(other)' at 'packageType' failed to satisfy constraint: Member must satisfy enum value set: [Image, Zip]")
         }
         guard let runtime = request.runtime else {
             throw LambdaError.invalidParameter("Runtime and Handler are mandatory parameters for functions created with deployment packages.")
@@ -78,8 +84,11 @@ public struct FunctionService: Sendable {
         if let logging = request.loggingConfig { try FunctionValidation.loggingConfig(logging) }
         if let tags = request.tags { try Self.validateTags(tags) }
         guard let zip = request.code?.zipFile else {
-            if request.code?.s3Bucket != nil || request.code?.imageUri != nil {
-                throw LambdaError.invalidParameter("Lambent accepts code as Code.ZipFile only (no S3 or container images yet).")
+            if request.code?.imageUri != nil {
+                throw LambdaError.invalidParameter("Please don't provide ImageUri when creating a function with packageType Zip.")
+            }
+            if request.code?.s3Bucket != nil {
+                throw LambdaError.invalidParameter("Lambent accepts code as Code.ZipFile or Code.ImageUri (no S3 yet).")
             }
             throw LambdaError.invalidParameter("Please provide a source for function code.")
         }
@@ -254,7 +263,8 @@ public struct FunctionService: Sendable {
                 config.deadLetterConfig = (dead.targetArn ?? "").isEmpty ? nil : dead
             }
             if let logging = request.loggingConfig { config.loggingConfig = config.loggingConfig.applying(logging) }
-            config.runtimeVersionConfig = RuntimeVersionConfig(runtimeVersionArn: runtimeARN)
+            if let image = request.imageConfig { config.imageConfigResponse = image.isEmpty ? nil : ImageConfigResponse(imageConfig: image) }
+            if !config.isImage { config.runtimeVersionConfig = RuntimeVersionConfig(runtimeVersionArn: runtimeARN) }
         }
         return inProgress(updated)
     }
@@ -262,9 +272,13 @@ public struct FunctionService: Sendable {
     public func updateCode(_ reference: String, _ request: UpdateFunctionCodeRequest) async throws -> FunctionConfiguration {
         let current = try await latestFunction(reference)
         try validateArchitectures(request.architectures)
+        if current.configuration.isImage { return try await updateImage(current, request) }
         guard let zip = request.zipFile else {
-            if request.s3Bucket != nil || request.imageUri != nil {
-                throw LambdaError.invalidParameter("Lambent accepts code as ZipFile only (no S3 or container images yet).")
+            if request.imageUri != nil {
+                throw LambdaError.invalidParameter("Please don't provide ImageUri when updating a function with packageType Zip.")
+            }
+            if request.s3Bucket != nil {
+                throw LambdaError.invalidParameter("Lambent accepts code as ZipFile or ImageUri (no S3 yet).")
             }
             throw LambdaError.invalidParameter("Please provide a source for function code.")
         }
@@ -298,8 +312,9 @@ public struct FunctionService: Sendable {
 
     /// Applies a change in one store transaction, with a new RevisionId and LastModified, and
     /// retires the environments of the old revision.
-    private func update(
-        _ name: String, expectedRevision: String?, codeKey: String? = nil, layers: (layers: [FunctionLayer], key: String?)? = nil,
+    func update(
+        _ name: String, expectedRevision: String?, codeKey: String? = nil, image: FunctionImage? = nil,
+        layers: (layers: [FunctionLayer], key: String?)? = nil,
         _ change: @escaping @Sendable (inout FunctionConfiguration) -> Void
     ) async throws -> FunctionConfiguration {
         let now = LambdaTimestamp.format(Date())
@@ -312,6 +327,7 @@ public struct FunctionService: Sendable {
             new.configuration.lastModified = now
             new.configuration.lastUpdateStatus = .successful
             if let codeKey { new.codeKey = codeKey }
+            if let image { new.image = image }
             if let layers {
                 new.configuration.layers = layers.layers.isEmpty ? nil : layers.layers
                 new.layersKey = layers.key
@@ -327,7 +343,7 @@ public struct FunctionService: Sendable {
 
     /// Lambda answers updates with `LastUpdateStatus: InProgress`; Lambent has already
     /// applied them, so the next read says `Successful`.
-    private func inProgress(_ configuration: FunctionConfiguration) -> FunctionConfiguration {
+    func inProgress(_ configuration: FunctionConfiguration) -> FunctionConfiguration {
         var response = configuration
         response.lastUpdateStatus = .inProgress
         response.lastUpdateStatusReason = "The function is being created."
@@ -371,7 +387,7 @@ public struct FunctionService: Sendable {
 
     // MARK: Helpers
 
-    private func validateArchitectures(_ architectures: [String]?) throws {
+    func validateArchitectures(_ architectures: [String]?) throws {
         guard let architectures else { return }
         if architectures.count > 1 {
             throw LambdaError.validation(value: "[\(architectures.joined(separator: ", "))]", field: "architectures",
@@ -388,7 +404,7 @@ public struct FunctionService: Sendable {
     }
 
     /// A function's dead-letter queue: an SQS queue of this account and region (`""` removes it).
-    private func validateDeadLetterTarget(_ arn: String) throws {
+    func validateDeadLetterTarget(_ arn: String) throws {
         if arn.isEmpty { return }
         let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count == 6, parts[0] == "arn", parts[2] == "sqs" else {

@@ -31,10 +31,14 @@ struct FunctionRoutes {
 
     @Sendable func get(_ request: Request, context: LambentRequestContext) async throws -> Response {
         let record = try await service.function(try context.functionName(), qualifier: request.uri.queryParameters.get("Qualifier"))
-        let location = codeLinks.url(for: record.codeKey, host: request.head.authority)
+        let code: GetFunctionResponse.Code = if let image = record.image {
+            .init(repositoryType: "ECR", imageUri: image.imageUri, resolvedImageUri: image.resolvedImageUri)
+        } else {
+            .init(repositoryType: "S3", location: codeLinks.url(for: record.codeKey, host: request.head.authority))
+        }
         let response = GetFunctionResponse(
             configuration: record.configuration,
-            code: .init(repositoryType: "S3", location: location),
+            code: code,
             tags: record.tags.isEmpty ? nil : record.tags,
             concurrency: record.reservedConcurrency.map { ConcurrencyBody(reservedConcurrentExecutions: $0) })
         return try JSONBody.response(response)
@@ -120,8 +124,12 @@ struct GetFunctionResponse: Encodable {
 
     struct Code: Encodable {
         var repositoryType: String
-        var location: String
-        enum CodingKeys: String, CodingKey { case repositoryType = "RepositoryType", location = "Location" }
+        var location: String?
+        var imageUri: String?
+        var resolvedImageUri: String?
+        enum CodingKeys: String, CodingKey {
+            case repositoryType = "RepositoryType", location = "Location", imageUri = "ImageUri", resolvedImageUri = "ResolvedImageUri"
+        }
     }
 
     enum CodingKeys: String, CodingKey {
