@@ -25,7 +25,7 @@ NOT_YET = "not yet"
 
 # Operation name -> (status, notes). Operations not listed here are "not yet".
 COVERAGE: dict[str, tuple[str, str]] = {
-    "CreateFunction": (PARTIAL, "Zip packages (`ZipFile`); python3.9–python3.14, provided.al2023 and provided.al2 (the package's own `bootstrap`); `VpcConfig` picks the network mode (docs/SPECIFICATION.md, Network); `Publish` makes version 1; `Layers` (at most 5, merged into a read-only /opt); `LoggingConfig` (`JSON` or `Text`, levels, log group); no S3 or image code yet."),
+    "CreateFunction": (PARTIAL, "Zip packages (`ZipFile`) for python3.9–python3.14, nodejs20.x–nodejs24.x, java17/21/25, ruby3.2–3.4, provided.al2023 and provided.al2 (docs/SPECIFICATION.md, Runtimes); container images (`PackageType: Image`, `ImageUri` in any registry the server reaches, `ImageConfig`); `VpcConfig` picks the network mode (docs/SPECIFICATION.md, Network); `Publish` makes version 1; `Layers` (at most 5, merged into a read-only /opt); `LoggingConfig` (`JSON` or `Text`, levels, log group); no S3 code yet."),
     "GetFunction": (SUPPORTED, "`Code.Location` is a URL on this server (plain GET). `Qualifier` (or `name:qualifier`, qualified ARNs): `$LATEST`, a published version or an alias."),
     "GetFunctionConfiguration": (SUPPORTED, "Qualified as GetFunction."),
     "PublishVersion": (SUPPORTED, "`CodeSha256` and `RevisionId` preconditions; an unchanged `$LATEST` answers with the last version; numbers are never reused."),
@@ -39,8 +39,8 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "ListTags": (SUPPORTED, ""),
     "ListAliases": (SUPPORTED, "`FunctionVersion` filter (the alias's own version), `Marker`/`MaxItems`."),
     "ListFunctions": (SUPPORTED, "`Marker` / `MaxItems` pagination."),
-    "UpdateFunctionCode": (PARTIAL, "`ZipFile`, `DryRun` and `Publish` (answers with the new version); no S3 or image code yet."),
-    "UpdateFunctionConfiguration": (SUPPORTED, "`VpcConfig` changes the network mode of new environments; `Layers` replaces the function's layers (`[]` removes them); `LoggingConfig` is merged as AWS merges it (members left out keep their values; `JSON` brings INFO levels, `Text` drops them)."),
+    "UpdateFunctionCode": (PARTIAL, "`ZipFile`, `ImageUri` (image functions), `DryRun` and `Publish` (answers with the new version); no S3 code yet."),
+    "UpdateFunctionConfiguration": (SUPPORTED, "`VpcConfig` changes the network mode of new environments; `Layers` replaces the function's layers (`[]` removes them); `LoggingConfig` is merged as AWS merges it (members left out keep their values; `JSON` brings INFO levels, `Text` drops them); `ImageConfig` for image functions."),
     "PublishLayerVersion": (PARTIAL, "`Content.ZipFile` (no S3 yet), validated and unpacked like function code; `CompatibleRuntimes`, `CompatibleArchitectures`, `Description`, `LicenseInfo`; numbers never reused."),
     "GetLayerVersion": (SUPPORTED, "`Content.Location` is a download URL on this server, like `Code.Location`."),
     "GetLayerVersionByArn": (SUPPORTED, ""),
