@@ -11,9 +11,15 @@ against a baseline measured in the same run.
   environments) of the same echo function in each runtime, in interleaved rounds. Baseline:
   the Python function (awslambdaric, the real AWS client).
 
-Runtimes: python3.12, nodejs20.x, nodejs22.x, nodejs24.x (`--runtimes` to choose); a Node.js
-major the host has no node for runs on the official build from PyPI, installed before the
-first round.
+- `image`: container-image functions, with a local registry (Debian's docker-registry) and
+  images built by umoci (Tests/e2e/images.py): the first pull-and-unpack (CreateFunction of
+  an image not seen before, `--cold` distinct images) against the same `skopeo copy` and
+  `umoci unpack` run directly (the tools' floor); then the cold start (first invoke) of
+  functions on the cached image against a python3.12 zip function's cold start, interleaved.
+
+Runtimes: python3.12, nodejs20.x, nodejs22.x, nodejs24.x, java17, ruby3.3 (`--runtimes` to
+choose); a Node.js major the host has no node for runs on the official build from PyPI,
+installed before the first round.
 
     bench/run.sh --suite runtimes [--cold 20]
 
@@ -27,25 +33,43 @@ import json
 import re
 import statistics
 import subprocess
+import sys
+import tempfile
 import time
+from pathlib import Path
 
-from lambent_bench import (EVENT, ROLE, WARM_MEMORY, Bench, log, make_zip, percentile, run_suite, run_wrk, signed_invoke,
-                           suite_parser, summarize, wrk_script)
+from lambent_bench import (EVENT, REPO, ROLE, WARM_MEMORY, Bench, log, make_zip, percentile, run_suite, run_wrk,
+                           signed_invoke, suite_parser, summarize, wrk_script)
 
 SOURCES = {
     "python": ("app.handler", {"app.py": "def handler(event, context):\n    return event\n"}),
     "nodejs": ("index.handler", {"index.mjs": "export const handler = async (event) => event;\n"}),
+    "ruby": ("app.handler", {"app.rb": "def handler(event:, context:)\n  event\nend\n"}),
 }
 
 
 def language(runtime: str) -> str:
-    return "python" if runtime.startswith("python") else "nodejs"
+    for prefix in ("python", "nodejs", "ruby", "java"):
+        if runtime.startswith(prefix):
+            return prefix
+    raise SystemExit(f"no benchmark function for {runtime}")
+
+
+def java_package() -> tuple[str, bytes]:
+    """The e2e suite's Java MapHandler, compiled against Lambent's interfaces."""
+    sys.path.insert(0, str(REPO / "Tests" / "e2e"))
+    import java_functions  # noqa: E402 - the test helpers live with the tests
+    return "example.MapHandler", java_functions.function_zip("handlers")
 
 
 def create(bench: Bench, name: str, runtime: str, memory: int = 1024) -> None:
-    handler, files = SOURCES[language(runtime)]
+    if language(runtime) == "java":
+        handler, package = java_package()
+    else:
+        handler, files = SOURCES[language(runtime)]
+        package = make_zip(files)
     bench.client.create_function(FunctionName=name, Runtime=runtime, Role=ROLE, Handler=handler,
-                                 Code={"ZipFile": make_zip(files)}, MemorySize=memory, Timeout=300)
+                                 Code={"ZipFile": package}, MemorySize=memory, Timeout=300)
     bench.client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
 
 
@@ -53,6 +77,10 @@ def interpreter(bench: Bench, runtime: str) -> list[str]:
     """The bare start of the interpreter `runtime` runs on, found as Lambent finds it."""
     if language(runtime) == "python":
         return ["/usr/bin/python3", "-c", "pass"]
+    if language(runtime) == "ruby":
+        return ["/usr/bin/ruby", "-e", "0"]
+    if language(runtime) == "java":
+        return ["/usr/bin/java", "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-version"]
     major = runtime.removeprefix("nodejs").removesuffix(".x")
     for candidate in ("/usr/bin/node", "/usr/local/bin/node", "/usr/bin/nodejs"):
         try:
@@ -147,6 +175,62 @@ def warm(bench: Bench, options) -> dict:
     return results
 
 
+def image(bench: Bench, options) -> dict:
+    sys.path.insert(0, str(REPO / "Tests" / "e2e"))
+    import images  # noqa: E402 - the test helpers live with the tests
+    work = Path(tempfile.mkdtemp(prefix="bench-images-", dir=bench.work))
+    with images.LocalRegistry() as registry:
+        uris = []
+        for i in range(options.cold):
+            layout = images.build_lambda_base_image(f"img{i}", extra_files={"/var/task/marker.txt": f"{i}\n"}, dest=work, tag="v1")
+            images.push(layout, registry, f"bench/img{i}", "v1")
+            uris.append(registry.image_uri(f"bench/img{i}", "v1"))
+        pulls, floors = [], []
+        for i, uri in enumerate(uris):
+            started = time.perf_counter()
+            bench.client.create_function(FunctionName=f"bench-image-{i}", Role=ROLE, PackageType="Image",
+                                         Code={"ImageUri": uri}, MemorySize=1024, Timeout=60)
+            pulls.append((time.perf_counter() - started) * 1000)
+            # The tools' floor: the same copy and unpack, run directly.
+            scratch = work / f"floor{i}"
+            started = time.perf_counter()
+            subprocess.run(["skopeo", "copy", "--quiet", "--src-tls-verify=false", f"docker://{uri}", f"oci:{scratch}/layout:image"],
+                           check=True, capture_output=True)
+            subprocess.run(["umoci", "unpack", "--rootless", "--image", f"{scratch}/layout:image", f"{scratch}/bundle"],
+                           check=True, capture_output=True)
+            floors.append((time.perf_counter() - started) * 1000)
+        log(f"image pull: create p50 {percentile(pulls, 50):.0f} ms; skopeo+umoci p50 {percentile(floors, 50):.0f} ms")
+        for i in range(len(uris)):
+            bench.client.delete_function(FunctionName=f"bench-image-{i}")
+
+        cached, zips = [], []
+        for i in range(options.cold):
+            name = f"bench-image-cold-{i}"
+            bench.client.create_function(FunctionName=name, Role=ROLE, PackageType="Image", Code={"ImageUri": uris[0]},
+                                         MemorySize=1024, Timeout=60)
+            bench.client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 300})
+            elapsed, status, body, _ = bench.invoke_raw(name)
+            if status != 200 or b"errorType" in body:
+                raise SystemExit(f"image cold invoke failed: {status} {body[:300]!r}")
+            cached.append(elapsed)
+            bench.client.delete_function(FunctionName=name)
+            zip_name = f"bench-image-zip-{i}"
+            create(bench, zip_name, "python3.12")
+            elapsed, status, body, _ = bench.invoke_raw(zip_name)
+            zips.append(elapsed)
+            bench.client.delete_function(FunctionName=zip_name)
+        log(f"image cold start p50 {percentile(cached, 50):.1f} ms; python3.12 zip p50 {percentile(zips, 50):.1f} ms")
+    return {
+        "image_bytes_compressed": images.image_size(work / "img0", "v1"),
+        "first_pull_p50_ms": percentile(pulls, 50), "first_pull_p99_ms": percentile(pulls, 99),
+        "tools_floor_p50_ms": percentile(floors, 50), "pull_over_floor_p50": percentile(pulls, 50) / percentile(floors, 50),
+        "cold_start_cached_p50_ms": percentile(cached, 50), "cold_start_cached_p99_ms": percentile(cached, 99),
+        "zip_cold_start_p50_ms": percentile(zips, 50), "zip_cold_start_p99_ms": percentile(zips, 99),
+        "cached_over_zip_p50": percentile(cached, 50) / percentile(zips, 50),
+        "samples": {"pulls": pulls, "floors": floors, "cached": cached, "zips": zips},
+    }
+
+
 def markdown(results: dict) -> str:
     lines = [f"# Lambent runtime benchmarks ({results['date']})", "", f"Machine: {json.dumps(results['machine'])}", ""]
     if "cold" in results:
@@ -165,15 +249,22 @@ def markdown(results: dict) -> str:
                 lines.append(f"| {runtime} | {r['p50_ms']:.3f} | {r['p99_ms']:.3f} | {r['rps']:.0f} | ×{r['p50_ratio_to_baseline']:.2f} | "
                              f"×{r['rps_ratio_to_baseline']:.2f} |")
             lines.append("")
+    if "image" in results:
+        r = results["image"]
+        lines += [f"Container image ({r['image_bytes_compressed']} bytes compressed): first pull and unpack (CreateFunction) p50 "
+                  f"{r['first_pull_p50_ms']:.0f} ms, p99 {r['first_pull_p99_ms']:.0f} ms; skopeo copy + umoci unpack run directly "
+                  f"p50 {r['tools_floor_p50_ms']:.0f} ms (×{r['pull_over_floor_p50']:.2f}). Cold start on the cached image p50 "
+                  f"{r['cold_start_cached_p50_ms']:.1f} ms, p99 {r['cold_start_cached_p99_ms']:.1f} ms; python3.12 zip cold start p50 "
+                  f"{r['zip_cold_start_p50_ms']:.1f} ms (×{r['cached_over_zip_p50']:.2f}).", ""]
     return "\n".join(lines)
 
 
 def main() -> None:
-    parser = suite_parser(__doc__, "cold,warm")
+    parser = suite_parser(__doc__, "cold,warm,image")
     parser.add_argument("--cold", type=int, default=20, help="cold starts per runtime and round")
-    parser.add_argument("--runtimes", default="python3.12,nodejs20.x,nodejs22.x,nodejs24.x")
+    parser.add_argument("--runtimes", default="python3.12,nodejs20.x,nodejs22.x,nodejs24.x,java17,ruby3.3")
     options = parser.parse_args()
-    run_suite(options, "runtimes", {"cold": cold, "warm": warm}, markdown)
+    run_suite(options, "runtimes", {"cold": cold, "warm": warm, "image": image}, markdown)
 
 
 if __name__ == "__main__":

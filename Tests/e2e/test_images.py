@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 from botocore.exceptions import ClientError
@@ -138,3 +139,35 @@ def test_image_function_with_the_aws_cli(aws, tmp_path, function, registry):
     out = tmp_path / "out.json"
     aws("lambda", "invoke", "--function-name", name, "--payload", '{"via":"cli"}', str(out))
     assert json.loads(out.read_text())["event"] == {"via": "cli"}
+
+
+def test_images_that_build_but_cannot_run(function, lambda_client, registry, tmp_path):
+    """An image for another architecture, one with neither ENTRYPOINT nor CMD, and one whose
+    layer was altered in the registry: each reported as AWS reports image failures."""
+    arm = images.build_image("arm", images.plain_rootfs(), **{**images.PLAIN_CONFIG, "architecture": "arm64"}, dest=tmp_path)
+    images.push(arm, registry, "fn/arm", "latest")
+    name = create_image_function(function, lambda_client, registry.image_uri("fn/arm"))["FunctionName"]
+    config = lambda_client.get_function_configuration(FunctionName=name)
+    assert (config["State"], config["StateReasonCode"]) == ("Failed", "InvalidImage")
+    assert "arm64" in config["StateReason"]
+
+    bare = images.build_image("bare", images.plain_rootfs(), dest=tmp_path)
+    images.push(bare, registry, "fn/bare", "latest")
+    name = create_image_function(function, lambda_client, registry.image_uri("fn/bare"))["FunctionName"]
+    function.wait_active(name)
+    result = invoke(lambda_client, name, {})
+    assert result.function_error == "Unhandled"
+    assert result.payload["errorType"] == "Runtime.InvalidEntrypoint"
+
+    corrupt = images.build_image("corrupt", {**images.plain_rootfs(), "/app/extra.txt": "x" * 1000}, **images.PLAIN_CONFIG,
+                                 dest=tmp_path)
+    images.push(corrupt, registry, "fn/corrupt", "latest")
+    manifest = images.inspect(f"{registry.address}/fn/corrupt:latest", raw=True)
+    layer = manifest["layers"][0]["digest"].removeprefix("sha256:")
+    blob = next(Path(registry.storage).rglob(f"blobs/sha256/{layer[:2]}/{layer}/data"))
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    blob.write_bytes(bytes(data))
+    name = create_image_function(function, lambda_client, registry.image_uri("fn/corrupt"))["FunctionName"]
+    config = lambda_client.get_function_configuration(FunctionName=name)
+    assert (config["State"], config["StateReasonCode"]) == ("Failed", "InvalidImage"), config
