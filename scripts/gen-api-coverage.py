@@ -114,6 +114,33 @@ SQS_COVERAGE: dict[str, tuple[str, str]] = {
 }
 
 # CloudWatch Logs (botocore `logs` 2014-03-28, JSON 1.1): operation -> (status, notes).
+SCHEDULER_COVERAGE: dict[str, tuple[str, str]] = {
+    "CreateSchedule": (SUPPORTED, "`rate()`, `cron()` (AWS's six fields: `?`, `L`, `W`, `#`, years) and `at()`, in any IANA `ScheduleExpressionTimezone` (daylight-saving gaps skipped, repeats fired once); `StartDate`/`EndDate`, `State`, `ActionAfterCompletion` (`DELETE` removes a completed one-time schedule); targets: Lambda functions (an asynchronous invocation) and SQS queues; `Target.Input` with the `<aws.scheduler.*>` placeholders; an SQS `DeadLetterConfig` takes a delivery that fails; `FlexibleTimeWindow` is validated but fires at the scheduled time; `KmsKeyArn` kept, unused."),
+    "GetSchedule": (SUPPORTED, ""),
+    "UpdateSchedule": (SUPPORTED, "Replaces the schedule, as AWS does; a `rate()` keeps counting from its start unless the expression or `StartDate` changes."),
+    "DeleteSchedule": (SUPPORTED, ""),
+    "ListSchedules": (SUPPORTED, "`GroupName`, `NamePrefix`, `State`, pagination."),
+    "CreateScheduleGroup": (SUPPORTED, ""),
+    "GetScheduleGroup": (SUPPORTED, "`default` exists without being created."),
+    "DeleteScheduleGroup": (SUPPORTED, "Deletes the group's schedules with it (at once; AWS does it in the background)."),
+    "ListScheduleGroups": (SUPPORTED, ""),
+    "TagResource": (PARTIAL, "Schedule groups (AWS tags schedule groups only)."),
+    "UntagResource": (PARTIAL, "Schedule groups."),
+    "ListTagsForResource": (PARTIAL, "Schedule groups."),
+}
+
+EVENTS_COVERAGE: dict[str, tuple[str, str]] = {
+    "PutRule": (PARTIAL, "`ScheduleExpression` rules on the `default` bus fire (`rate()`, `cron()` in UTC); rules with only an `EventPattern` are kept, but nothing emits events for them to match; `Tags`."),
+    "DescribeRule": (SUPPORTED, ""),
+    "ListRules": (SUPPORTED, "`NamePrefix`, pagination."),
+    "EnableRule": (SUPPORTED, ""),
+    "DisableRule": (SUPPORTED, ""),
+    "DeleteRule": (SUPPORTED, "Refused while the rule has targets, unless `Force`, as AWS does."),
+    "PutTargets": (PARTIAL, "Lambda functions (an asynchronous invocation) and SQS queues, at most 5; `Input`, else AWS's \"Scheduled Event\"; `InputPath` and transformers are kept, not applied."),
+    "RemoveTargets": (SUPPORTED, ""),
+    "ListTargetsByRule": (SUPPORTED, ""),
+}
+
 LOGS_COVERAGE: dict[str, tuple[str, str]] = {
     "CreateLogGroup": (SUPPORTED, "Names checked as AWS checks them (512 characters, `[.-_/#A-Za-z0-9]`); `tags`, `kmsKeyId` (kept, not used: nothing is encrypted), `logGroupClass`."),
     "DeleteLogGroup": (SUPPORTED, "With its streams and events. A function's group comes back with its next output, as on AWS."),
@@ -196,6 +223,15 @@ def render(operations: dict) -> str:
                         "`POST /` with `X-Amz-Target: Logs_20140328.<Operation>`, SigV4 service `logs`), from the "
                         "`LOGS_COVERAGE` table of the same script. Functions' output lands in `/aws/lambda/<name>` (or the "
                         "function's `LoggingConfig.LogGroup`), in streams named as Lambda names them."),
+        *render_service("EventBridge Scheduler", SCHEDULER_COVERAGE, load_operations(("scheduler", "2021-06-30")),
+                        "The EventBridge Scheduler operations Lambent serves on the same port (botocore `scheduler` "
+                        "`2021-06-30`: REST-JSON under `/schedules`, `/schedule-groups` and `/tags`, SigV4 service "
+                        "`scheduler`), from the `SCHEDULER_COVERAGE` table of the same script. Schedules are kept in the "
+                        "store and fired by the server itself (docs/SPECIFICATION.md, Schedules)."),
+        *render_service("EventBridge", EVENTS_COVERAGE, load_operations(("events", "2015-10-07")),
+                        "The EventBridge operations Lambent serves on the same port (botocore `events` `2015-10-07`: JSON 1.1, "
+                        "`POST /` with `X-Amz-Target: AWSEvents.<Operation>`, SigV4 service `events`), for rules that run on "
+                        "a schedule, from the `EVENTS_COVERAGE` table of the same script."),
     ]
     return "\n".join(lines)
 

@@ -79,6 +79,9 @@ public struct LambentServer: Sendable {
     let dispatcher: AsyncDispatcher
     let pollers: SQSPollers
     let mappings: EventSourceMappingService
+    let scheduler: SchedulerService
+    let rules: RulesService
+    let scheduleRunner: ScheduleRunner
     let blobs: BlobStore
     let codeLinks: CodeLinks
     let names: ResourceNames
@@ -128,6 +131,10 @@ public struct LambentServer: Sendable {
                                      logger: logger, retryBase: configuration.asyncRetryBase, metrics: metrics.queues,
                                      maxInFlight: configuration.asyncConcurrency)
         codeLinks = CodeLinks(secret: credentials.key.secretAccessKey)
+        scheduler = SchedulerService(store: store, names: names)
+        rules = RulesService(store: store, names: names)
+        scheduleRunner = ScheduleRunner(store: store, scheduler: scheduler, rules: rules,
+                                        delivery: ScheduleDelivery(invocations: invocations, queues: queues, names: names), logger: logger)
     }
 
     /// The HTTP router with every route and middleware.
@@ -135,7 +142,7 @@ public struct LambentServer: Sendable {
         let router = Router(context: LambentRequestContext.self)
         let key = credentials.key
         // One endpoint, several services: the credential scope says which one a request is for.
-        let verifier = SigV4Verifier(services: ["lambda", "sqs", "logs"], lookup: { $0 == key.accessKeyID ? key : nil })
+        let verifier = SigV4Verifier(services: ["lambda", "sqs", "logs", "scheduler", "events"], lookup: { $0 == key.accessKeyID ? key : nil })
         // Function URL traffic is answered first, in HTTP's terms, never by the Lambda API.
         router.add(middleware: FunctionUrlMiddleware(functions: service, invocations: invocations, verifier: verifier, names: names))
         router.add(middleware: AWSErrorMiddleware())
@@ -149,7 +156,9 @@ public struct LambentServer: Sendable {
         PolicyRoutes(service: service).register(on: router)
         ProvisionedConcurrencyRoutes(service: service).register(on: router)
         SettingRoutes(service: service).register(on: router)
-        ServiceRoutes(sqs: SQSRoutes(queues: queues), logs: LogsRoutes(logs: LogsService(store: store, names: names))).register(on: router)
+        ServiceRoutes(sqs: SQSRoutes(queues: queues), logs: LogsRoutes(logs: LogsService(store: store, names: names)),
+                      events: EventsRoutes(rules: rules)).register(on: router)
+        SchedulerRoutes(scheduler: scheduler).register(on: router)
         EventInvokeConfigRoutes(service: service).register(on: router)
         EventSourceMappingRoutes(mappings: mappings).register(on: router)
         InvokeRoutes(invocations: invocations).register(on: router)
@@ -164,7 +173,8 @@ public struct LambentServer: Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: logSink)]
         if let launchers { services.append(.init(service: launchers)) }
         if let tmpVolumes { services.append(.init(service: tmpVolumes)) }
-        return services + [.init(service: invoker), .init(service: dispatcher), .init(service: pollers), .init(service: app)]
+        return services + [.init(service: invoker), .init(service: dispatcher), .init(service: pollers), .init(service: scheduleRunner),
+                           .init(service: app)]
     }
 
     /// Runs until SIGTERM or SIGINT.

@@ -158,6 +158,9 @@ public final class SQLiteStore: Store {
             // A container-image version's image (JSON of `FunctionImage`); NULL for zips.
             try db.alter(table: "functionVersion") { table in table.add(column: "image", .blob) }
         }
+        migrator.registerMigration("v8-schedules") { db in
+            try createScheduleTables(db)
+        }
         return migrator
     }
 

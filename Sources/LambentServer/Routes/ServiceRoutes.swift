@@ -3,10 +3,11 @@ import Hummingbird
 import LambentModel
 
 /// `POST /` for the JSON-protocol services that share the endpoint: the request's SigV4
-/// credential scope says which (`sqs`, `logs`), its `X-Amz-Target` which operation.
+/// credential scope says which (`sqs`, `logs`, `events`), its `X-Amz-Target` which operation.
 struct ServiceRoutes {
     let sqs: SQSRoutes
     let logs: LogsRoutes
+    let events: EventsRoutes
 
     func register(on router: Router<LambentRequestContext>) {
         router.post("/", use: dispatch)
@@ -17,6 +18,7 @@ struct ServiceRoutes {
         switch context.service {
         case "sqs": return try await sqs.dispatch(request, target: target)
         case "logs": return try await logs.dispatch(request, target: target)
+        case "events": return try await events.dispatch(request, target: target)
         default: throw LambdaError.unknownOperation(method: "POST", path: "/")
         }
     }
