@@ -1865,7 +1865,12 @@ def run_suite(options: argparse.Namespace, suffix: str, steps: dict, markdown_of
         bench.start()
         for name, step in steps.items():
             if name in only:
-                results[name] = step(bench, options)
+                # A failing step is recorded, and the others' figures are still written.
+                try:
+                    results[name] = step(bench, options)
+                except (Exception, SystemExit) as error:  # noqa: BLE001
+                    log(f"step {name} failed: {error!r}")
+                    results.setdefault("failed_steps", {})[name] = repr(error)
     finally:
         bench.stop()
     stamp = time.strftime("%Y%m%d-%H%M%S")

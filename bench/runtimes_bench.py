@@ -193,6 +193,7 @@ def image(bench: Bench, options) -> dict:
             pulls.append((time.perf_counter() - started) * 1000)
             # The tools' floor: the same copy and unpack, run directly.
             scratch = work / f"floor{i}"
+            scratch.mkdir(parents=True)
             started = time.perf_counter()
             subprocess.run(["skopeo", "copy", "--quiet", "--src-tls-verify=false", f"docker://{uri}", f"oci:{scratch}/layout:image"],
                            check=True, capture_output=True)

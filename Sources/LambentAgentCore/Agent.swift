@@ -64,6 +64,14 @@ public enum Agent {
             writeStandardError(reason + "\n")
             return finish(supervisor: supervisor, failure: reason)
         }
+        if let socket = configuration.platformSocket {
+            do {
+                try PlatformForwarder.start(group: group, port: configuration.platformPort, socketPath: socket)
+            } catch {
+                // The function runs on; only its calls to the platform fail.
+                writeStandardError("lambent-agent: cannot serve the platform endpoint on 127.0.0.1:\(configuration.platformPort): \(error)\n")
+            }
+        }
 
         let spawned: Result<RuntimeProcess, Error> = (try? eventLoop.submit {
             supervisor.markSpawnStart()

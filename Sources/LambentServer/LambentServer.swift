@@ -82,6 +82,9 @@ public struct LambentServer: Sendable {
     let scheduler: SchedulerService
     let rules: RulesService
     let scheduleRunner: ScheduleRunner
+    let platform: PlatformCredentials
+    /// The Unix socket functions' sandboxes reach the server through.
+    let platformSocket: String
     let blobs: BlobStore
     let codeLinks: CodeLinks
     let names: ResourceNames
@@ -109,12 +112,19 @@ public struct LambentServer: Sendable {
         tmpVolumes = dependencies.tmpVolumes
         let driver = dependencies.driver
         let languageRuntimes = dependencies.runtimes
+        let platform = PlatformCredentials(lifetime: Double(configuration.maxLifetime.components.seconds) + 900)
+        self.platform = platform
+        platformSocket = Self.platformSocketPath(dataDirectory: data)
+        let endpointHost = ["0.0.0.0", "::", ""].contains(configuration.host) ? "127.0.0.1" : configuration.host
         invoker = Invoker(
             configuration: .init(agentPath: configuration.agentPath,
                                  stateDirectory: data.appendingPathComponent("environments"),
                                  region: configuration.region, idleTimeout: configuration.idleTimeout,
                                  maxLifetime: configuration.maxLifetime, network: configuration.network,
-                                 vpcNetwork: configuration.vpcNetwork),
+                                 vpcNetwork: configuration.vpcNetwork,
+                                 platform: PlatformAccess(
+                                    socketPath: platformSocket, hostEndpoint: "http://\(endpointHost):\(configuration.port)",
+                                    credentials: { config in platform.variables(function: config.functionName, role: config.role) })),
             driver: driver, runtimes: languageRuntimes,
             logSink: logSink, logger: logger, limiter: ConcurrencyLimiter(accountLimit: configuration.concurrencyLimit),
             observer: metrics.observer)
@@ -142,11 +152,13 @@ public struct LambentServer: Sendable {
         let router = Router(context: LambentRequestContext.self)
         let key = credentials.key
         // One endpoint, several services: the credential scope says which one a request is for.
-        let verifier = SigV4Verifier(services: ["lambda", "sqs", "logs", "scheduler", "events"], lookup: { $0 == key.accessKeyID ? key : nil })
+        let platform = self.platform
+        let verifier = SigV4Verifier(services: ["lambda", "sqs", "logs", "scheduler", "events"],
+                                     lookup: { $0 == key.accessKeyID ? key : platform.session($0)?.key })
         // Function URL traffic is answered first, in HTTP's terms, never by the Lambda API.
         router.add(middleware: FunctionUrlMiddleware(functions: service, invocations: invocations, verifier: verifier, names: names))
         router.add(middleware: AWSErrorMiddleware())
-        router.add(middleware: SigV4Middleware(verifier: verifier))
+        router.add(middleware: SigV4Middleware(verifier: verifier, platform: platform, names: names))
         FunctionRoutes(service: service, codeLinks: codeLinks).register(on: router)
         FunctionUrlRoutes(service: service, base: configuration.urlBase).register(on: router)
         VersionRoutes(service: service).register(on: router)
@@ -205,12 +217,31 @@ public struct LambentServer: Sendable {
                 onReady()
             },
             logger: logger)
+        // Functions' sandboxes reach the server through this socket (their agents serve it on
+        // their loopback); it answers like the port, with functions' credentials held to the
+        // data plane by the signature middleware.
+        try? FileManager.default.removeItem(atPath: platformSocket)
+        let platformApp = Application(
+            router: router(),
+            configuration: .init(address: .unixDomainSocket(path: platformSocket), serverName: "Lambent"),
+            onServerRunning: { [platformSocket] _ in _ = chmod(platformSocket, 0o666) },
+            logger: logger)
         let group = ServiceGroup(
             configuration: .init(
-                services: services(app),
+                services: services(app) + [.init(service: platformApp)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
         cgroups?.removeServerGroup()
+    }
+
+    /// `<data>/platform.sock`, or a path under /tmp named after the data directory when that
+    /// one is longer than a Unix socket's address can be.
+    static func platformSocketPath(dataDirectory: URL) -> String {
+        let path = dataDirectory.appendingPathComponent("platform.sock").path
+        if path.utf8.count < 100 { return path }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in dataDirectory.path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return "/tmp/lambent-\(String(hash, radix: 16)).sock"
     }
 }

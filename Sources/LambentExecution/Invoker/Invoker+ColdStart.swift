@@ -43,8 +43,18 @@ extension Invoker {
             // An image's own PATH and library path describe where its programs are.
             for name in ["PATH", "LD_LIBRARY_PATH"] where launch.defaultVariables[name] != nil { reserved[name] = nil }
         }
+        let network = config.isInVPC ? configuration.vpcNetwork : configuration.network
+        var defaults = launch.defaultVariables
+        var platformSocket: String?
+        if let platform = configuration.platform {
+            reserved.merge(platform.credentials(config)) { _, minted in minted }
+            // Sandboxes with a network of their own reach the server through the agent.
+            let ownNetwork = network != .host && driver.name != "process"
+            defaults["AWS_ENDPOINT_URL"] = ownNetwork ? PlatformAccess.sandboxEndpoint : platform.hostEndpoint
+            if ownNetwork { platformSocket = platform.socketPath }
+        }
         let variables = LambdaVariables.merged(
-            runtimeDefaults: launch.defaultVariables, function: config.environment.variables,
+            runtimeDefaults: defaults, function: config.environment.variables,
             reserved: reserved, runtime: launch.variables)
 
         let spec = SandboxSpec(
@@ -53,7 +63,7 @@ extension Invoker {
             agentPath: configuration.agentPath, runtimeCommand: launch.command, environment: variables,
             memoryMB: config.memorySize, ephemeralStorageMB: config.ephemeralStorage.size,
             diagnosticsPath: configuration.stateDirectory.appendingPathComponent("\(environmentID).stderr").path,
-            network: config.isInVPC ? configuration.vpcNetwork : configuration.network, workingDirectory: workingDirectory)
+            network: network, workingDirectory: workingDirectory, platformSocket: platformSocket)
         let sandbox: any Sandbox
         do {
             let driver = self.driver

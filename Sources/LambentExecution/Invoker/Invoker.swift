@@ -41,12 +41,16 @@ public final class Invoker: Service, Sendable {
         public var vpcNetwork: NetworkMode
         /// Where environments' ages and idle times are read (reported durations are always measured).
         public var clock: LifecycleClock
+        /// How functions reach the platform's API; nil: they do not (unit tests).
+        public var platform: PlatformAccess?
 
         public init(
             agentPath: String, stateDirectory: URL, region: String, initLimit: Duration = .seconds(10),
             idleTimeout: Duration = .seconds(600), maxLifetime: Duration = .seconds(7200),
-            network: NetworkMode = .outbound, vpcNetwork: NetworkMode = .host, clock: LifecycleClock = .continuous
+            network: NetworkMode = .outbound, vpcNetwork: NetworkMode = .host, clock: LifecycleClock = .continuous,
+            platform: PlatformAccess? = nil
         ) {
+            self.platform = platform
             self.agentPath = agentPath
             self.stateDirectory = stateDirectory
             self.region = region

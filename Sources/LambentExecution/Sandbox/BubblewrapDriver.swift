@@ -84,7 +84,8 @@ public struct BubblewrapDriver: SandboxDriver {
         let image: String?
         if case .image(let rootfs) = spec.root {
             image = rootfs
-            args += ImageRoot(rootfs: rootfs).arguments(injecting: networkFiles.map(\.sandbox) + ["/var/lambent/agent"])
+            let platform = spec.platformSocket == nil ? [] : [PlatformAccess.sandboxSocket]
+            args += ImageRoot(rootfs: rootfs).arguments(injecting: networkFiles.map(\.sandbox) + ["/var/lambent/agent"] + platform)
         } else {
             image = nil
             for path in Self.systemBinds where access(path, F_OK) == 0 {
@@ -108,21 +109,26 @@ public struct BubblewrapDriver: SandboxDriver {
         for mount in spec.allMounts {
             args += [mount.readOnly ? "--ro-bind" : "--bind", mount.host, mount.sandbox]
         }
+        // The platform socket: a writable bind (connecting to a socket writes to it), the
+        // sandbox's one way to the server.
+        let platform = spec.platformSocket.map { ["--bind", $0, PlatformAccess.sandboxSocket] } ?? []
         if image == nil {
             // The runtime's directory exists even when a runtime mounts nothing there (custom runtimes).
             if !spec.allMounts.contains(where: { $0.sandbox == "/var/runtime" }) { args += ["--dir", "/var/runtime"] }
-            args += ["--ro-bind", spec.agentPath, "/var/lambent/agent"]
+            args += ["--ro-bind", spec.agentPath, "/var/lambent/agent"] + platform
             if !spec.allMounts.contains(where: { $0.sandbox == "/opt" }) { args += ["--dir", "/opt"] }
         } else {
             // The image's root was assembled on a tmpfs so that these could be added; now it
             // becomes as read-only as the image.
-            args += ["--ro-bind", spec.agentPath, "/var/lambent/agent", "--remount-ro", "/"]
+            args += ["--ro-bind", spec.agentPath, "/var/lambent/agent"] + platform + ["--remount-ro", "/"]
         }
         args += ["--chdir", spec.workingDirectory, "--clearenv"]
         for (key, value) in spec.environment.sorted(by: { $0.key < $1.key }) {
             args += ["--setenv", key, value]
         }
-        args += ["--", "/var/lambent/agent", "--control-fd", "3", "--"]
+        args += ["--", "/var/lambent/agent", "--control-fd", "3"]
+        if spec.platformSocket != nil { args += ["--platform-socket", PlatformAccess.sandboxSocket] }
+        args += ["--"]
         args += spec.runtimeCommand
         return args
     }

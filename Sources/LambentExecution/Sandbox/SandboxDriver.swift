@@ -49,13 +49,18 @@ public struct SandboxSpec: Sendable {
     public var network: NetworkMode
     /// The runtime's working directory (`/var/task`, or a container image's `WorkingDir`).
     public var workingDirectory: String
+    /// The server's Unix socket for functions' API calls, bound into the sandbox and served
+    /// by the agent on its loopback; nil when the environment does not get one.
+    public var platformSocket: String?
 
     public init(
         environmentID: String, root: SandboxRoot = .hostSystem, codeDirectory: String, mounts: [SandboxMount] = [],
         agentPath: String, runtimeCommand: [String], environment: [String: String], memoryMB: Int,
-        ephemeralStorageMB: Int, diagnosticsPath: String, network: NetworkMode = .none, workingDirectory: String = "/var/task"
+        ephemeralStorageMB: Int, diagnosticsPath: String, network: NetworkMode = .none, workingDirectory: String = "/var/task",
+        platformSocket: String? = nil
     ) {
         self.workingDirectory = workingDirectory
+        self.platformSocket = platformSocket
         self.environmentID = environmentID
         self.root = root
         self.codeDirectory = codeDirectory

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 import Hummingbird
 import LambentAuth
@@ -10,6 +11,9 @@ import LambentModel
 struct SigV4Middleware: RouterMiddleware {
     typealias Context = LambentRequestContext
     let verifier: SigV4Verifier
+    /// Functions' own credentials, which reach the data plane only.
+    var platform: PlatformCredentials?
+    var names: ResourceNames?
 
     static let unauthenticatedPrefixes = ["/lambent/v1/health", "/lambent/v1/code/", "/metrics"]
 
@@ -27,10 +31,51 @@ struct SigV4Middleware: RouterMiddleware {
         } catch {
             throw LambdaError(status: error.httpStatus, type: error.awsErrorType, message: error.message, isUserError: false)
         }
+        if let session = platform?.session(verified.accessKeyID),
+           let refusal = try refusal(of: session, request: request, service: verified.service) {
+            return refusal
+        }
         var context = context
         context.accessKeyID = verified.accessKeyID
         context.service = verified.service
         return try await next(request, context)
+    }
+}
+
+extension SigV4Middleware {
+    /// A function's session: its token, its expiry, and the data plane only, with STS's and
+    /// IAM's answers in the protocol of the service asked (Lambda's errors are thrown, for
+    /// `AWSErrorMiddleware` to write).
+    func refusal(of session: PlatformCredentials.Session, request: Request, service: String) throws -> Response? {
+        let token = request.headers[HTTPField.Name("x-amz-security-token")!]
+        guard token == session.token else {
+            return try Self.refuse(service: service, code: "UnrecognizedClientException", status: 403,
+                                   message: "The security token included in the request is invalid.")
+        }
+        guard session.expires > Date() else {
+            return try Self.refuse(service: service, code: "ExpiredTokenException", status: 403,
+                                   message: "The security token included in the request is expired")
+        }
+        let target = request.headers[HTTPField.Name("x-amz-target")!]
+        if PlatformScope.allowedAction(service: service, method: request.method.rawValue, path: request.uri.path, target: target) != nil {
+            return nil
+        }
+        let action = PlatformScope.requestedAction(service: service, method: request.method.rawValue, path: request.uri.path, target: target)
+        let account = names?.accountID ?? "000000000000"
+        let roleName = session.role.split(separator: "/").last.map(String.init) ?? "lambda"
+        return try Self.refuse(
+            service: service, code: service == "sqs" ? "AccessDenied" : "AccessDeniedException", status: service == "logs" ? 400 : 403,
+            message: "User: arn:aws:sts::\(account):assumed-role/\(roleName)/\(session.function) is not authorized to perform: \(action) because no identity-based policy allows the \(action) action")
+    }
+
+    private static func refuse(service: String, code: String, status: Int, message: String) throws -> Response {
+        switch service {
+        case "sqs": return SQSError(code: code, queryCode: code, status: status, message: message).response
+        case "logs": return LogsError(code: code, message: message, status: status).response
+        case "events": return EventsError(code: code, message: message, status: status).response
+        case "scheduler": return SchedulerError(code: code, message: message, status: status).response
+        default: throw LambdaError(status: status, type: code, message: message, isUserError: true)
+        }
     }
 }
 
