@@ -22,20 +22,7 @@ extension FunctionService {
         if !(request.layers ?? []).isEmpty {
             throw LambdaError.invalidParameter("Layers are not supported for functions with package type Image.")
         }
-        let memory = request.memorySize ?? Limits.defaultMemory
-        let timeout = request.timeout ?? Limits.defaultTimeout
-        let storage = request.ephemeralStorage?.size ?? Limits.defaultEphemeralStorage
-        try FunctionValidation.memorySize(memory)
-        try FunctionValidation.timeout(timeout)
-        try FunctionValidation.ephemeralStorage(storage)
-        try FunctionValidation.description(request.description ?? "")
-        let variables = request.environment?.variables ?? [:]
-        try FunctionValidation.environment(variables)
-        try validateArchitectures(request.architectures)
-        if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
-        if let target = request.deadLetterConfig?.targetArn { try validateDeadLetterTarget(target) }
-        if let logging = request.loggingConfig { try FunctionValidation.loggingConfig(logging) }
-        if let tags = request.tags { try Self.validateTags(tags) }
+        let (memory, timeout, storage, variables) = try validateSettings(request)
         if try await store.function(named: name) != nil { throw LambdaError.functionExists(name: name) }
 
         var pulled: (key: String, image: FunctionImage)?

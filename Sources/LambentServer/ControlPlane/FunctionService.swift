@@ -69,20 +69,7 @@ public struct FunctionService: Sendable {
         try LambdaRuntime.validate(runtime, runnable: runnableRuntimes)
         try FunctionValidation.handler(handler)
         try FunctionValidation.role(role)
-        let memory = request.memorySize ?? Limits.defaultMemory
-        let timeout = request.timeout ?? Limits.defaultTimeout
-        let storage = request.ephemeralStorage?.size ?? Limits.defaultEphemeralStorage
-        try FunctionValidation.memorySize(memory)
-        try FunctionValidation.timeout(timeout)
-        try FunctionValidation.ephemeralStorage(storage)
-        try FunctionValidation.description(request.description ?? "")
-        let variables = request.environment?.variables ?? [:]
-        try FunctionValidation.environment(variables)
-        try validateArchitectures(request.architectures)
-        if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
-        if let target = request.deadLetterConfig?.targetArn { try validateDeadLetterTarget(target) }
-        if let logging = request.loggingConfig { try FunctionValidation.loggingConfig(logging) }
-        if let tags = request.tags { try Self.validateTags(tags) }
+        let (memory, timeout, storage, variables) = try validateSettings(request)
         guard let zip = request.code?.zipFile else {
             if request.code?.imageUri != nil {
                 throw LambdaError.invalidParameter("Please don't provide ImageUri when creating a function with packageType Zip.")
@@ -386,6 +373,27 @@ public struct FunctionService: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Checks what every CreateFunction carries besides its code, runtime and role; answers
+    /// the memory, timeout, /tmp size and variables with Lambda's defaults filled in.
+    func validateSettings(_ request: CreateFunctionRequest) throws
+        -> (memory: Int, timeout: Int, storage: Int, variables: [String: String]) {
+        let memory = request.memorySize ?? Limits.defaultMemory
+        let timeout = request.timeout ?? Limits.defaultTimeout
+        let storage = request.ephemeralStorage?.size ?? Limits.defaultEphemeralStorage
+        try FunctionValidation.memorySize(memory)
+        try FunctionValidation.timeout(timeout)
+        try FunctionValidation.ephemeralStorage(storage)
+        try FunctionValidation.description(request.description ?? "")
+        let variables = request.environment?.variables ?? [:]
+        try FunctionValidation.environment(variables)
+        try validateArchitectures(request.architectures)
+        if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
+        if let target = request.deadLetterConfig?.targetArn { try validateDeadLetterTarget(target) }
+        if let logging = request.loggingConfig { try FunctionValidation.loggingConfig(logging) }
+        if let tags = request.tags { try Self.validateTags(tags) }
+        return (memory, timeout, storage, variables)
+    }
 
     func validateArchitectures(_ architectures: [String]?) throws {
         guard let architectures else { return }

@@ -11,11 +11,7 @@ struct LogsError: Error, Sendable, Equatable {
     var message: String
     var status = 400
 
-    var response: Response {
-        let body = "{\"__type\":\"\(code)\",\"message\":\(JSONText.quoted(message))}"
-        return Response(status: HTTPResponse.Status(code: status), headers: [.contentType: "application/x-amz-json-1.1"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
-    }
+    var response: Response { JSONProtocolError.response(code: code, message: message, status: status) }
 
     static func invalidParameter(_ message: String) -> LogsError {
         LogsError(code: "InvalidParameterException", message: message)
@@ -30,5 +26,15 @@ struct LogsError: Error, Sendable, Equatable {
     /// AWS's validation wording for a value out of its range.
     static func validation(_ value: Any, field: String, constraint: String) -> LogsError {
         invalidParameter("1 validation error detected: Value '\(value)' at '\(field)' failed to satisfy constraint: \(constraint)")
+    }
+}
+
+/// How the JSON 1.1 services (CloudWatch Logs, EventBridge) write an error:
+/// `{"__type": "<Code>", "message": …}` with the status.
+enum JSONProtocolError {
+    static func response(code: String, message: String, status: Int) -> Response {
+        let body = "{\"__type\":\"\(code)\",\"message\":\(JSONText.quoted(message))}"
+        return Response(status: HTTPResponse.Status(code: status), headers: [.contentType: "application/x-amz-json-1.1"],
+                        body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
     }
 }

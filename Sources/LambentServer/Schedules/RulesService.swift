@@ -179,15 +179,10 @@ struct RulesService: Sendable {
     }
 
     static func checkName(_ name: String) throws(EventsError) {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-        guard (1...64).contains(name.count), name.allSatisfy({ allowed.contains($0) }) else {
-            throw .validation("1 validation error detected: Value '\(name)' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\.\\-_A-Za-z0-9]+")
-        }
+        if let problem = ScheduleValidation.nameProblem(name, member: "name", pattern: "[\\.\\-_A-Za-z0-9]+") { throw .validation(problem) }
     }
 
-    static func missing(_ member: String) -> EventsError {
-        .validation("1 validation error detected: Value null at '\(member)' failed to satisfy constraint: Member must not be null")
-    }
+    static func missing(_ member: String) -> EventsError { .validation(ScheduleValidation.missing(member)) }
 
     func encode(_ rule: EventRule) throws(EventsError) -> Data {
         do { return try JSONEncoder().encode(rule) } catch { throw EventsError(code: "InternalException", message: "\(error)", status: 500) }

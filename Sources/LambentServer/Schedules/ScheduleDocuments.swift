@@ -24,12 +24,8 @@ struct SchedulerSchedule: Codable, Sendable, Equatable {
 
     /// The shape `ListSchedules` answers with.
     var summary: [String: Any] {
-        var target: [String: Any] = ["Arn": Target.Arn]
-        target["Arn"] = Target.Arn
-        var summary: [String: Any] = ["Arn": Arn, "Name": Name, "GroupName": GroupName, "State": State,
-                                      "CreationDate": CreationDate, "LastModificationDate": LastModificationDate, "Target": target]
-        summary["Target"] = target
-        return summary
+        ["Arn": Arn, "Name": Name, "GroupName": GroupName, "State": State, "CreationDate": CreationDate,
+         "LastModificationDate": LastModificationDate, "Target": ["Arn": Target.Arn]]
     }
 }
 

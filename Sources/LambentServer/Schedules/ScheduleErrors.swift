@@ -29,11 +29,7 @@ struct EventsError: Error, Sendable, Equatable {
     var message: String
     var status = 400
 
-    var response: Response {
-        let body = "{\"__type\":\"\(code)\",\"message\":\(JSONText.quoted(message))}"
-        return Response(status: HTTPResponse.Status(code: status), headers: [.contentType: "application/x-amz-json-1.1"],
-                        body: ResponseBody(byteBuffer: ByteBuffer(string: body)))
-    }
+    var response: Response { JSONProtocolError.response(code: code, message: message, status: status) }
 
     static func validation(_ message: String) -> EventsError { EventsError(code: "ValidationException", message: message) }
     static func ruleNotFound(_ name: String, bus: String) -> EventsError {

@@ -271,15 +271,10 @@ struct SchedulerService: Sendable {
     }
 
     static func checkName(_ name: String, what: String) throws(SchedulerError) {
-        let allowed = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-        guard (1...64).contains(name.count), name.allSatisfy({ allowed.contains($0) }) else {
-            throw .validation("1 validation error detected: Value '\(name)' at '\(what)' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[0-9a-zA-Z-_.]+$")
-        }
+        if let problem = ScheduleValidation.nameProblem(name, member: what, pattern: "^[0-9a-zA-Z-_.]+$") { throw .validation(problem) }
     }
 
-    static func missing(_ member: String) -> SchedulerError {
-        .validation("1 validation error detected: Value null at '\(member)' failed to satisfy constraint: Member must not be null")
-    }
+    static func missing(_ member: String) -> SchedulerError { .validation(ScheduleValidation.missing(member)) }
 
     func encode(_ schedule: SchedulerSchedule) throws(SchedulerError) -> Data {
         do { return try JSONEncoder().encode(schedule) } catch { throw SchedulerError(code: "InternalServerException", message: "\(error)", status: 500) }
