@@ -26,6 +26,8 @@
 #                                               # events, against Python sqlite3 on the same rows (~3 min)
 #   bench/run.sh --suite runtimes               # issue 12: cold start of each runtime against its bare interpreter's
 #                                               # start, warm invoke latency and throughput per runtime (~8 min)
+#   bench/run.sh --suite schedules              # issue 13: how late 50 every-minute schedules fire, against a
+#                                               # Python timer's floor (~3 min)
 #
 # The density benchmark needs ~14 GB of free memory for 1,000 Python environments; it stops
 # filling (and reports how far it got) before MemAvailable drops below 3 GB.
@@ -59,7 +61,8 @@ if [ "${1:-}" = "--suite" ]; then
         urls) SCRIPT=bench/urls_bench.py ;;
         logs) SCRIPT=bench/logs_bench.py ;;
         runtimes) SCRIPT=bench/runtimes_bench.py ;;
-        *) echo "bench: unknown suite '${2:-}' (versions, queues, urls, logs, runtimes)" >&2; exit 2 ;;
+        schedules) SCRIPT=bench/schedules_bench.py ;;
+        *) echo "bench: unknown suite '${2:-}' (versions, queues, urls, logs, runtimes, schedules)" >&2; exit 2 ;;
     esac
     shift 2
 fi

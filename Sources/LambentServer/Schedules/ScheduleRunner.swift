@@ -38,9 +38,17 @@ final class ScheduleRunner: Service, Sendable {
         await withGracefulShutdownHandler {
             while !Task.isCancelled && !Task.isShuttingDownGracefully {
                 await fireDue()
-                try? await Task.sleep(for: tick)
+                try? await Task.sleep(for: await pause())
             }
         } onGracefulShutdown: {}
+    }
+
+    /// Until the next row is due, at most `tick` (a schedule created meanwhile is seen within
+    /// a tick) and at least a millisecond.
+    func pause() async -> Duration {
+        guard let next = try? await store.nextScheduleFire() else { return tick }
+        let wait = Duration.milliseconds(next - Int64(clock().timeIntervalSince1970 * 1000))
+        return max(.milliseconds(1), min(tick, wait))
     }
 
     /// Fires every row due now; returns how many fired.
