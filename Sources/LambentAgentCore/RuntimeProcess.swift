@@ -46,6 +46,10 @@ public struct RuntimeProcess: Sendable {
             Int16(POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK)
         )
 
+        // The runtime gets its three standard descriptors and nothing else of the agent's: not
+        // the control socket, nor the Runtime API's and the platform port's listening sockets,
+        // which NIO does not open close-on-exec.
+        ParkedLauncher.closeOnExec(from: 3)
         var pid: pid_t = 0
         // SAFETY: the C strings live until posix_spawnp returns; the arrays end with nil.
         let result = withCStrings(argv) { cArgv in

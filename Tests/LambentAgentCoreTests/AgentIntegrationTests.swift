@@ -93,6 +93,17 @@ private func runtimePID(_ harness: AgentHarness) throws -> pid_t {
 
 @Suite("lambent-agent with real runtimes", .serialized)
 struct AgentIntegrationTests {
+    @Test("the runtime inherits its three standard descriptors and nothing else of the agent's")
+    func runtimeInheritsNoDescriptors() throws {
+        let script = "import os; print('FDS', ' '.join(sorted(os.listdir('/proc/self/fd'), key=int)), flush=True)"
+        let agent = try AgentHarness(runtime: ["python3", "-c", script])
+        try agent.waitFor { _ in agent.logText.contains("FDS ") && agent.logText.contains("\n") }
+        let line = agent.logText.split(separator: "\n").first { $0.hasPrefix("FDS ") } ?? ""
+        // 0, 1, 2, and the descriptor listdir itself holds open while it reads.
+        let descriptors = line.dropFirst(4).split(separator: " ").compactMap { Int($0) }
+        #expect(descriptors.allSatisfy { $0 <= 3 }, "the runtime inherited \(line)")
+    }
+
     @Test("a raw-HTTP runtime: next, response, error, unknown id, oversize, logs, exit status")
     func rawRuntimeScenario() throws {
         let directory = try writeScript("runtime.py", rawRuntime)
