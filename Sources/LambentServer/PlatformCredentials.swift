@@ -19,6 +19,8 @@ final class PlatformCredentials: Sendable {
     }
 
     private let sessions = Mutex<[String: Session]>([:])
+    /// Every session's key starts so (as AWS's temporary keys do); no other key is looked up.
+    static let keyPrefix = "ASIA"
     /// How long a session lasts: an environment's longest life, and a margin.
     let lifetime: TimeInterval
 
@@ -29,7 +31,7 @@ final class PlatformCredentials: Sendable {
     /// A new session for an environment of `function` (running as `role`).
     func mint(function: String, role: String, now: Date = Date()) -> Session {
         let session = Session(
-            key: AccessKey(accessKeyID: "ASIA" + Self.random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+            key: AccessKey(accessKeyID: Self.keyPrefix + Self.random(16, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
                            secretAccessKey: Self.random(40, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/")),
             token: Self.random(120, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"),
             function: function, role: role, expires: now.addingTimeInterval(lifetime))
@@ -42,7 +44,8 @@ final class PlatformCredentials: Sendable {
     }
 
     func session(_ accessKeyID: String) -> Session? {
-        sessions.withLock { $0[accessKeyID] }
+        guard accessKeyID.hasPrefix(Self.keyPrefix) else { return nil }
+        return sessions.withLock { $0[accessKeyID] }
     }
 
     /// The variables an environment gets.

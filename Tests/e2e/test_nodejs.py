@@ -8,7 +8,6 @@ import base64
 import http.client
 import json
 import re
-import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,6 +15,7 @@ from botocore.exceptions import ClientError
 
 from conftest import invoke, make_zip
 from test_function_urls import make_public
+from test_response_streaming import stream_events
 from test_layers import layers, unique_layer  # noqa: F401 - layers is a fixture
 
 # An ES module handler that reports what it saw.
@@ -218,15 +218,7 @@ def test_nodejs_response_streaming(function, lambda_client, server):
     """streamifyResponse: chunks reach InvokeWithResponseStream as written, and a RESPONSE_STREAM
     URL gets status, headers and cookies from HttpResponseStream.from's prelude."""
     name = function(zip_bytes=node_zip(STREAMER, "index.js"), Runtime="nodejs20.x", Handler="index.handler")["FunctionName"]
-    response = lambda_client.invoke_with_response_stream(
-        FunctionName=name, Payload=json.dumps({"parts": ["one ", "two ", "three"], "delay": 800}))
-    chunks, arrivals, complete = [], [], None
-    for message in response["EventStream"]:
-        if "PayloadChunk" in message:
-            chunks.append(message["PayloadChunk"]["Payload"])
-            arrivals.append(time.monotonic())
-        if "InvokeComplete" in message:
-            complete = message["InvokeComplete"]
+    chunks, complete, arrivals = stream_events(lambda_client, name, {"parts": ["one ", "two ", "three"], "delay": 800})
     assert b"".join(chunks) == b"one two three"
     assert arrivals[-1] - arrivals[0] >= 1.0, "the first chunk arrived before the function finished"
     assert "ErrorCode" not in complete

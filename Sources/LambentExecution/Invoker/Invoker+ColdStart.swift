@@ -49,7 +49,7 @@ extension Invoker {
         if let platform = configuration.platform {
             reserved.merge(platform.credentials(config)) { _, minted in minted }
             // Sandboxes with a network of their own reach the server through the agent.
-            let ownNetwork = network != .host && driver.name != "process"
+            let ownNetwork = !driver.sharesHostNetwork(network)
             defaults["AWS_ENDPOINT_URL"] = ownNetwork ? PlatformAccess.sandboxEndpoint : platform.hostEndpoint
             if ownNetwork { platformSocket = platform.socketPath }
         }

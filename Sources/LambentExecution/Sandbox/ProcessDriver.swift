@@ -9,6 +9,9 @@ public struct ProcessDriver: SandboxDriver {
 
     public init() {}
 
+    /// Plain processes: every environment is on the host's network.
+    public func sharesHostNetwork(_ mode: NetworkMode) -> Bool { true }
+
     public func launch(_ spec: SandboxSpec) throws(SandboxError) -> any Sandbox {
         if case .image = spec.root {
             throw SandboxError(.unavailable, "container-image functions need the bubblewrap sandbox (--sandbox auto); this server runs --sandbox process")

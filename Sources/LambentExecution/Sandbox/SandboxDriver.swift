@@ -108,4 +108,11 @@ public protocol SandboxDriver: Sendable {
     var name: String { get }
     /// Starts an environment.
     func launch(_ spec: SandboxSpec) throws(SandboxError) -> any Sandbox
+    /// Whether environments asking for `mode` share the host's network (and so reach the
+    /// server at its own address rather than through the platform socket).
+    func sharesHostNetwork(_ mode: NetworkMode) -> Bool
+}
+
+extension SandboxDriver {
+    public func sharesHostNetwork(_ mode: NetworkMode) -> Bool { mode == .host }
 }

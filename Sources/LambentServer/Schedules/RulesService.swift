@@ -82,12 +82,11 @@ struct RulesService: Sendable {
         let limit = limit ?? 100
         let records = try await storing {
             try await store.listSchedules(kind: Self.kind, group: Self.busName(bus), namePrefix: prefix,
-                                          after: token.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) },
+                                          after: ScheduleListToken.marker(token),
                                           limit: limit + 1)
         }
         let rules = try records.prefix(limit).map { record throws(EventsError) in try decode(record.document) }
-        let next = records.count > limit
-            ? records.prefix(limit).last.map { Data("\($0.group)\u{0}\($0.name)".utf8).base64EncodedString() } : nil
+        let next = records.count > limit ? records.prefix(limit).last.map(ScheduleListToken.token(after:)) : nil
         return (rules, next)
     }
 

@@ -103,25 +103,25 @@ struct SchedulerService: Sendable {
         guard (1...100).contains(limit) else {
             throw .validation("1 validation error detected: Value '\(limit)' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100")
         }
+        // Pages of limit + 1 rows: the extra one says whether a token is due. A `State` filter
+        // may skip rows, so pages are read until `limit` schedules are found or rows run out.
         var found: [SchedulerSchedule] = []
-        var marker = token.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
-        var more = false
-        repeat {
+        var marker = ScheduleListToken.marker(token)
+        while true {
             let page = try await storing {
                 try await store.listSchedules(kind: Self.kind, group: group, namePrefix: namePrefix, after: marker, limit: limit + 1)
             }
-            for record in page.prefix(limit) {
+            for (index, record) in page.prefix(limit).enumerated() {
                 let schedule = try decode(record.document)
-                marker = "\(record.group)\u{0}\(record.name)"
                 if let state, schedule.State != state { continue }
                 found.append(schedule)
-                if found.count == limit { break }
+                if found.count == limit {
+                    return (found, index + 1 < page.count ? ScheduleListToken.token(after: record) : nil)
+                }
             }
-            more = page.count > limit || (found.count == limit && page.count > found.count)
-            if page.count <= limit { break }
-        } while found.count < limit
-        let next = more && found.count == limit ? marker.map { Data($0.utf8).base64EncodedString() } : nil
-        return (found, next)
+            guard page.count > limit, let last = page.prefix(limit).last else { return (found, nil) }
+            marker = ScheduleListToken.marker(after: last)
+        }
     }
 
     // MARK: Groups

@@ -39,11 +39,17 @@ public actor RubyRuntime: LanguageRuntime {
             logger.notice("\(request.runtimeID) runs on the host's Ruby \(ruby.version)",
                           metadata: ["lambent.runtime": "\(request.runtimeID)"])
         }
-        if clientDirectory == nil { clientDirectory = try EmbeddedClient.ruby.install(into: runtimesDirectory) }
+        let client: String
+        if let clientDirectory {
+            client = clientDirectory
+        } else {
+            client = try EmbeddedClient.ruby.install(into: runtimesDirectory)
+            clientDirectory = client
+        }
         let version = Self.gemVersion(of: request.runtimeID)
         let userLibraries = request.environment["RUBYLIB"].map { ":\($0)" } ?? ":/opt/ruby/lib"
         return RuntimeLaunch(
-            mounts: [SandboxMount(host: clientDirectory!, sandbox: "/var/runtime")],
+            mounts: [SandboxMount(host: client, sandbox: "/var/runtime")],
             command: [ruby.path, "/var/runtime/bootstrap.rb"],
             variables: [
                 "AWS_EXECUTION_ENV": "AWS_Lambda_\(request.runtimeID)",
