@@ -7,6 +7,15 @@ import Crypto
 /// of the path *as sent*, which is already percent-encoded, so `%3A` on the wire is `%253A`
 /// in the canonical request. Every AWS SDK does the same for Lambda (only S3 differs).
 struct CanonicalRequest {
+    /// How the path is canonicalised: botocore's way for every service but S3, or S3's.
+    enum PathStyle {
+        /// Dot segments removed, the path as sent percent-encoded again.
+        case standard
+        /// Percent-encoded once, as S3 signs it: the path as sent is decoded and re-encoded
+        /// (so any client's escaping gives the same result), `/` and empty segments kept.
+        case s3
+    }
+
     /// The canonical request text, as UTF-8 bytes.
     private(set) var bytes: [UInt8] = []
 
@@ -15,7 +24,7 @@ struct CanonicalRequest {
     ///   - signedHeaders: lower-case names, in the order they appear in `SignedHeaders`.
     ///   - excludingQueryKey: a query parameter left out, `X-Amz-Signature` for presigned URLs.
     init(
-        method: String, rawPath: String, rawQuery: String, excludingQueryKey: String? = nil,
+        method: String, rawPath: String, pathStyle: PathStyle = .standard, rawQuery: String, excludingQueryKey: String? = nil,
         headers: [(name: String, value: String)], signedHeaders: [Substring], payloadHash: String
     ) {
         bytes.reserveCapacity(256 + rawPath.utf8.count + rawQuery.utf8.count)
@@ -23,7 +32,10 @@ struct CanonicalRequest {
             bytes.append(byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z") ? byte - 32 : byte)
         }
         bytes.append(newline)
-        Self.appendCanonicalPath(rawPath, to: &bytes)
+        switch pathStyle {
+        case .standard: Self.appendCanonicalPath(rawPath, to: &bytes)
+        case .s3: Self.appendS3Path(rawPath, to: &bytes)
+        }
         bytes.append(newline)
         Self.appendCanonicalQuery(rawQuery, excluding: excludingQueryKey, to: &bytes)
         bytes.append(newline)
@@ -90,6 +102,16 @@ struct CanonicalRequest {
             for byte in segment { PercentEncoding.append(byte, to: &out) }
         }
         if path.last == UInt8(ascii: "/") && !segments.isEmpty { out.append(UInt8(ascii: "/")) }
+    }
+
+    static func appendS3Path(_ rawPath: String, to out: inout [UInt8]) {
+        if rawPath.isEmpty {
+            out.append(UInt8(ascii: "/"))
+            return
+        }
+        for byte in PercentEncoding.decode(rawPath.utf8) {
+            if byte == UInt8(ascii: "/") { out.append(byte) } else { PercentEncoding.append(byte, to: &out) }
+        }
     }
 
     // MARK: Query

@@ -22,6 +22,8 @@ public struct SigV4Signer: Sendable {
     public var service: String
     /// Whether to add and sign an `x-amz-content-sha256` header (S3 needs it; Lambda does not).
     public var signPayloadHeader: Bool
+    /// Canonicalise paths as S3 does (encoded once), for requests to an S3 endpoint.
+    public var s3Paths = false
 
     /// Headers botocore never signs: hop-by-hop headers and ones proxies rewrite.
     static let unsignedHeaders: Set<String> = [
@@ -82,7 +84,7 @@ public struct SigV4Signer: Sendable {
         let signedNames = Set(signed.map { $0.name.lowercased() }).sorted()
 
         let canonical = CanonicalRequest(
-            method: method, rawPath: path, rawQuery: query, headers: signed,
+            method: method, rawPath: path, pathStyle: s3Paths ? .s3 : .standard, rawQuery: query, headers: signed,
             signedHeaders: signedNames.map { Substring($0) },
             payloadHash: payloadHash ?? Hex.encode(SigV4Verifier.sha256(body)))
         let day = timestamp.prefix(8)

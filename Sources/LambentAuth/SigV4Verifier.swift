@@ -81,6 +81,27 @@ public struct SigV4Verifier: Sendable {
     public func verifyScoped(
         _ request: SignableRequest, body: some Collection<UInt8>
     ) throws(SigV4Error) -> (accessKeyID: String, region: String, service: String) {
+        let verified = try verifySignature(request, path: .standard) { () throws(SigV4Error) in try payloadHash(request, body: body) }
+        return (verified.accessKeyID, verified.region, verified.service)
+    }
+
+    /// Verifies an S3 request's signature without its body: S3 canonicalises the path
+    /// without double encoding, and the client declares the payload hash
+    /// (`declaredPayloadHash`: a hex SHA-256, `UNSIGNED-PAYLOAD` or `STREAMING-*`), which the
+    /// caller checks against the body as it streams through (``ChunkSignatureChain`` for
+    /// `STREAMING-AWS4-HMAC-SHA256-PAYLOAD`).
+    public func verifyS3(_ request: SignableRequest, declaredPayloadHash: String) throws(SigV4Error) -> VerifiedSignature {
+        try verifySignature(request, path: .s3) { () throws(SigV4Error) in declaredPayloadHash }
+    }
+
+    /// Whether a request authenticates with a presigned URL rather than a header.
+    public static func isPresigned(_ request: SignableRequest) -> Bool {
+        request.firstValue(of: "authorization") == nil && request.query.contains("X-Amz-Algorithm=")
+    }
+
+    private func verifySignature(
+        _ request: SignableRequest, path: CanonicalRequest.PathStyle, payloadHash: () throws(SigV4Error) -> String
+    ) throws(SigV4Error) -> VerifiedSignature {
         let authorization: SigV4Authorization
         if let header = request.firstValue(of: "authorization") {
             authorization = try SigV4Authorization.parse(header: header, request: request)
@@ -115,20 +136,20 @@ public struct SigV4Verifier: Sendable {
         guard let key = lookup(String(accessKeyID)) else { throw .unrecognizedClient }
 
         let canonical = CanonicalRequest(
-            method: request.method, rawPath: request.path, rawQuery: request.query,
+            method: request.method, rawPath: request.path, pathStyle: path, rawQuery: request.query,
             excludingQueryKey: authorization.isPresigned ? "X-Amz-Signature" : nil,
             headers: request.headers, signedHeaders: signedHeaders,
-            payloadHash: try payloadHash(request, body: body))
-        let stringToSign = canonical.stringToSign(
-            timestamp: authorization.timestamp,
-            scope: authorization.credential[scopeDate.startIndex...].description)
-        let expected = keys.key(
-            secretAccessKey: key.secretAccessKey, date: scopeDate, region: region, service: scopeService
-        ).signature(for: stringToSign)
+            payloadHash: try payloadHash())
+        let credentialScope = authorization.credential[scopeDate.startIndex...].description
+        let stringToSign = canonical.stringToSign(timestamp: authorization.timestamp, scope: credentialScope)
+        let signingKey = keys.key(secretAccessKey: key.secretAccessKey, date: scopeDate, region: region, service: scopeService)
+        let expected = signingKey.signature(for: stringToSign)
         guard Hex.constantTimeEquals(expected, authorization.signature.utf8.lazy.map(asciiLowercased)) else {
             throw .signatureDoesNotMatch
         }
-        return (String(accessKeyID), String(region), String(scopeService))
+        return VerifiedSignature(
+            accessKeyID: String(accessKeyID), region: String(region), service: String(scopeService),
+            chunks: ChunkSignatureChain(key: signingKey, timestamp: authorization.timestamp, scope: credentialScope, seed: expected))
     }
 
     /// Rejects requests outside the allowed skew, or presigned URLs past `X-Amz-Expires`.

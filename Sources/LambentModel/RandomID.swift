@@ -20,4 +20,19 @@ public enum RandomID {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// `count` random upper-case hex digits (S3's request ids).
+    public static func hex(_ count: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let digits = Array("0123456789ABCDEF".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(count)
+        var word: UInt64 = 0
+        for index in 0..<count {
+            if index % 16 == 0 { word = generator.next() }
+            out.append(digits[Int(word & 0xF)])
+            word >>= 4
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
 }

@@ -1,3 +1,4 @@
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import LambentAuth
@@ -34,6 +35,8 @@ public struct ServerConfiguration: Sendable {
     public var asyncConcurrency = 64
     /// Where function URLs answer (`--url-domain`); nil for `http://<id>.lambda-url.<region>.localhost:<port>/`.
     public var urlDomain: String?
+    /// An S3-compatible store objects live in (`--s3-backend`); nil runs SeaweedFS.
+    public var s3Backend: S3Backend?
 
     /// The base of function URLs.
     public var urlBase: FunctionUrlBase {
@@ -43,6 +46,21 @@ public struct ServerConfiguration: Sendable {
     public init(dataDirectory: URL, agentPath: String) {
         self.dataDirectory = dataDirectory
         self.agentPath = agentPath
+    }
+}
+
+/// An existing S3-compatible object store (`--s3-backend URL` and its key).
+public struct S3Backend: Sendable {
+    public var url: URL
+    public var accessKeyID: String
+    public var secretAccessKey: String
+    public var region: String
+
+    public init(url: URL, accessKeyID: String, secretAccessKey: String, region: String) {
+        self.url = url
+        self.accessKeyID = accessKeyID
+        self.secretAccessKey = secretAccessKey
+        self.region = region
     }
 }
 
@@ -82,6 +100,11 @@ public struct LambentServer: Sendable {
     let scheduler: SchedulerService
     let rules: RulesService
     let scheduleRunner: ScheduleRunner
+    /// The client the S3 front end reaches the object store with.
+    let objectClient: HTTPClient
+    let objects: any ObjectStore
+    let seaweed: SeaweedFS?
+    let notifications: BucketNotifications
     let platform: PlatformCredentials
     /// The Unix socket functions' sandboxes reach the server through.
     let platformSocket: String
@@ -143,8 +166,24 @@ public struct LambentServer: Sendable {
         codeLinks = CodeLinks(secret: credentials.key.secretAccessKey)
         scheduler = SchedulerService(store: store, names: names)
         rules = RulesService(store: store, names: names)
+        let targets = EventTargets(invocations: invocations, queues: queues, names: names)
         scheduleRunner = ScheduleRunner(store: store, scheduler: scheduler, rules: rules,
-                                        delivery: ScheduleDelivery(invocations: invocations, queues: queues, names: names), logger: logger)
+                                        delivery: ScheduleDelivery(targets: targets), logger: logger)
+        var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, decompression: .disabled)
+        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        objectClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
+        if let backend = configuration.s3Backend {
+            seaweed = nil
+            objects = ExternalObjectStore(fixed: ObjectStoreEndpoint(
+                url: backend.url, key: AccessKey(accessKeyID: backend.accessKeyID, secretAccessKey: backend.secretAccessKey),
+                region: backend.region))
+        } else {
+            let seaweed = SeaweedFS(dataDirectory: data, runtimesDirectory: configuration.runtimesDirectory ?? data.appendingPathComponent("runtimes"),
+                                    region: configuration.region, client: objectClient, logger: logger)
+            self.seaweed = seaweed
+            objects = seaweed
+        }
+        notifications = BucketNotifications(store: store, functions: service, queues: queues, targets: targets, names: names, logger: logger)
     }
 
     /// The HTTP router with every route and middleware.
@@ -155,6 +194,10 @@ public struct LambentServer: Sendable {
         let platform = self.platform
         let verifier = SigV4Verifier(services: ["lambda", "sqs", "logs", "scheduler", "events"],
                                      lookup: { $0 == key.accessKeyID ? key : platform.session($0)?.key })
+        // S3 answers in its own terms (XML errors, streamed bodies): first, before any body is read.
+        let s3Verifier = SigV4Verifier(services: ["s3"], lookup: { $0 == key.accessKeyID ? key : platform.session($0)?.key })
+        router.add(middleware: S3Gateway(verifier: s3Verifier, platform: platform, names: names, objects: objects,
+                                         client: objectClient, notifications: notifications, logger: logger))
         // Function URL traffic is answered first, in HTTP's terms, never by the Lambda API.
         router.add(middleware: FunctionUrlMiddleware(functions: service, invocations: invocations, verifier: verifier, names: names))
         router.add(middleware: AWSErrorMiddleware())
@@ -182,7 +225,9 @@ public struct LambentServer: Sendable {
     /// The services in start order; a ServiceGroup stops them in reverse, so the launcher
     /// pool outlives the invoker and its groups are gone before the server's own.
     private func services(_ app: some Service) -> [ServiceGroupConfiguration.ServiceConfiguration] {
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: logSink)]
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ObjectClientService(client: objectClient)),
+                                                                          .init(service: logSink)]
+        if let seaweed { services.append(.init(service: seaweed)) }
         if let launchers { services.append(.init(service: launchers)) }
         if let tmpVolumes { services.append(.init(service: tmpVolumes)) }
         return services + [.init(service: invoker), .init(service: dispatcher), .init(service: pollers), .init(service: scheduleRunner),
@@ -196,6 +241,7 @@ public struct LambentServer: Sendable {
         try await service.loadFunctionUrls()
         let app = Application(
             router: router(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Lambent"),
             onServerRunning: { [service, queues, mappings, logger] _ in
                 Task { await queues.runExpiry() }
@@ -223,6 +269,7 @@ public struct LambentServer: Sendable {
         try? FileManager.default.removeItem(atPath: platformSocket)
         let platformApp = Application(
             router: router(),
+            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(address: .unixDomainSocket(path: platformSocket), serverName: "Lambent"),
             onServerRunning: { [platformSocket] _ in _ = chmod(platformSocket, 0o666) },
             logger: logger)

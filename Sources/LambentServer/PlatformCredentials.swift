@@ -56,9 +56,7 @@ final class PlatformCredentials: Sendable {
     }
 
     private static func random(_ count: Int, alphabet: String) -> String {
-        let letters = Array(alphabet)
-        var generator = SystemRandomNumberGenerator()
-        return String((0..<count).map { _ in letters[Int(generator.next(upperBound: UInt32(letters.count)))] })
+        RandomText.make(count, alphabet: alphabet)
     }
 }
 

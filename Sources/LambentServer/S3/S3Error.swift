@@ -1,0 +1,119 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LambentModel
+
+/// An S3 error, in S3's REST-XML shape (`<Error><Code>…</Code><Message>…</Message>…</Error>`),
+/// with AWS's codes, messages and statuses: the CLI and SDKs show and branch on them.
+struct S3Error: Error, Sendable {
+    var code: String
+    var message: String
+    var status: HTTPResponse.Status
+    /// Extra elements AWS adds for some errors (`BucketName`, `Key`, `AWSAccessKeyId`, …).
+    var details: [(String, String)] = []
+
+    func response(requestID: String = RandomID.hex(16), head: Bool = false) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = "application/xml"
+        headers[HTTPField.Name("x-amz-request-id")!] = requestID
+        if head { return Response(status: status, headers: headers) }
+        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Error><Code>\(code)</Code><Message>\(XMLText.escaped(message))</Message>"
+        for (name, value) in details { xml += "<\(name)>\(XMLText.escaped(value))</\(name)>" }
+        xml += "<RequestId>\(requestID)</RequestId><HostId>\(requestID)</HostId></Error>"
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: xml)))
+    }
+}
+
+extension S3Error {
+    static let accessDenied = S3Error(code: "AccessDenied", message: "Access Denied", status: .forbidden)
+    static let signatureDoesNotMatch = S3Error(
+        code: "SignatureDoesNotMatch",
+        message: "The request signature we calculated does not match the signature you provided. Check your key and signing method.",
+        status: .forbidden)
+    static let requestTimeTooSkewed = S3Error(
+        code: "RequestTimeTooSkewed", message: "The difference between the request time and the current time is too large.",
+        status: .forbidden)
+    static let presignedExpired = S3Error(code: "AccessDenied", message: "Request has expired", status: .forbidden)
+    static let invalidToken = S3Error(code: "InvalidToken", message: "The provided token is malformed or otherwise invalid.",
+                                      status: .badRequest)
+    static let expiredToken = S3Error(code: "ExpiredToken", message: "The provided token has expired.", status: .badRequest)
+    static let contentSHA256Mismatch = S3Error(
+        code: "XAmzContentSHA256Mismatch", message: "The provided 'x-amz-content-sha256' header does not match what was computed.",
+        status: .badRequest)
+    static let missingContentSHA256 = S3Error(
+        code: "InvalidRequest", message: "Missing required header for this request: x-amz-content-sha256", status: .badRequest)
+    static let invalidContentSHA256 = S3Error(
+        code: "InvalidArgument",
+        message: "x-amz-content-sha256 must be UNSIGNED-PAYLOAD, STREAMING-UNSIGNED-PAYLOAD-TRAILER, "
+            + "STREAMING-AWS4-HMAC-SHA256-PAYLOAD, STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER, "
+            + "STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD, STREAMING-AWS4-ECDSA-P256-SHA256-PAYLOAD-TRAILER or a valid sha256 value.",
+        status: .badRequest)
+    static let missingContentLength = S3Error(
+        code: "MissingContentLength", message: "You must provide the Content-Length HTTP header.", status: .init(code: 411))
+    static let incompleteBody = S3Error(
+        code: "IncompleteBody", message: "You did not provide the number of bytes specified by the Content-Length HTTP header",
+        status: .badRequest)
+    static let serviceUnavailable = S3Error(
+        code: "ServiceUnavailable", message: "Service is unable to handle request.", status: .serviceUnavailable)
+    static let slowDown = S3Error(code: "SlowDown", message: "Please reduce your request rate.", status: .serviceUnavailable)
+    static let notImplemented = S3Error(
+        code: "NotImplemented", message: "A header you provided implies functionality that is not implemented", status: .notImplemented)
+    static let malformedXML = S3Error(
+        code: "MalformedXML",
+        message: "The XML you provided was not well-formed or did not validate against our published schema", status: .badRequest)
+
+    static func invalidAccessKeyID(_ id: String) -> S3Error {
+        S3Error(code: "InvalidAccessKeyId", message: "The AWS Access Key Id you provided does not exist in our records.",
+                status: .forbidden, details: [("AWSAccessKeyId", id)])
+    }
+
+    static func invalidBucketName(_ name: String) -> S3Error {
+        S3Error(code: "InvalidBucketName", message: "The specified bucket is not valid.", status: .badRequest,
+                details: [("BucketName", name)])
+    }
+
+    static func noSuchBucket(_ name: String) -> S3Error {
+        S3Error(code: "NoSuchBucket", message: "The specified bucket does not exist", status: .notFound, details: [("BucketName", name)])
+    }
+
+    static let keyTooLong = S3Error(code: "KeyTooLongError", message: "Your key is too long", status: .badRequest)
+
+    static func entityTooLarge(_ size: Int64) -> S3Error {
+        S3Error(code: "EntityTooLarge", message: "Your proposed upload exceeds the maximum allowed size", status: .badRequest,
+                details: [("ProposedSize", String(size)), ("MaxSizeAllowed", String(S3Limits.maximumSinglePut))])
+    }
+
+    static func invalidArgument(_ message: String, name: String? = nil, value: String? = nil) -> S3Error {
+        var details: [(String, String)] = []
+        if let name { details.append(("ArgumentName", name)) }
+        if let value { details.append(("ArgumentValue", value)) }
+        return S3Error(code: "InvalidArgument", message: message, status: .badRequest, details: details)
+    }
+}
+
+/// S3's limits that Lambent enforces itself (the object store enforces the rest).
+enum S3Limits {
+    /// A single PUT: 5 GiB.
+    static let maximumSinglePut: Int64 = 5 * 1024 * 1024 * 1024
+    /// A key: 1,024 bytes of UTF-8.
+    static let maximumKeyBytes = 1024
+}
+
+/// Escaping text for XML elements.
+enum XMLText {
+    static func escaped(_ text: String) -> String {
+        var out = ""
+        out.reserveCapacity(text.utf8.count)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default: out.append(character)
+            }
+        }
+        return out
+    }
+}
