@@ -1848,9 +1848,10 @@ def suite_parser(description: str, only: str) -> argparse.ArgumentParser:
     return parser
 
 
-def run_suite(options: argparse.Namespace, suffix: str, steps: dict, markdown_of) -> None:
+def run_suite(options: argparse.Namespace, suffix: str, steps: dict, markdown_of, bench_class: type | None = None) -> None:
     """Runs a suite's benchmarks (`steps`: name -> function of (bench, options), those named in
-    `options.only`, in order) on one server, then writes bench/results/<stamp>-<suffix>.{json,md}."""
+    `options.only`, in order) on one server, then writes bench/results/<stamp>-<suffix>.{json,md}.
+    `bench_class`: a subclass of `Bench` that starts (and stops) what the suite needs besides."""
     # The fields `Bench` reads from the main benchmark's options.
     for field, value in {"cold": 0, "sandbox_n": 0, "sandbox_memory": 0, "teardown_cycles": 0,
                          "concurrency_limit": 2000, "idle_timeout": "1h"}.items():
@@ -1858,7 +1859,7 @@ def run_suite(options: argparse.Namespace, suffix: str, steps: dict, markdown_of
             setattr(options, field, value)
     only = set(options.only.split(","))
     Path(options.out).mkdir(parents=True, exist_ok=True)
-    bench = Bench(options)
+    bench = (bench_class or Bench)(options)
     results = {"machine": machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                "settings": {key: value for key, value in vars(options).items() if isinstance(value, (int, float, str))}}
     try:

