@@ -35,6 +35,8 @@ struct ServeCommand: AsyncParsableCommand {
     var asyncConcurrency = 64
     @Option(help: "The domain function URLs answer under, behind a wildcard DNS name and a TLS proxy: URLs become https://<id>.lambda-url.<region>.<domain>/ (default: http://<id>.lambda-url.<region>.localhost:<port>/).")
     var urlDomain: String?
+    @Option(help: "How long functions' own credentials (AWS_ACCESS_KEY_ID/AWS_SESSION_TOKEN in their environment) last, e.g. 30s (default: --max-lifetime plus 15 minutes, so they outlive the environment). Shorter values let them expire while the environment runs: for testing.")
+    var credentialsLifetime: String?
     @Option(help: "An existing S3-compatible object store to keep objects in, e.g. http://10.0.0.5:9000, with its key in LAMBENT_S3_BACKEND_ACCESS_KEY_ID and LAMBENT_S3_BACKEND_SECRET_ACCESS_KEY (default: SeaweedFS, installed from PyPI and run by Lambent on first S3 request).")
     var s3Backend: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
@@ -73,6 +75,12 @@ struct ServeCommand: AsyncParsableCommand {
         config.asyncConcurrency = asyncConcurrency
         config.maxLifetime = lifetime
         config.urlDomain = urlDomain
+        if let credentialsLifetime {
+            guard let lifetime = DurationText.parse(credentialsLifetime) else {
+                throw ValidationError("--credentials-lifetime takes a duration such as 30s or 1h, not '\(credentialsLifetime)'")
+            }
+            config.credentialsLifetime = lifetime
+        }
         if let s3Backend {
             guard let url = URL(string: s3Backend), url.scheme == "http" || url.scheme == "https", url.host != nil else {
                 throw ValidationError("--s3-backend takes an http:// or https:// URL, not '\(s3Backend)'")

@@ -35,6 +35,9 @@ public struct ServerConfiguration: Sendable {
     public var asyncConcurrency = 64
     /// Where function URLs answer (`--url-domain`); nil for `http://<id>.lambda-url.<region>.localhost:<port>/`.
     public var urlDomain: String?
+    /// How long functions' own credentials last; nil for `maxLifetime` + 15 minutes, so an
+    /// environment's credentials outlive it (`--credentials-lifetime`, for testing expiry).
+    public var credentialsLifetime: Duration?
     /// An S3-compatible store objects live in (`--s3-backend`); nil runs SeaweedFS.
     public var s3Backend: S3Backend?
 
@@ -135,7 +138,8 @@ public struct LambentServer: Sendable {
         tmpVolumes = dependencies.tmpVolumes
         let driver = dependencies.driver
         let languageRuntimes = dependencies.runtimes
-        let platform = PlatformCredentials(lifetime: Double(configuration.maxLifetime.components.seconds) + 900)
+        let platform = PlatformCredentials(lifetime: Double(
+            configuration.credentialsLifetime?.components.seconds ?? configuration.maxLifetime.components.seconds + 900))
         self.platform = platform
         platformSocket = Self.platformSocketPath(dataDirectory: data)
         let endpointHost = ["0.0.0.0", "::", ""].contains(configuration.host) ? "127.0.0.1" : configuration.host
@@ -171,6 +175,9 @@ public struct LambentServer: Sendable {
                                         delivery: ScheduleDelivery(targets: targets), logger: logger)
         var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, decompression: .disabled)
         clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+        // A store that stops answering mid-request fails the request with 503 (and is checked
+        // and restarted) instead of holding the client forever.
+        clientConfiguration.timeout = .init(connect: .seconds(5), read: .seconds(30), write: .seconds(30))
         objectClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         if let backend = configuration.s3Backend {
             seaweed = nil

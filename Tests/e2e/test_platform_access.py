@@ -115,3 +115,33 @@ def test_functions_reach_the_platform_in_network_mode_none(start_server, tmp_pat
     assert result.function_error is None, result.payload
     assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=2)["Messages"]
     isolated.terminate()
+
+
+def test_expired_function_credentials_are_refused_everywhere(start_server, tmp_path):
+    """AWS refuses a session's key once its session expires: `ExpiredTokenException` from
+    Lambda and SQS (SQS's JSON protocol names it `ExpiredToken`), S3's 400 `ExpiredToken`.
+    A server whose functions' credentials last 3 s shows it without waiting for hours."""
+    short = start_server(tmp_path, extra_args=["--credentials-lifetime", "3s"])
+    client, sqs = short.client(), short.client(service="sqs")
+    queue = sqs.create_queue(QueueName="expiry")["QueueUrl"]
+    client.create_function(FunctionName="caller", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                           Code={"ZipFile": make_zip({"app.py": CALLER})}, Timeout=60)
+    client.get_waiter("function_active_v2").wait(FunctionName="caller", WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    creds = invoke(client, "caller", {}).payload["credentials"]
+    session = boto3.session.Session(aws_access_key_id=creds["AWS_ACCESS_KEY_ID"], aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"],
+                                    aws_session_token=creds["AWS_SESSION_TOKEN"], region_name=REGION)
+    config = Config(retries={"max_attempts": 0})
+    import time
+    time.sleep(4)
+    with pytest.raises(ClientError) as raised:
+        session.client("lambda", endpoint_url=short.endpoint, config=config).invoke(FunctionName="caller", Payload=b"{}")
+    assert error_code(raised.value) == "ExpiredTokenException"
+    with pytest.raises(ClientError) as raised:
+        session.client("sqs", endpoint_url=short.endpoint, config=config).send_message(QueueUrl=queue, MessageBody="late")
+    assert error_code(raised.value) in ("ExpiredTokenException", "ExpiredToken")
+    with pytest.raises(ClientError) as raised:
+        session.client("s3", endpoint_url=short.endpoint, config=config).list_objects_v2(Bucket="anything")
+    assert error_code(raised.value) == "ExpiredToken"
+    assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert sqs.receive_message(QueueUrl=queue, WaitTimeSeconds=0).get("Messages") is None
+    short.terminate()

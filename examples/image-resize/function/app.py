@@ -46,7 +46,7 @@ def make_thumbnail(bucket: str, key: str) -> dict:
         image = Image.open(io.BytesIO(data))
         image.load()
     except (UnidentifiedImageError, OSError) as error:
-        raise NotAnImage(f"s3://{bucket}/{key} is not an image ({len(data)} bytes): {error}") from error
+        raise NotAnImage(f"s3://{bucket}/{key} is not an image Pillow can read ({len(data)} bytes)") from error
     image_format = image.format  # JPEG, PNG, GIF, ... (a transposed copy has none)
     original = image.size
     thumbnail = ImageOps.exif_transpose(image)  # photos taken sideways stay upright
