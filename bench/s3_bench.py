@@ -301,8 +301,10 @@ def ensure_bucket(bench: S3Bench, bucket: str) -> None:
 
 
 def compare(small_l: list[float], small_d: list[float]) -> dict:
+    """Both sides' quantiles, their differences and ratios, and the median of the paired
+    differences (request i through Lambent − request i direct, sent back to back)."""
     l, d = stats_ms(small_l), stats_ms(small_d)
-    return {"lambent_ms": l, "direct_ms": d,
+    return {"lambent_ms": l, "direct_ms": d, "paired_difference_p50_ms": statistics.median(a - b for a, b in zip(small_l, small_d)),
             "overhead_ms": {q: l[q] - d[q] for q in ("p50", "p90", "p99", "mean")},
             "ratio": {q: l[q] / d[q] for q in ("p50", "p90", "p99", "mean")}}
 
@@ -468,6 +470,7 @@ def notify(bench: S3Bench, options) -> dict:
         wait_for(ident)
     samples: dict[str, list[float]] = {"s3": [], "invoke": []}
     acks: dict[str, list[float]] = {"s3": [], "invoke": []}
+    after_ack: dict[str, list[float]] = {"s3": [], "invoke": []}  # handler start − the answer's arrival
     try:
         for i in range(options.notify_n):
             for kind in (("s3", "invoke") if i % 2 == 0 else ("invoke", "s3")):
@@ -479,6 +482,7 @@ def notify(bench: S3Bench, options) -> dict:
                     raise SystemExit(f"{ident}: started by {record.get('kind')}")
                 samples[kind].append((record["started"] - sent) * 1000)
                 acks[kind].append(ack)
+                after_ack[kind].append((record["started"] - sent) * 1000 - ack)
     finally:
         connection.close()
     s3_stats, invoke_stats = stats_ms(samples["s3"]), stats_ms(samples["invoke"])
@@ -488,6 +492,7 @@ def notify(bench: S3Bench, options) -> dict:
     return {"n": options.notify_n, "s3_upload_to_start_ms": s3_stats, "async_invoke_to_start_ms": invoke_stats,
             "added_p50_ms": s3_stats["p50"] - invoke_stats["p50"], "ratio_p50": s3_stats["p50"] / invoke_stats["p50"],
             "s3_put_answered_ms": stats_ms(acks["s3"]), "invoke_answered_ms": stats_ms(acks["invoke"]),
+            "s3_start_after_answer_ms": stats_ms(after_ack["s3"]), "invoke_start_after_answer_ms": stats_ms(after_ack["invoke"]),
             "samples": samples, "acks": acks}
 
 
@@ -545,7 +550,9 @@ def markdown(results: dict) -> str:
         lines += ["| Measure | Lambent | baseline (same run) | Lambent − baseline | Target |", "|---|---|---|---|---|", *rows, ""]
     if "small" in results:
         s = results["small"]
-        lines += ["Small objects, all quantiles (ms):", "", "| | side | p50 | p90 | p99 | mean | max |", "|---|---|---|---|---|---|---|"]
+        lines += [f"Small objects, all quantiles (ms); median of the paired differences (request i through Lambent − request i "
+                  f"direct, back to back): PUT {s['PUT']['paired_difference_p50_ms']:+.3f} ms, GET {s['GET']['paired_difference_p50_ms']:+.3f} ms.",
+                  "", "| | side | p50 | p90 | p99 | mean | max |", "|---|---|---|---|---|---|---|"]
         for op in ("PUT", "GET"):
             for label in ("lambent", "direct"):
                 x = s[op][f"{label}_ms"]
@@ -565,7 +572,10 @@ def markdown(results: dict) -> str:
     if "notify" in results:
         n = results["notify"]
         lines += [f"Client latency of the request itself, p50: the S3 PUT to the notifying bucket (answered once the event is queued) "
-                  f"{n['s3_put_answered_ms']['p50']:.2f} ms, the `Event` invoke {n['invoke_answered_ms']['p50']:.2f} ms.", ""]
+                  f"{n['s3_put_answered_ms']['p50']:.2f} ms, the `Event` invoke {n['invoke_answered_ms']['p50']:.2f} ms; "
+                  f"handler start after the answer arrived, p50: {n['s3_start_after_answer_ms']['p50']:.2f} ms (S3), "
+                  f"{n['invoke_start_after_answer_ms']['p50']:.2f} ms (invoke; negative: the handler started before the client "
+                  f"read the answer).", ""]
     if results.get("failed_steps"):
         lines += [f"Failed steps: {json.dumps(results['failed_steps'])}", ""]
     return "\n".join(lines)

@@ -141,6 +141,38 @@ EVENTS_COVERAGE: dict[str, tuple[str, str]] = {
     "ListTargetsByRule": (SUPPORTED, ""),
 }
 
+# S3 (botocore `s3` 2006-03-01, REST-XML): operation -> (status, notes). Everything not named
+# here is forwarded to the object store as it is and answered by it.
+FORWARDED = "Forwarded to the object store and answered by it (SeaweedFS by default); not tested by Lambent."
+S3_TESTED = "Verified by Lambent, forwarded to the object store."
+S3_COVERAGE: dict[str, tuple[str, str]] = {
+    "CreateBucket": (SUPPORTED, "Bucket names checked as S3 checks them (`InvalidBucketName`) before the store sees them. Functions' credentials may not."),
+    "DeleteBucket": (SUPPORTED, "Refused while not empty (`BucketNotEmpty`); the bucket's notification configuration goes with it."),
+    "HeadBucket": (SUPPORTED, S3_TESTED),
+    "ListBuckets": (SUPPORTED, S3_TESTED + " Functions' credentials may not."),
+    "ListObjects": (SUPPORTED, "`Prefix`, `Delimiter`, `Marker`, `MaxKeys`."),
+    "ListObjectsV2": (SUPPORTED, "`Prefix`, `Delimiter`, `ContinuationToken`, `StartAfter`, `MaxKeys`."),
+    "PutObject": (SUPPORTED, "Streamed (never buffered whole); the declared `x-amz-content-sha256` is checked as the body passes (the last buffer is held until it matches, so a mismatch stores nothing: `XAmzContentSHA256Mismatch`); `aws-chunked` bodies (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, `…-TRAILER`, `STREAMING-UNSIGNED-PAYLOAD-TRAILER`) decoded with every chunk's signature checked; 5 GiB at most (`EntityTooLarge`); keys of 1,024 bytes at most (`KeyTooLongError`). Raises `s3:ObjectCreated:Put`."),
+    "GetObject": (SUPPORTED, "Streamed; `Range`, `partNumber`, the `response-*` overrides, presigned URLs."),
+    "HeadObject": (SUPPORTED, S3_TESTED),
+    "CopyObject": (SUPPORTED, "Raises `s3:ObjectCreated:Copy`."),
+    "DeleteObject": (SUPPORTED, "Raises `s3:ObjectRemoved:Delete`."),
+    "DeleteObjects": (SUPPORTED, "Raises `s3:ObjectRemoved:Delete` for each key the store reports deleted."),
+    "CreateMultipartUpload": (SUPPORTED, S3_TESTED),
+    "UploadPart": (SUPPORTED, "Streamed and checked as `PutObject`."),
+    "CompleteMultipartUpload": (SUPPORTED, "Raises `s3:ObjectCreated:CompleteMultipartUpload` (not when the store answers 200 with an `<Error>`)."),
+    "AbortMultipartUpload": (SUPPORTED, S3_TESTED),
+    "ListParts": (SUPPORTED, S3_TESTED),
+    "PutBucketNotificationConfiguration": (SUPPORTED, "Lambent's own (the store never sees it): `QueueConfigurations` (queues here) and `LambdaFunctionConfigurations` (a function whose policy lets `s3.amazonaws.com` invoke it for this bucket), events `s3:ObjectCreated:*`/`Put`/`Copy`/`CompleteMultipartUpload` and `s3:ObjectRemoved:*`/`Delete` raised (the other event names AWS defines are accepted, never raised), `prefix`/`suffix` filters (case-insensitive names), AWS's errors for unparseable ARNs, missing destinations and overlapping filters, `SkipDestinationValidation`; sends `s3:TestEvent` to queues. Topic (SNS) and EventBridge destinations are refused: Lambent does not run them."),
+    "GetBucketNotificationConfiguration": (SUPPORTED, "Lambent's own."),
+    "PutBucketNotification": (NOT_YET, "The deprecated form; use PutBucketNotificationConfiguration."),
+    "GetBucketNotification": (NOT_YET, "The deprecated form."),
+    "WriteGetObjectResponse": (NOT_YET, "S3 Object Lambda."),
+    "CreateSession": (NOT_YET, "S3 Express One Zone."),
+    "ListDirectoryBuckets": (NOT_YET, "S3 Express One Zone."),
+    "RestoreObject": (NOT_YET, "No archive storage classes."),
+}
+
 LOGS_COVERAGE: dict[str, tuple[str, str]] = {
     "CreateLogGroup": (SUPPORTED, "Names checked as AWS checks them (512 characters, `[.-_/#A-Za-z0-9]`); `tags`, `kmsKeyId` (kept, not used: nothing is encrypted), `logGroupClass`."),
     "DeleteLogGroup": (SUPPORTED, "With its streams and events. A function's group comes back with its next output, as on AWS."),
@@ -228,6 +260,14 @@ def render(operations: dict) -> str:
                         "`2021-06-30`: REST-JSON under `/schedules`, `/schedule-groups` and `/tags`, SigV4 service "
                         "`scheduler`), from the `SCHEDULER_COVERAGE` table of the same script. Schedules are kept in the "
                         "store and fired by the server itself (docs/SPECIFICATION.md, Schedules)."),
+        *render_service("S3", {name: S3_COVERAGE.get(name, (PARTIAL, FORWARDED)) for name in load_operations(("s3", "2006-03-01"))},
+                        load_operations(("s3", "2006-03-01")),
+                        "The S3 operations Lambent serves on the same port (botocore `s3` `2006-03-01`: REST-XML, path-style "
+                        "`/<bucket>/<key>` or virtual-hosted `<bucket>.s3.<domain>`, SigV4 service `s3`: header signatures, "
+                        "presigned URLs, `aws-chunked` uploads), from the `S3_COVERAGE` table of the same script. Lambent checks "
+                        "the signature, holds functions' credentials to object operations, answers bucket notifications itself, "
+                        "and streams everything else to the object store, re-signed with the store's own key: so an operation "
+                        "not named in the table is whatever the store makes of it."),
         *render_service("EventBridge", EVENTS_COVERAGE, load_operations(("events", "2015-10-07")),
                         "The EventBridge operations Lambent serves on the same port (botocore `events` `2015-10-07`: JSON 1.1, "
                         "`POST /` with `X-Amz-Target: AWSEvents.<Operation>`, SigV4 service `events`), for rules that run on "

@@ -196,7 +196,7 @@ def test_aws_cli_mb_cp_ls_rm_rb_round_trip(aws, s3, tmp_path):
         run("cp", f"s3://{name}/dir/hello.txt", "back.txt")
         assert (tmp_path / "back.txt").read_bytes() == source.read_bytes()
         assert f"delete: s3://{name}/dir/hello.txt" in run("rm", f"s3://{name}/dir/hello.txt")
-        assert run("ls", f"s3://{name}").strip() == ""
+        assert run("ls", f"s3://{name}/dir/").strip() == ""
         assert run("rb", f"s3://{name}").strip() == f"remove_bucket: {name}"
         assert name not in [entry["Name"] for entry in s3.list_buckets()["Buckets"]]
     finally:
@@ -270,7 +270,7 @@ def test_copy_object(s3, bucket):
     body = b"copy me " * 100
     s3.put_object(Bucket=bucket, Key="src dir/original+1.txt", Body=body, Metadata={"origin": "src"})
     copied = s3.copy_object(Bucket=bucket, Key="copy.txt", CopySource={"Bucket": bucket, "Key": "src dir/original+1.txt"})
-    assert copied["CopyObjectResult"]["ETag"] == f'"{hashlib.md5(body).hexdigest()}"'
+    assert copied["CopyObjectResult"]["ETag"].strip('"') == hashlib.md5(body).hexdigest()
     got = s3.get_object(Bucket=bucket, Key="copy.txt")
     assert got["Body"].read() == body and got["Metadata"] == {"origin": "src"}
     replaced = s3.copy_object(Bucket=bucket, Key="replaced.txt", CopySource=f"{bucket}/src dir/original+1.txt",
@@ -284,6 +284,14 @@ def test_copy_object(s3, bucket):
         assert s3.get_object(Bucket=other, Key="across")["Body"].read() == body
     finally:
         empty_and_delete(s3, other)
+
+
+def test_copy_object_result_etag_is_quoted(s3, bucket):
+    """CopyObject's `<CopyObjectResult><ETag>` is quoted like every other ETag S3 writes
+    (`"<md5>"`), so it compares equal to PutObject's and HeadObject's."""
+    put = s3.put_object(Bucket=bucket, Key="source", Body=b"quoted")
+    copied = s3.copy_object(Bucket=bucket, Key="target", CopySource={"Bucket": bucket, "Key": "source"})
+    assert copied["CopyObjectResult"]["ETag"] == put["ETag"] == f'"{hashlib.md5(b"quoted").hexdigest()}"'
 
 
 def test_list_objects_v1_and_v2_with_prefix_delimiter_and_pagination(s3, bucket):
@@ -334,6 +342,19 @@ def test_list_objects_v1_and_v2_with_prefix_delimiter_and_pagination(s3, bucket)
     paged = [entry["Key"] for page in s3.get_paginator("list_objects").paginate(Bucket=bucket, PaginationConfig={"PageSize": 4})
              for entry in page.get("Contents", [])]
     assert paged == keys
+
+
+def test_deleting_the_last_key_under_a_prefix_leaves_no_common_prefix(s3, bucket):
+    """S3 has no directories: once the only key under `dir/` is deleted, a delimited listing
+    shows neither the key nor a `dir/` CommonPrefix (and `aws s3 ls` prints nothing)."""
+    s3.put_object(Bucket=bucket, Key="dir/only.txt", Body=b"x")
+    s3.put_object(Bucket=bucket, Key="top.txt", Body=b"x")
+    assert [entry["Prefix"] for entry in s3.list_objects_v2(Bucket=bucket, Delimiter="/")["CommonPrefixes"]] == ["dir/"]
+    s3.delete_object(Bucket=bucket, Key="dir/only.txt")
+    listed = s3.list_objects_v2(Bucket=bucket, Delimiter="/")
+    assert listed.get("CommonPrefixes", []) == [], listed.get("CommonPrefixes")
+    assert [entry["Key"] for entry in listed["Contents"]] == ["top.txt"] and listed["KeyCount"] == 1
+    assert "CommonPrefixes" not in s3.list_objects(Bucket=bucket, Delimiter="/")
 
 
 def test_delete_objects(s3, bucket):
@@ -387,7 +408,7 @@ def test_abort_multipart_upload(s3, bucket):
 
 
 AWKWARD_KEYS = ["with space.txt", "dir with space/a b  c", "ünïcødé/日本語.txt", "plus+sign+", "at@sign", "mixed +@ ü=&?#%.txt",
-                "emoji-🚀", "trailing/slash/"]
+                "emoji-🚀", "tilde~and'quote"]
 
 
 def test_keys_with_spaces_unicode_plus_and_at(s3, bucket):
@@ -408,6 +429,17 @@ def test_keys_with_spaces_unicode_plus_and_at(s3, bucket):
     for key in AWKWARD_KEYS:
         s3.delete_object(Bucket=bucket, Key=key)
         assert_absent(s3, bucket, key)
+
+
+def test_a_key_ending_in_a_slash_is_an_ordinary_object(s3, bucket):
+    """`folder/` is just a key: it keeps the bytes put under it, and a key below it is a
+    separate object (consoles' "folders" are zero-byte keys like this)."""
+    s3.put_object(Bucket=bucket, Key="folder/", Body=b"not empty")
+    s3.put_object(Bucket=bucket, Key="folder/inside", Body=b"inside")
+    got = s3.get_object(Bucket=bucket, Key="folder/")
+    assert (got["ContentLength"], got["Body"].read()) == (9, b"not empty")
+    listed = s3.list_objects_v2(Bucket=bucket)
+    assert [(entry["Key"], entry["Size"]) for entry in listed["Contents"]] == [("folder/", 9), ("folder/inside", 6)]
 
 
 def localhost_subdomains_resolve() -> bool:
@@ -561,7 +593,7 @@ def test_invalid_bucket_names(s3, name):
 def test_key_longer_than_1024_bytes(s3, bucket):
     """Keys are at most 1,024 bytes of UTF-8: 1,024 ASCII bytes are fine, 1,025 bytes (or 513
     two-byte characters) are 400 KeyTooLongError."""
-    longest = "/".join(["k" * 255] * 4) + "/kkk"
+    longest = "/".join(["k" * 254] * 4) + "/kkkk"
     assert len(longest.encode()) == 1024
     s3.put_object(Bucket=bucket, Key=longest, Body=b"ok")
     assert s3.get_object(Bucket=bucket, Key=longest)["Body"].read() == b"ok"
