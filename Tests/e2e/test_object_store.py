@@ -1,0 +1,81 @@
+"""The object store behind S3: run by Lambent, out of functions' reach, restarted when it dies,
+and never taking Lambda down with it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from conftest import ROLE, invoke, make_zip
+
+
+def store_processes(data_dir: Path) -> list[int]:
+    """Pids of the SeaweedFS processes serving `data_dir`'s objects."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if any(arg.endswith(b"/weed") for arg in argv) and any(str(data_dir / "objects").encode() in arg for arg in argv):
+            if Path(argv[0].decode(errors="replace")).name == "weed" or argv[0].endswith(b"/weed"):
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_killed_store_is_restarted_with_its_objects_and_lambda_keeps_working(start_server, tmp_path):
+    server = start_server(tmp_path)
+    s3 = server.client(service="s3")
+    s3.create_bucket(Bucket="kept")
+    s3.put_object(Bucket="kept", Key="a.txt", Body=b"still here")
+    pids = store_processes(server.data_dir)
+    assert pids, "no SeaweedFS process found"
+    for pid in pids:
+        os.kill(pid, signal.SIGKILL)
+    # Lambda does not depend on the store.
+    client = server.client()
+    client.create_function(FunctionName="echo", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                           Code={"ZipFile": make_zip({"app.py": "def handler(event, context):\n    return event\n"})})
+    client.get_waiter("function_active_v2").wait(FunctionName="echo", WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    assert invoke(client, "echo", {"n": 1}).payload == {"n": 1}
+    # The next S3 request starts the store again; the object survived.
+    deadline = time.time() + 60
+    while True:
+        try:
+            body = s3.get_object(Bucket="kept", Key="a.txt")["Body"].read()
+            break
+        except ClientError as error:
+            assert error.response["Error"]["Code"] == "ServiceUnavailable", error.response
+            assert time.time() < deadline, "the store did not come back"
+            time.sleep(0.5)
+    assert body == b"still here"
+    assert store_processes(server.data_dir) and set(store_processes(server.data_dir)).isdisjoint(pids)
+    assert "the object store exited" in server.log_tail(200)
+    server.terminate()
+
+
+def test_the_store_listens_on_no_port_of_the_host(start_server, tmp_path):
+    """SeaweedFS runs in a network namespace of its own: its master, volume, filer and S3 ports
+    (9333, 8080/9340, 8888, 8333 and their gRPC twins) exist nowhere a function could reach,
+    even one sharing the host's network."""
+    server = start_server(tmp_path)
+    server.client(service="s3").list_buckets()
+    listening = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A":
+                listening.add(int(fields[1].split(":")[1], 16))
+    assert not listening & {9333, 19333, 9340, 19340, 8888, 18888, 8333, 18333}, sorted(listening)
+    socket = server.data_dir / "objects" / "s3.sock"
+    assert socket.is_socket()
+    assert oct((server.data_dir / "objects" / "identities.json").stat().st_mode & 0o777) == "0o600"
+    server.terminate()
