@@ -28,6 +28,9 @@
 #                                               # start, warm invoke latency and throughput per runtime (~8 min)
 #   bench/run.sh --suite schedules              # issue 13: how late 50 every-minute schedules fire, against a
 #                                               # Python timer's floor (~3 min)
+#   bench/run.sh --suite s3                     # the S3 front end against SeaweedFS direct (its own weed mini):
+#                                               # 1 KiB PUT/GET latency, 256 MiB PUT/GET MiB/s, and upload-to-handler
+#                                               # start of an S3 event against an async Invoke (~2 min)
 #
 # The density benchmark needs ~14 GB of free memory for 1,000 Python environments; it stops
 # filling (and reports how far it got) before MemAvailable drops below 3 GB.
@@ -62,7 +65,8 @@ if [ "${1:-}" = "--suite" ]; then
         logs) SCRIPT=bench/logs_bench.py ;;
         runtimes) SCRIPT=bench/runtimes_bench.py ;;
         schedules) SCRIPT=bench/schedules_bench.py ;;
-        *) echo "bench: unknown suite '${2:-}' (versions, queues, urls, logs, runtimes, schedules)" >&2; exit 2 ;;
+        s3) SCRIPT=bench/s3_bench.py ;;
+        *) echo "bench: unknown suite '${2:-}' (versions, queues, urls, logs, runtimes, schedules, s3)" >&2; exit 2 ;;
     esac
     shift 2
 fi

@@ -108,11 +108,13 @@ class Side:
     def __init__(self, label: str, port: int, key: tuple[str, str]):
         self.label, self.port, self.key = label, port, key
         self.base = f"http://127.0.0.1:{port}"
+        self.reconnects = 0  # answers that closed the connection (keep-alive lost)
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
         self.connection.connect()
         self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def reconnect(self) -> None:
+        self.reconnects += 1
         self.connection.close()
         self.connection.connect()
         self.connection.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -339,6 +341,7 @@ def small(bench: S3Bench, options) -> dict:
     finally:
         lambent.close()
         direct.close()
+    results["connections_closed_by_server"] = {"lambent": lambent.reconnects, "direct": direct.reconnects}
     results["object_bytes"] = len(body)
     results["n"] = options.small_n
     results["warmup"] = options.small_warmup

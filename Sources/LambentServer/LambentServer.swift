@@ -1,4 +1,3 @@
-import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import LambentAuth
@@ -104,7 +103,7 @@ public struct LambentServer: Sendable {
     let rules: RulesService
     let scheduleRunner: ScheduleRunner
     /// The client the S3 front end reaches the object store with.
-    let objectClient: HTTPClient
+    let objectClient = ObjectStoreClient()
     let objects: any ObjectStore
     let seaweed: SeaweedFS?
     let notifications: BucketNotifications
@@ -173,12 +172,6 @@ public struct LambentServer: Sendable {
         let targets = EventTargets(invocations: invocations, queues: queues, names: names)
         scheduleRunner = ScheduleRunner(store: store, scheduler: scheduler, rules: rules,
                                         delivery: ScheduleDelivery(targets: targets), logger: logger)
-        var clientConfiguration = HTTPClient.Configuration(redirectConfiguration: .disallow, decompression: .disabled)
-        clientConfiguration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
-        // A store that stops answering mid-request fails the request with 503 (and is checked
-        // and restarted) instead of holding the client forever.
-        clientConfiguration.timeout = .init(connect: .seconds(5), read: .seconds(30), write: .seconds(30))
-        objectClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: clientConfiguration)
         if let backend = configuration.s3Backend {
             seaweed = nil
             objects = ExternalObjectStore(fixed: ObjectStoreEndpoint(
@@ -186,7 +179,7 @@ public struct LambentServer: Sendable {
                 region: backend.region))
         } else {
             let seaweed = SeaweedFS(dataDirectory: data, runtimesDirectory: configuration.runtimesDirectory ?? data.appendingPathComponent("runtimes"),
-                                    region: configuration.region, client: objectClient, logger: logger)
+                                    region: configuration.region, http: objectClient, logger: logger)
             self.seaweed = seaweed
             objects = seaweed
         }
@@ -204,7 +197,7 @@ public struct LambentServer: Sendable {
         // S3 answers in its own terms (XML errors, streamed bodies): first, before any body is read.
         let s3Verifier = SigV4Verifier(services: ["s3"], lookup: { $0 == key.accessKeyID ? key : platform.session($0)?.key })
         router.add(middleware: S3Gateway(verifier: s3Verifier, platform: platform, names: names, objects: objects,
-                                         client: objectClient, notifications: notifications, logger: logger))
+                                         http: objectClient, notifications: notifications, logger: logger))
         // Function URL traffic is answered first, in HTTP's terms, never by the Lambda API.
         router.add(middleware: FunctionUrlMiddleware(functions: service, invocations: invocations, verifier: verifier, names: names))
         router.add(middleware: AWSErrorMiddleware())
@@ -232,7 +225,7 @@ public struct LambentServer: Sendable {
     /// The services in start order; a ServiceGroup stops them in reverse, so the launcher
     /// pool outlives the invoker and its groups are gone before the server's own.
     private func services(_ app: some Service) -> [ServiceGroupConfiguration.ServiceConfiguration] {
-        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: ObjectClientService(client: objectClient)),
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: objectClient),
                                                                           .init(service: logSink)]
         if let seaweed { services.append(.init(service: seaweed)) }
         if let launchers { services.append(.init(service: launchers)) }

@@ -130,7 +130,15 @@ def upload(server, tmp_path: Path, local_name: str, content: bytes, bucket: str,
     assert result.returncode == 0, f"aws s3 cp exited {result.returncode}: {result.stderr}"
 
 
-def test_deployment(deployed, clients):
+def test_image_resize_example(deployed, clients, resize_server, tmp_path):
+    """One test, so that xdist never builds the deployment twice: deploy.sh's result, then
+    thumbnails, then a failure."""
+    check_deployment(deployed, clients)
+    check_thumbnails(deployed, clients, resize_server, tmp_path)
+    check_failure(deployed, clients, resize_server, tmp_path)
+
+
+def check_deployment(deployed, clients):
     """What deploy.sh set up, read back: the second run added no layer version, no statement."""
     lam, s3 = clients["lambda"], clients["s3"]
     config = lam.get_function_configuration(FunctionName=deployed["function"])
@@ -150,7 +158,8 @@ def test_deployment(deployed, clients):
     assert target["Filter"]["Key"]["FilterRules"] == [{"Name": "Prefix", "Value": "uploads/"}]
 
 
-def test_uploaded_images_get_thumbnails(deployed, clients, resize_server, tmp_path):
+def check_thumbnails(deployed, clients, resize_server, tmp_path):
+    """Three images uploaded with `aws s3 cp` come back as thumbnails of the same format."""
     s3 = clients["s3"]
     originals = {}
     for name, image_format, size, mode in IMAGES:
@@ -182,7 +191,8 @@ def test_uploaded_images_get_thumbnails(deployed, clients, resize_server, tmp_pa
             assert max(got_width, got_height) == THUMBNAIL_SIZE, (key, thumbnail.size)
 
 
-def test_non_image_goes_to_the_failure_queue(deployed, clients, resize_server, tmp_path):
+def check_failure(deployed, clients, resize_server, tmp_path):
+    """A file that is not an image: the event lands in the OnFailure queue, not retried."""
     s3, sqs = clients["s3"], clients["sqs"]
     key = "uploads/read me.txt"
     upload(resize_server, tmp_path, "notes.txt", b"this is not an image\n", deployed["source"], key)

@@ -109,20 +109,19 @@ print(json.dumps({"Variables": {"DEST_BUCKET": sys.argv[1], "UPLOAD_PREFIX": sys
 if awsx lambda get-function --function-name "$FUNCTION_NAME" >/dev/null 2>&1; then
   awsx lambda update-function-code --function-name "$FUNCTION_NAME" --zip-file "fileb://$WORK/function.zip" >/dev/null
   awsx lambda wait function-updated-v2 --function-name "$FUNCTION_NAME"
-  awsx lambda update-function-configuration --function-name "$FUNCTION_NAME" --role "$ROLE" \
+  FUNCTION_ARN="$(awsx lambda update-function-configuration --function-name "$FUNCTION_NAME" --role "$ROLE" \
     --runtime python3.12 --handler app.handler --timeout 30 --memory-size 512 \
-    --layers "$LAYER_VERSION_ARN" --environment "$ENVIRONMENT" >/dev/null
+    --layers "$LAYER_VERSION_ARN" --environment "$ENVIRONMENT" | json FunctionArn)"
   awsx lambda wait function-updated-v2 --function-name "$FUNCTION_NAME"
   say "updated function $FUNCTION_NAME"
 else
-  awsx lambda create-function --function-name "$FUNCTION_NAME" --role "$ROLE" \
+  FUNCTION_ARN="$(awsx lambda create-function --function-name "$FUNCTION_NAME" --role "$ROLE" \
     --runtime python3.12 --handler app.handler --timeout 30 --memory-size 512 \
     --layers "$LAYER_VERSION_ARN" --environment "$ENVIRONMENT" \
-    --zip-file "fileb://$WORK/function.zip" >/dev/null
+    --zip-file "fileb://$WORK/function.zip" | json FunctionArn)"
   awsx lambda wait function-active-v2 --function-name "$FUNCTION_NAME"
   say "created function $FUNCTION_NAME"
 fi
-FUNCTION_ARN="$(awsx lambda get-function-configuration --function-name "$FUNCTION_NAME" | json FunctionArn)"
 
 # 5. Failed events go to the queue at once: no retries (an image that is not one stays so).
 awsx lambda put-function-event-invoke-config --function-name "$FUNCTION_NAME" \

@@ -74,17 +74,17 @@ actor SeaweedFS: ObjectStore, Service {
     let installDirectory: URL
     let region: String
     let logger: Logger
-    let client: HTTPClient
+    let http: ObjectStoreClient
     private var process: Process?
     private var starting: Task<ObjectStoreEndpoint, any Error>?
     private var stopping = false
     private var running: ObjectStoreEndpoint?
 
-    init(dataDirectory: URL, runtimesDirectory: URL, region: String, client: HTTPClient, logger: Logger) {
+    init(dataDirectory: URL, runtimesDirectory: URL, region: String, http: ObjectStoreClient, logger: Logger) {
         directory = dataDirectory.appendingPathComponent("objects")
         installDirectory = runtimesDirectory.appendingPathComponent("seaweedfs-4.48")
         self.region = region
-        self.client = client
+        self.http = http
         self.logger = logger
     }
 
@@ -213,7 +213,7 @@ actor SeaweedFS: ObjectStore, Service {
                                                              date: Date()) {
             request.headers.add(name: name, value: value)
         }
-        guard let response = try? await client.execute(request, timeout: .seconds(2)) else { return false }
+        guard let response = try? await http.client.execute(request, timeout: .seconds(2)) else { return false }
         _ = try? await response.body.collect(upTo: 1 << 20)
         return response.status == .ok
     }
@@ -252,12 +252,38 @@ enum RandomText {
     }
 }
 
-/// Shuts the object store's HTTP client down with the server.
-struct ObjectClientService: Service {
-    let client: HTTPClient
+/// The HTTP client the S3 front end reaches the object store with: made on first use (a
+/// server that never serves S3 never has one), shut down with the server.
+final class ObjectStoreClient: Service, Sendable {
+    private let state = Mutex<(client: HTTPClient?, closed: Bool)>((nil, false))
+
+    /// The client. After shutdown, requests fail as a store that does not answer.
+    var client: HTTPClient {
+        state.withLock { state in
+            if let client = state.client { return client }
+            var configuration = HTTPClient.Configuration(redirectConfiguration: .disallow, decompression: .disabled)
+            configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
+            // A store that stops answering mid-request fails the request with 503 (and is
+            // checked and restarted) instead of holding the client forever.
+            configuration.timeout = .init(connect: .seconds(5), read: .seconds(30), write: .seconds(30))
+            let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+            state.client = client
+            if state.closed { try? client.syncShutdown() }
+            return client
+        }
+    }
 
     func run() async throws {
         try? await gracefulShutdown()
-        try await client.shutdown()
+        let client = state.withLock { state in
+            state.closed = true
+            return state.client
+        }
+        try await client?.shutdown()
+    }
+
+    deinit {
+        // A server built and never run (unit tests) that still made a client.
+        if let client = state.withLock({ $0.closed ? nil : $0.client }) { try? client.syncShutdown() }
     }
 }

@@ -20,7 +20,7 @@ struct S3Gateway: RouterMiddleware {
     let platform: PlatformCredentials
     let names: ResourceNames
     let objects: any ObjectStore
-    let client: HTTPClient
+    let http: ObjectStoreClient
     let notifications: BucketNotifications
     let logger: Logger
 
@@ -203,7 +203,7 @@ struct S3Gateway: RouterMiddleware {
             throw S3Error.contentSHA256Mismatch
         }
         do {
-            return try await client.execute(outgoing, timeout: .hours(12))
+            return try await http.client.execute(outgoing, timeout: .hours(12))
         } catch {
             if let recorded = failure.value { throw recorded }
             if (error as? HTTPClientError) == .bodyLengthMismatch { throw S3Error.incompleteBody }
@@ -276,7 +276,7 @@ struct S3Gateway: RouterMiddleware {
             request.headers.add(name: name, value: value)
         }
         do {
-            let response = try await client.execute(request, timeout: .seconds(30))
+            let response = try await http.client.execute(request, timeout: .seconds(30))
             _ = try await response.body.collect(upTo: 1 << 20)
             return response
         } catch {
