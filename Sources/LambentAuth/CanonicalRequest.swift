@@ -167,7 +167,7 @@ struct CanonicalRequest {
 private let newline = UInt8(ascii: "\n")
 
 /// RFC 3986 percent-encoding as SigV4 uses it: only `A-Z a-z 0-9 - _ . ~` stay literal.
-enum PercentEncoding {
+public enum PercentEncoding {
     private static let hexDigits = Array("0123456789ABCDEF".utf8)
 
     @inline(__always)
@@ -203,7 +203,7 @@ enum PercentEncoding {
 
     /// Decodes `%XX` escapes; a `%` not followed by two hex digits stays literal. `+` is not
     /// a space here: SigV4 clients never send a bare `+` for a space.
-    static func decode(_ bytes: some Collection<UInt8>) -> [UInt8] {
+    public static func decode(_ bytes: some Collection<UInt8>) -> [UInt8] {
         let input = Array(bytes)
         var out = [UInt8]()
         out.reserveCapacity(input.count)

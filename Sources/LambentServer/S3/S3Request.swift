@@ -157,36 +157,10 @@ enum S3Operation: Equatable, Sendable {
     }
 }
 
-/// Percent-decoding of URL parts.
+/// Percent-decoding of URL parts (SigV4's, which leaves `+` alone).
 enum PercentDecoding {
-    static func decode(_ bytes: some Collection<UInt8>) -> [UInt8] {
-        let input = Array(bytes)
-        var out = [UInt8]()
-        out.reserveCapacity(input.count)
-        var index = 0
-        while index < input.count {
-            if input[index] == UInt8(ascii: "%"), index + 2 < input.count,
-               let high = hexValue(input[index + 1]), let low = hexValue(input[index + 2]) {
-                out.append(high << 4 | low)
-                index += 3
-            } else {
-                out.append(input[index])
-                index += 1
-            }
-        }
-        return out
-    }
-
+    static func decode(_ bytes: some Collection<UInt8>) -> [UInt8] { PercentEncoding.decode(bytes) }
     static func decode(_ text: Substring) -> String { String(decoding: decode(text.utf8), as: UTF8.self) }
-
-    private static func hexValue(_ byte: UInt8) -> UInt8? {
-        switch byte {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
 }
 
 /// The parameters of a raw query string, decoded, in order.
