@@ -178,7 +178,15 @@ final class BucketNotifications: Sendable {
         guard !matching.isEmpty else { return }
         let sequencer = String(format: "%016llX", UInt64(Date().timeIntervalSince1970 * 1_000_000) &+ sequence.add(1, ordering: .relaxed).newValue)
         for target in matching {
-            try await targets.send(record(event, configurationID: target.id, sequencer: sequencer), to: target.arn)
+            do {
+                try await targets.send(record(event, configurationID: target.id, sequencer: sequencer), to: target.arn)
+            } catch {
+                // As on AWS, the object operation stands; an event for a destination that has
+                // gone (a deleted queue or function) is dropped.
+                logger.warning("a bucket notification could not be queued", metadata: [
+                    "lambent.bucket": "\(event.bucket)", "lambent.target": "\(target.arn)", "lambent.error": "\(error)",
+                ])
+            }
         }
     }
 
