@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import http.client
-import json
 import os
 import socket
 import time
@@ -93,14 +92,14 @@ def s3_error(body: bytes) -> dict:
 
 
 def signed_headers(server, method: str, path: str, body: bytes | None = None, *, unsigned_payload: bool = False,
-                   host: str | None = None, headers: dict | None = None, secret: str | None = None) -> dict:
+                   host: str | None = None) -> dict:
     """Headers of `method path` signed with botocore's S3SigV4Auth; the payload hash is the body's
     (`UNSIGNED-PAYLOAD` when asked). Content-Length is not signed, so the caller may send any."""
     url = f"http://{host or f'127.0.0.1:{server.port}'}{path}"
-    request = AWSRequest(method=method, url=url, headers=dict(headers or {}), data=body)
+    request = AWSRequest(method=method, url=url, data=body)
     if unsigned_payload:
         request.context["client_config"] = Config(s3={"payload_signing_enabled": False})
-    credentials = Credentials(server.access_key, secret or server.secret_key)
+    credentials = Credentials(server.access_key, server.secret_key)
     S3SigV4Auth(credentials, "s3", REGION).add_auth(request)
     signed = dict(request.headers.items())
     if host:
@@ -135,18 +134,18 @@ def signing_key(secret: str, date: str) -> bytes:
     return key
 
 
-def hand_signed(server, method: str, path: str, amz_date: str, payload_hash: str | None = "UNSIGNED-PAYLOAD") -> dict:
-    """Headers of a body-less request signed by hand at `amz_date` (any time, unlike botocore's
-    signer); `payload_hash=None` leaves x-amz-content-sha256 out (and unsigned)."""
-    headers = {"host": f"127.0.0.1:{server.port}", "x-amz-date": amz_date}
+def hand_signed(server, method: str, path: str, stamp: str, payload_hash: str | None = "UNSIGNED-PAYLOAD") -> dict:
+    """Headers of a body-less request signed by hand with X-Amz-Date `stamp` (any time, unlike
+    botocore's signer); `payload_hash=None` leaves x-amz-content-sha256 out (and unsigned)."""
+    headers = {"host": f"127.0.0.1:{server.port}", "x-amz-date": stamp}
     if payload_hash is not None:
         headers["x-amz-content-sha256"] = payload_hash
     names = sorted(headers)
-    scope = f"{amz_date[:8]}/{REGION}/s3/aws4_request"
+    scope = f"{stamp[:8]}/{REGION}/s3/aws4_request"
     canonical = "\n".join([method, path, "", *(f"{name}:{headers[name]}" for name in names), "", ";".join(names),
                            payload_hash or "UNSIGNED-PAYLOAD"])
-    string_to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
-    signature = hmac.new(signing_key(server.secret_key, amz_date[:8]), string_to_sign.encode(), hashlib.sha256).hexdigest()
+    string_to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    signature = hmac.new(signing_key(server.secret_key, stamp[:8]), string_to_sign.encode(), hashlib.sha256).hexdigest()
     headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={server.access_key}/{scope}, "
                                 f"SignedHeaders={';'.join(names)}, Signature={signature}")
     del headers["host"]
@@ -164,9 +163,9 @@ def chunked_put(server, bucket: str, key: str, chunks: list[bytes], *, alter=Non
     the scope, chunk n-1's signature (the seed for the first), sha256('') and sha256(chunk n);
     a final empty chunk closes the chain. `alter(index, data)` changes a chunk's bytes after
     it was signed; `bad_signature_at` replaces one chunk's signature. Returns (status, body)."""
-    amz_date = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
-    scope = f"{amz_date[:8]}/{REGION}/s3/aws4_request"
-    key_bytes = signing_key(server.secret_key, amz_date[:8])
+    stamp = amz_date()
+    scope = f"{stamp[:8]}/{REGION}/s3/aws4_request"
+    key_bytes = signing_key(server.secret_key, stamp[:8])
     path = f"/{bucket}/" + urllib.parse.quote(key, safe="/~")
     frames = list(chunks) + [b""]
     signature_part = len(";chunk-signature=") + 64 + 2
@@ -176,18 +175,18 @@ def chunked_put(server, bucket: str, key: str, chunks: list[bytes], *, alter=Non
         "content-length": str(wire_length),
         "host": f"127.0.0.1:{server.port}",
         "x-amz-content-sha256": STREAMING,
-        "x-amz-date": amz_date,
+        "x-amz-date": stamp,
         "x-amz-decoded-content-length": str(sum(len(chunk) for chunk in chunks)),
     }
     names = sorted(headers)
     canonical = "\n".join(["PUT", path, "", *(f"{name}:{headers[name]}" for name in names), "", ";".join(names), STREAMING])
-    string_to_sign = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(canonical.encode()).hexdigest()])
+    string_to_sign = "\n".join(["AWS4-HMAC-SHA256", stamp, scope, hashlib.sha256(canonical.encode()).hexdigest()])
     seed = hmac.new(key_bytes, string_to_sign.encode(), hashlib.sha256).hexdigest()
     headers["authorization"] = (f"AWS4-HMAC-SHA256 Credential={server.access_key}/{scope}, "
                                 f"SignedHeaders={';'.join(names)}, Signature={seed}")
     body, previous = bytearray(), seed
     for index, frame in enumerate(frames):
-        chunk_string = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", amz_date, scope, previous, EMPTY_SHA256,
+        chunk_string = "\n".join(["AWS4-HMAC-SHA256-PAYLOAD", stamp, scope, previous, EMPTY_SHA256,
                                   hashlib.sha256(frame).hexdigest()])
         previous = hmac.new(key_bytes, chunk_string.encode(), hashlib.sha256).hexdigest()
         signature = "0" * 64 if index == bad_signature_at else previous
@@ -313,21 +312,21 @@ def test_writes_to_a_missing_bucket_are_no_such_bucket(s3, bucket):
     """Only CreateBucket makes buckets: PutObject, CreateMultipartUpload and CopyObject into a
     bucket that does not exist are 404 NoSuchBucket, and no bucket appears."""
     s3.put_object(Bucket=bucket, Key="source", Body=b"x")
-    missing = new_bucket_name("missing")
-    answers = {}
+    answers, missing = {}, []
     for call, params in ((s3.put_object, {"Key": "k", "Body": b"x"}),
                          (s3.create_multipart_upload, {"Key": "k"}),
                          (s3.copy_object, {"Key": "k", "CopySource": {"Bucket": bucket, "Key": "source"}})):
+        missing.append(new_bucket_name("missing"))
         try:
-            call(Bucket=missing, **params)
+            call(Bucket=missing[-1], **params)
             answers[call.__name__] = 200
         except ClientError as error:
             answers[call.__name__] = (http_status(error), error_code(error))
-    names = [entry["Name"] for entry in s3.list_buckets()["Buckets"]]
-    if missing in names:
-        empty_and_delete(s3, missing)
+    appeared = [name for name in missing if name in [entry["Name"] for entry in s3.list_buckets()["Buckets"]]]
+    for name in appeared:
+        empty_and_delete(s3, name)
     assert answers == {name: (404, "NoSuchBucket") for name in ("put_object", "create_multipart_upload", "copy_object")}
-    assert missing not in names
+    assert appeared == []
 
 
 def test_get_with_range_and_conditions(s3, bucket):
