@@ -196,7 +196,7 @@ public struct LambentServer: Sendable {
                                      lookup: { $0 == key.accessKeyID ? key : platform.session($0)?.key })
         // S3 answers in its own terms (XML errors, streamed bodies): first, before any body is read.
         let s3Verifier = SigV4Verifier(services: ["s3"], lookup: { $0 == key.accessKeyID ? key : platform.session($0)?.key })
-        router.add(middleware: S3Gateway(verifier: s3Verifier, platform: platform, names: names, objects: objects,
+        router.add(middleware: S3Gateway(verifier: s3Verifier, rootKey: key, platform: platform, names: names, objects: objects,
                                          http: objectClient, notifications: notifications, logger: logger))
         // Function URL traffic is answered first, in HTTP's terms, never by the Lambda API.
         router.add(middleware: FunctionUrlMiddleware(functions: service, invocations: invocations, verifier: verifier, names: names))

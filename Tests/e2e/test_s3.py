@@ -520,15 +520,23 @@ def test_keys_with_spaces_unicode_plus_and_at(s3, bucket):
         assert_absent(s3, bucket, key)
 
 
-def test_a_key_ending_in_a_slash_is_an_ordinary_object(s3, bucket):
-    """`folder/` is just a key: it keeps the bytes put under it, and a key below it is a
-    separate object (consoles' "folders" are zero-byte keys like this)."""
-    s3.put_object(Bucket=bucket, Key="folder/", Body=b"not empty")
+def test_a_key_ending_in_a_slash_keeps_no_bytes_and_says_so(s3, bucket):
+    """On AWS `folder/` is just a key and keeps the bytes put under it. SeaweedFS, Lambent's
+    default store, makes it a folder and would drop them: Lambent refuses such a PUT (501
+    `NotImplemented`, nothing stored) rather than lose data. An empty marker works, as consoles
+    write them, and a key below it is a separate object."""
+    with pytest.raises(ClientError) as raised:
+        s3.put_object(Bucket=bucket, Key="folder/", Body=b"not empty")
+    assert (http_status(raised.value), error_code(raised.value)) == (501, "NotImplemented")
+    assert "ending in '/'" in raised.value.response["Error"]["Message"]
+    s3.put_object(Bucket=bucket, Key="folder/", Body=b"")
     s3.put_object(Bucket=bucket, Key="folder/inside", Body=b"inside")
-    got = s3.get_object(Bucket=bucket, Key="folder/")
-    assert (got["ContentLength"], got["Body"].read()) == (9, b"not empty")
+    assert s3.get_object(Bucket=bucket, Key="folder/")["Body"].read() == b""
     listed = s3.list_objects_v2(Bucket=bucket)
-    assert [(entry["Key"], entry["Size"]) for entry in listed["Contents"]] == [("folder/", 9), ("folder/inside", 6)]
+    assert [(entry["Key"], entry["Size"]) for entry in listed["Contents"]] == [("folder/", 0), ("folder/inside", 6)]
+    # Deleting the key below leaves the marker a client wrote.
+    s3.delete_object(Bucket=bucket, Key="folder/inside")
+    assert [entry["Key"] for entry in s3.list_objects_v2(Bucket=bucket).get("Contents", [])] == ["folder/"]
 
 
 def localhost_subdomains_resolve() -> bool:

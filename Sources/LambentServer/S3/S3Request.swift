@@ -203,6 +203,7 @@ extension S3Address {
             let value = rest.prefix { $0 != "&" }
             return value.contains("%2Fs3%2Faws4_request") || value.contains("/s3/aws4_request")
         }
+        if let query = request.uri.query, SigV2Presigned.isPresigned(query: query) { return true }
         return request.head.authority.flatMap(virtualHostedBucket) != nil
     }
 }

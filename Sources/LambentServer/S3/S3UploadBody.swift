@@ -8,7 +8,13 @@ import Synchronization
 /// A request body on its way to the object store, checked as it streams: the declared
 /// SHA-256 (the last buffer is held back until the hash matches, so the store never receives
 /// a complete body that fails), or an `aws-chunked` body decoded and each chunk's signature
-/// checked before its bytes go on. Nothing is buffered whole: at most one buffer, or one chunk.
+/// checked before its bytes go on (the last chunk is held until the final, empty chunk's
+/// signature matches). Nothing is buffered whole: at most one buffer, or two chunks.
+///
+/// A store reading a body that ends early fails the upload, but one that ends before its
+/// first byte may be stored empty (SeaweedFS does): ``PrimedUpload`` takes the first checked
+/// buffer before the store's request starts, so a body that fails before then never reaches
+/// the store at all.
 struct S3UploadBody: AsyncSequence, Sendable {
     typealias Element = ByteBuffer
 
@@ -56,6 +62,9 @@ struct S3UploadBody: AsyncSequence, Sendable {
         var state = ChunkState.header
         var input = ByteBuffer()
         var chunk = ByteBuffer()
+        /// The last verified chunk, held until the next one (or the final empty chunk) verifies:
+        /// so a bad final signature fails the upload before its last byte.
+        var pendingChunk: ByteBuffer?
 
         enum ChunkState {
             case header
@@ -119,6 +128,10 @@ struct S3UploadBody: AsyncSequence, Sendable {
                         try verifyChunk(signature)
                         state = trailer ? .trailers : .done
                         if !trailer { _ = try? await readLine() }
+                        if let last = pendingChunk {
+                            pendingChunk = nil
+                            return last
+                        }
                         continue
                     }
                     chunk = ByteBuffer()
@@ -138,9 +151,11 @@ struct S3UploadBody: AsyncSequence, Sendable {
                     guard let line = try await readLine(), line.isEmpty else { throw failure.record(.incompleteBody) }
                     try verifyChunk(signature)
                     state = .header
-                    let out = chunk
+                    let verified = chunk
                     chunk = ByteBuffer()
-                    return out
+                    let previous = pendingChunk
+                    pendingChunk = verified
+                    if let previous { return previous }
                 case .trailers:
                     // Trailing checksums (`x-amz-checksum-*`) end at an empty line; the store
                     // computes its own.
@@ -193,5 +208,45 @@ struct S3UploadBody: AsyncSequence, Sendable {
             }
             return String(decoding: out, as: UTF8.self)
         }
+    }
+}
+
+/// An upload body whose first checked buffer is taken before the store's request starts
+/// (see ``S3UploadBody``).
+final class PrimedUpload: @unchecked Sendable {
+    // Unchecked: the iterator is used by one task at a time: `prime()` runs to completion
+    // before the store's client starts reading `body`.
+    private var iterator: S3UploadBody.Iterator
+    private var first: ByteBuffer?
+
+    init(_ body: S3UploadBody) {
+        iterator = body.makeAsyncIterator()
+    }
+
+    /// Reads and checks up to the first buffer the store may see; throws what the check found.
+    func prime() async throws {
+        first = try await iterator.next()
+    }
+
+    var body: Sequence { Sequence(upload: self) }
+
+    fileprivate func next() async throws -> ByteBuffer? {
+        if let buffer = first {
+            first = nil
+            return buffer
+        }
+        return try await iterator.next()
+    }
+
+    struct Sequence: AsyncSequence, Sendable {
+        typealias Element = ByteBuffer
+        let upload: PrimedUpload
+
+        struct AsyncIterator: AsyncIteratorProtocol {
+            let upload: PrimedUpload
+            mutating func next() async throws -> ByteBuffer? { try await upload.next() }
+        }
+
+        func makeAsyncIterator() -> AsyncIterator { AsyncIterator(upload: upload) }
     }
 }
