@@ -87,6 +87,39 @@ struct S3SignatureTests {
     }
 }
 
+/// S3's Signature Version 2 query authentication, against AWS's documented example
+/// (`GET /johnsmith/photos/puppy.jpg`, expiring 1175139620).
+@Suite("S3 SigV2 presigned URLs")
+struct SigV2PresignedTests {
+    static let key = AccessKey(accessKeyID: "AKIAIOSFODNN7EXAMPLE", secretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+    static let query = "AWSAccessKeyId=AKIAIOSFODNN7EXAMPLE&Expires=1175139620&Signature=NpgCjnDzrM%2BWFzoENXmpNDUsSn8%3D"
+    static let before = Date(timeIntervalSince1970: 1_175_139_000)
+
+    static func verify(method: String = "GET", path: String = "/johnsmith/photos/puppy.jpg", query: String = query,
+                       now: Date = before) throws(SigV4Error) -> String {
+        try SigV2Presigned.verify(method: method, resourcePath: path, query: query, headers: [("Host", "johnsmith.s3.amazonaws.com")],
+                                  lookup: { $0 == key.accessKeyID ? key : nil }, now: now)
+    }
+
+    @Test func awsExampleVerifies() throws {
+        #expect(SigV2Presigned.isPresigned(query: Self.query))
+        #expect(try Self.verify() == "AKIAIOSFODNN7EXAMPLE")
+    }
+
+    @Test func anotherMethodPathOrSubresourceFails() {
+        #expect(throws: SigV4Error.signatureDoesNotMatch) { try Self.verify(method: "PUT") }
+        #expect(throws: SigV4Error.signatureDoesNotMatch) { try Self.verify(path: "/johnsmith/photos/kitten.jpg") }
+        #expect(throws: SigV4Error.signatureDoesNotMatch) { try Self.verify(query: Self.query + "&response-content-type=text%2Fhtml") }
+    }
+
+    @Test func expiredOrUnknownKeyFails() {
+        #expect(throws: SigV4Error.presignedRequestExpired) { try Self.verify(now: Date(timeIntervalSince1970: 1_175_139_621)) }
+        #expect(throws: SigV4Error.unrecognizedClient) {
+            try Self.verify(query: Self.query.replacingOccurrences(of: "AKIAIOSFODNN7EXAMPLE", with: "AKIAOTHER"))
+        }
+    }
+}
+
 extension SigV4Verifier {
     static let emptyPayloadHashForTests = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 }

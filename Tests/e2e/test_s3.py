@@ -902,3 +902,27 @@ def test_a_function_reads_and_writes_objects_with_its_own_credentials(function, 
         empty_and_delete(s3, f"{bucket}-fn")
     assert f"{bucket}-fn" not in names, "the function made a bucket by writing into it"
     assert refused["put_object_in_missing_bucket"][:2] == [404, "NoSuchBucket"], refused["put_object_in_missing_bucket"]
+
+
+def test_sigv2_presigned_urls_of_the_cli_and_boto3(aws, s3, bucket):
+    """`aws s3 presign` and boto3's `generate_presigned_url` (without `signature_version`) still
+    make Signature Version 2 URLs (`AWSAccessKeyId`, `Expires`, `Signature`): they work, a
+    tampered or expired one is refused in S3's words."""
+    s3.put_object(Bucket=bucket, Key="shared/photo one.txt", Body=b"presigned v2")
+    result = aws.run("s3", "presign", f"s3://{bucket}/shared/photo one.txt")
+    assert result.returncode == 0, result.stderr
+    url = result.stdout.strip()
+    assert "AWSAccessKeyId=" in url and "Signature=" in url, url
+    assert requests.get(url, timeout=30).content == b"presigned v2"
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "shared/photo one.txt",
+                                                          "ResponseContentType": "text/plain"}, ExpiresIn=60)
+    assert "AWSAccessKeyId=" in url, url
+    answer = requests.get(url, timeout=30)
+    assert (answer.status_code, answer.content, answer.headers["content-type"]) == (200, b"presigned v2", "text/plain")
+    tampered = requests.get(url.replace("response-content-type=text%2Fplain", "response-content-type=text%2Fhtml"), timeout=30)
+    assert (tampered.status_code, s3_error(tampered.content)["Code"]) == (403, "SignatureDoesNotMatch")
+    expired = s3.generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": "shared/photo one.txt"}, ExpiresIn=1)
+    time.sleep(2)
+    answer = requests.get(expired, timeout=30)
+    assert (answer.status_code, s3_error(answer.content)["Code"], s3_error(answer.content)["Message"]) == (
+        403, "AccessDenied", "Request has expired")

@@ -116,7 +116,8 @@ enum S3Operation: Equatable, Sendable {
     static let listParameters: Set<String> = [
         "prefix", "delimiter", "marker", "max-keys", "list-type", "continuation-token", "start-after", "fetch-owner",
         "encoding-type", "x-id", "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders",
-        "X-Amz-Signature", "X-Amz-Security-Token", "expected-bucket-owner",
+        "X-Amz-Signature", "X-Amz-Security-Token", "expected-bucket-owner", "AWSAccessKeyId", "Signature", "Expires",
+        "x-amz-security-token",
     ]
 
     /// GetObject's own parameters (response header overrides, ranges by part, versions).
@@ -187,7 +188,7 @@ struct S3Query: Sendable {
 
     static let presigningParameters = [
         "X-Amz-Algorithm", "X-Amz-Credential", "X-Amz-Date", "X-Amz-Expires", "X-Amz-SignedHeaders", "X-Amz-Signature",
-        "X-Amz-Security-Token",
+        "X-Amz-Security-Token", "AWSAccessKeyId", "Signature", "Expires", "x-amz-security-token",
     ]
 }
 
