@@ -146,18 +146,18 @@ EVENTS_COVERAGE: dict[str, tuple[str, str]] = {
 FORWARDED = "Forwarded to the object store and answered by it (SeaweedFS by default); not tested by Lambent."
 S3_TESTED = "Verified by Lambent, forwarded to the object store."
 S3_COVERAGE: dict[str, tuple[str, str]] = {
-    "CreateBucket": (SUPPORTED, "Bucket names checked as S3 checks them (`InvalidBucketName`) before the store sees them. Functions' credentials may not."),
+    "CreateBucket": (SUPPORTED, "Bucket names checked as S3 checks them (`InvalidBucketName`) before the store sees them; re-creating one's own bucket is 200 in us-east-1, `BucketAlreadyOwnedByYou` elsewhere. Functions' credentials may not."),
     "DeleteBucket": (SUPPORTED, "Refused while not empty (`BucketNotEmpty`); the bucket's notification configuration goes with it."),
     "HeadBucket": (SUPPORTED, S3_TESTED),
     "ListBuckets": (SUPPORTED, S3_TESTED + " Functions' credentials may not."),
     "ListObjects": (SUPPORTED, "`Prefix`, `Delimiter`, `Marker`, `MaxKeys`."),
     "ListObjectsV2": (SUPPORTED, "`Prefix`, `Delimiter`, `ContinuationToken`, `StartAfter`, `MaxKeys`."),
-    "PutObject": (SUPPORTED, "Streamed (never buffered whole); the declared `x-amz-content-sha256` is checked as the body passes (the last buffer is held until it matches, so a mismatch stores nothing: `XAmzContentSHA256Mismatch`); `aws-chunked` bodies (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, `…-TRAILER`, `STREAMING-UNSIGNED-PAYLOAD-TRAILER`) decoded with every chunk's signature checked; 5 GiB at most (`EntityTooLarge`); keys of 1,024 bytes at most (`KeyTooLongError`). Raises `s3:ObjectCreated:Put`."),
-    "GetObject": (SUPPORTED, "Streamed; `Range`, `partNumber`, the `response-*` overrides, presigned URLs."),
+    "PutObject": (SUPPORTED, "Streamed (never buffered whole); the declared `x-amz-content-sha256` is checked as the body passes (the last buffer is held until it matches, so a mismatch stores nothing: `XAmzContentSHA256Mismatch`); `aws-chunked` bodies (`STREAMING-AWS4-HMAC-SHA256-PAYLOAD`, `…-TRAILER`, `STREAMING-UNSIGNED-PAYLOAD-TRAILER`) decoded with every chunk's signature checked; 5 GiB at most (`EntityTooLarge`); keys of 1,024 bytes at most (`KeyTooLongError`); never into a missing bucket (`NoSuchBucket`); `Transfer-Encoding: chunked` without `aws-chunked` is 501 `NotImplemented` as on S3. With SeaweedFS, bytes under a key ending in `/` are refused (501) rather than dropped. Raises `s3:ObjectCreated:Put`."),
+    "GetObject": (SUPPORTED, "Streamed; `Range`, conditions, the `response-*` overrides, presigned URLs (SigV4, and SigV2 as `aws s3 presign` makes them)."),
     "HeadObject": (SUPPORTED, S3_TESTED),
-    "CopyObject": (SUPPORTED, "Raises `s3:ObjectCreated:Copy`."),
+    "CopyObject": (SUPPORTED, "ETag quoted as S3 writes it. Raises `s3:ObjectCreated:Copy`."),
     "DeleteObject": (SUPPORTED, "Raises `s3:ObjectRemoved:Delete`."),
-    "DeleteObjects": (SUPPORTED, "Raises `s3:ObjectRemoved:Delete` for each key the store reports deleted."),
+    "DeleteObjects": (SUPPORTED, "Raises `s3:ObjectRemoved:Delete` for each key deleted (quiet or not)."),
     "CreateMultipartUpload": (SUPPORTED, S3_TESTED),
     "UploadPart": (SUPPORTED, "Streamed and checked as `PutObject`."),
     "CompleteMultipartUpload": (SUPPORTED, "Raises `s3:ObjectCreated:CompleteMultipartUpload` (not when the store answers 200 with an `<Error>`)."),
