@@ -116,7 +116,7 @@ struct S3Gateway: RouterMiddleware {
             if bucketAnswer.status == .notFound { throw S3Error.noSuchBucket(bucket) }
         }
         guard (200..<300).contains(status.code), let bucket = address.bucket else {
-            return Self.response(response, head: head, body: head ? nil : response.body)
+            return try await Self.answer(response, head: head)
         }
         if operation == .deleteObject, address.key.contains("/") {
             await removeEmptyFolders(bucket: bucket, keys: [address.key], endpoint: endpoint)
@@ -289,8 +289,18 @@ struct S3Gateway: RouterMiddleware {
         outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
         for (name, value) in headers + signed { outgoing.headers.add(name: name, value: value) }
         let hasBody = (length ?? 0) > 0 || (length == nil && request.headers[.transferEncoding] != nil)
+        var small: Bool {
+            if case .chunked = check { return false }
+            return (length ?? Int64.max) <= Int64(Self.smallBody)
+        }
         if let collected {
             outgoing.body = .bytes(collected)
+        } else if hasBody && small {
+            var request = request
+            let body = try await request.collectBody(upTo: Self.smallBody)
+            guard body.readableBytes == Int(length ?? 0) else { throw S3Error.incompleteBody }
+            if case .sha256(let declared) = check, SHA256Hex.of(body) != declared { throw S3Error.contentSHA256Mismatch }
+            outgoing.body = .bytes(body)
         } else if hasBody {
             let upload = PrimedUpload(S3UploadBody(source: request.body, check: check, failure: failure))
             do {
@@ -314,6 +324,20 @@ struct S3Gateway: RouterMiddleware {
     }
 
     static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+
+    /// Bodies up to this size are read whole and sent in one write rather than streamed: it
+    /// saves a hand-off between tasks per buffer, and costs at most this much memory.
+    static let smallBody = 64 * 1024
+
+    /// The store's answer as the client's: read whole when small and of known length, else
+    /// streamed; HEAD answers have no body.
+    static func answer(_ response: HTTPClientResponse, head: Bool) async throws -> Response {
+        if head { return Self.response(response, head: true, body: nil) }
+        if let length = response.headers.first(name: "content-length").flatMap({ Int($0) }), length <= smallBody {
+            return Self.response(response, head: false, body: nil, bytes: try await response.body.collect(upTo: smallBody))
+        }
+        return Self.response(response, head: false, body: response.body)
+    }
 
     /// Hop-by-hop headers of the store's answer, which Hummingbird writes itself.
     static let droppedResponseHeaders: Set<String> = ["connection", "keep-alive", "transfer-encoding"]
@@ -461,7 +485,7 @@ struct S3Gateway: RouterMiddleware {
         case .deleteObjects:
             event.name = "ObjectRemoved:Delete"
             guard try await notifications.wants(bucket: event.bucket, eventName: event.name, key: nil) else {
-                return Self.response(response, head: head, body: response.body)
+                return try await Self.answer(response, head: head)
             }
             let body = try await response.body.collect(upTo: 16 << 20)
             let answer = Data(buffer: body)
@@ -475,10 +499,10 @@ struct S3Gateway: RouterMiddleware {
             }
             return Self.response(response, head: head, body: nil, bytes: body)
         default:
-            return Self.response(response, head: head, body: head ? nil : response.body)
+            return try await Self.answer(response, head: head)
         }
         guard try await notifications.wants(bucket: event.bucket, eventName: event.name, key: event.key) else {
-            return Self.response(response, head: head, body: response.body)
+            return try await Self.answer(response, head: head)
         }
         event.versionID = response.headers.first(name: "x-amz-version-id").flatMap { $0 == "null" ? nil : $0 }
         var collected: ByteBuffer?
@@ -498,7 +522,7 @@ struct S3Gateway: RouterMiddleware {
         }
         await notifications.raise(event)
         if let collected { return Self.response(response, head: head, body: nil, bytes: collected) }
-        return Self.response(response, head: head, body: response.body)
+        return try await Self.answer(response, head: head)
     }
 }
 
@@ -532,6 +556,13 @@ enum SHA256Hex {
     static func of(_ buffer: ByteBuffer) -> String {
         var hasher = SHA256()
         buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        out.reserveCapacity(64)
+        for byte in hasher.finalize() {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xF)])
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 }
