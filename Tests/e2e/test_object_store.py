@@ -79,3 +79,36 @@ def test_the_store_listens_on_no_port_of_the_host(start_server, tmp_path):
     assert socket.is_socket()
     assert oct((server.data_dir / "objects" / "identities.json").stat().st_mode & 0o777) == "0o600"
     server.terminate()
+
+
+def test_expect_100_continue_is_answered_before_the_body(server):
+    """botocore sends `Expect: 100-continue` with uploads and waits up to a second for `100
+    Continue` before sending the body: the server answers it as soon as the head arrives."""
+    import http.client
+    import socket as sockets
+
+    from botocore.auth import S3SigV4Auth
+    from botocore.awsrequest import AWSRequest
+    from botocore.credentials import Credentials
+
+    s3 = server.client(service="s3")
+    s3.create_bucket(Bucket="continue")
+    body = b"x" * 2048
+    url = f"{server.endpoint}/continue/key"
+    request = AWSRequest(method="PUT", url=url, data=body, headers={"Expect": "100-continue",
+                                                                    "Content-Length": str(len(body))})
+    S3SigV4Auth(Credentials(server.access_key, server.secret_key), "s3", "us-east-1").add_auth(request)
+    connection = sockets.create_connection(("127.0.0.1", server.port), timeout=5)
+    head = f"PUT /continue/key HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
+    head += "".join(f"{name}: {value}\r\n" for name, value in request.headers.items() if name.lower() != "host") + "\r\n"
+    connection.sendall(head.encode())
+    started = time.monotonic()
+    interim = connection.recv(1024)
+    assert interim.startswith(b"HTTP/1.1 100 Continue"), interim
+    assert time.monotonic() - started < 0.5
+    connection.sendall(body)
+    reply = http.client.HTTPResponse(connection)
+    reply.begin()
+    assert reply.status == 200, reply.read()
+    connection.close()
+    assert s3.get_object(Bucket="continue", Key="key")["Body"].read() == body

@@ -225,10 +225,12 @@ struct S3Gateway: RouterMiddleware {
     static func s3Error(_ error: SigV4Error, presigned: Bool, request: SignableRequest) -> S3Error {
         switch error.code {
         case .unrecognizedClient:
-            let credential = request.firstValueForS3(of: "authorization").flatMap { header in
+            let authorization = request.headers.first { $0.name.lowercased() == "authorization" }?.value
+            let query = S3Query(request.query)
+            let keyID = authorization.flatMap { header in
                 header.range(of: "Credential=").map { String(header[$0.upperBound...].prefix { $0 != "/" }) }
-            } ?? S3Query(request.query)["X-Amz-Credential"].map { String($0.prefix { $0 != "/" }) } ?? ""
-            return .invalidAccessKeyID(credential)
+            } ?? query["X-Amz-Credential"].map { String($0.prefix { $0 != "/" }) } ?? query["AWSAccessKeyId"] ?? ""
+            return .invalidAccessKeyID(keyID)
         case .invalidSignature: return .signatureDoesNotMatch
         case .signatureExpired: return presigned && error.message.hasPrefix("Request has expired") ? .presignedExpired : .requestTimeTooSkewed
         case .missingAuthentication: return .accessDenied
@@ -523,12 +525,6 @@ struct S3Gateway: RouterMiddleware {
         await notifications.raise(event)
         if let collected { return Self.response(response, head: head, body: nil, bytes: collected) }
         return try await Self.answer(response, head: head)
-    }
-}
-
-extension SignableRequest {
-    func firstValueForS3(of name: String) -> String? {
-        headers.first { $0.name.lowercased() == name }?.value
     }
 }
 
