@@ -118,6 +118,8 @@ final class AsyncDispatcher: Service, Sendable {
                     messages = try await self.events.store.receive(
                         from: EventQueue.name, limit: min(free, 10), visibilityTimeout: Self.leaseSeconds, now: self.now, deadLetter: nil)
                 } catch {
+                    // Shutting down: the store read was cancelled, nothing went wrong.
+                    if Task.isCancelled || error is CancellationError { break }
                     self.logger.error("could not read the event queue", metadata: ["lambent.error": "\(error)"])
                     try? await Task.sleep(for: .seconds(1))
                     continue
