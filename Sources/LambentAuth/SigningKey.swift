@@ -64,7 +64,8 @@ final class SigningKeyCache: Sendable {
 }
 
 /// Lower-case hex encoding and the constant-time comparison of signatures.
-enum Hex {
+/// Lower-case hex, as SigV4 writes hashes and signatures.
+public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
     static func append(_ bytes: some Sequence<UInt8>, to out: inout [UInt8]) {
@@ -74,7 +75,7 @@ enum Hex {
         }
     }
 
-    static func encode(_ bytes: some Sequence<UInt8>) -> String {
+    public static func encode(_ bytes: some Sequence<UInt8>) -> String {
         var out = [UInt8]()
         append(bytes, to: &out)
         return String(decoding: out, as: UTF8.self)

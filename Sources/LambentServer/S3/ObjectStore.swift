@@ -23,6 +23,18 @@ struct ObjectStoreEndpoint: Sendable {
         return signer
     }
 
+    /// A request to the store, signed with its key (`UNSIGNED-PAYLOAD`: bodies are checked by
+    /// Lambent as they pass). `path` and `query` are as sent on the wire.
+    func request(method: String, path: String, query: String = "", headers: [(name: String, value: String)] = []) -> HTTPClientRequest {
+        let headers = [("host", host), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")] + headers
+        var request = HTTPClientRequest(url: base + path + (query.isEmpty ? "" : "?" + query))
+        request.method = HTTPMethod(rawValue: method)
+        for (name, value) in headers + signer.sign(method: method, path: path, query: query, headers: headers, body: [UInt8](), date: Date()) {
+            request.headers.add(name: name, value: value)
+        }
+        return request
+    }
+
     /// An endpoint given by URL (`--s3-backend`).
     init(url: URL, key: AccessKey, region: String) {
         var base = url.absoluteString
@@ -211,12 +223,7 @@ actor SeaweedFS: ObjectStore, Service {
 
     /// A signed ListBuckets answered with 200.
     func healthy(_ endpoint: ObjectStoreEndpoint) async -> Bool {
-        var request = HTTPClientRequest(url: endpoint.base + "/")
-        let headers = [("host", endpoint.host), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")]
-        for (name, value) in headers + endpoint.signer.sign(method: "GET", path: "/", query: "", headers: headers, body: [UInt8](),
-                                                             date: Date()) {
-            request.headers.add(name: name, value: value)
-        }
+        let request = endpoint.request(method: "GET", path: "/")
         guard let response = try? await http.client.execute(request, timeout: .seconds(2)) else { return false }
         _ = try? await response.body.collect(upTo: 1 << 20)
         return response.status == .ok

@@ -85,9 +85,7 @@ struct S3Gateway: RouterMiddleware {
         var collected: ByteBuffer?
         if operation == .deleteObjects, let bucket = address.bucket, case .sha256(let declared) = check,
            try await notifications.wants(bucket: bucket, eventName: "ObjectRemoved:Delete", key: nil) {
-            var request = request
-            let body = try await request.collectBody(upTo: 2 << 20)
-            guard SHA256Hex.of(body) == declared else { throw S3Error.contentSHA256Mismatch }
+            let body = try await Self.collect(request, upTo: 2 << 20, declaredSHA256: declared)
             requestedKeys = NotificationXML.values(of: "Object/Key", in: Data(buffer: body))
             collected = body
         }
@@ -271,7 +269,7 @@ struct S3Gateway: RouterMiddleware {
     ) async throws -> HTTPClientResponse {
         let query = S3Query.withoutPresigning(rawQuery)
         let path = address.backendPath
-        var headers: [(name: String, value: String)] = [("host", endpoint.host), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")]
+        var headers: [(name: String, value: String)] = []
         var chunked = false
         if case .chunked = check { chunked = true }
         for field in request.headers {
@@ -285,11 +283,7 @@ struct S3Gateway: RouterMiddleware {
             }
             headers.append((name, field.value))
         }
-        let signed = endpoint.signer.sign(method: request.method.rawValue, path: path, query: query, headers: headers,
-                                          body: [UInt8](), date: Date())
-        var outgoing = HTTPClientRequest(url: endpoint.base + path + (query.isEmpty ? "" : "?" + query))
-        outgoing.method = HTTPMethod(rawValue: request.method.rawValue)
-        for (name, value) in headers + signed { outgoing.headers.add(name: name, value: value) }
+        var outgoing = endpoint.request(method: request.method.rawValue, path: path, query: query, headers: headers)
         let hasBody = (length ?? 0) > 0 || (length == nil && request.headers[.transferEncoding] != nil)
         var small: Bool {
             if case .chunked = check { return false }
@@ -298,10 +292,10 @@ struct S3Gateway: RouterMiddleware {
         if let collected {
             outgoing.body = .bytes(collected)
         } else if hasBody && small {
-            var request = request
-            let body = try await request.collectBody(upTo: Self.smallBody)
+            var declared: String?
+            if case .sha256(let hash) = check { declared = hash }
+            let body = try await Self.collect(request, upTo: Self.smallBody, declaredSHA256: declared)
             guard body.readableBytes == Int(length ?? 0) else { throw S3Error.incompleteBody }
-            if case .sha256(let declared) = check, SHA256Hex.of(body) != declared { throw S3Error.contentSHA256Mismatch }
             outgoing.body = .bytes(body)
         } else if hasBody {
             let upload = PrimedUpload(S3UploadBody(source: request.body, check: check, failure: failure))
@@ -323,6 +317,14 @@ struct S3Gateway: RouterMiddleware {
             await objects.unreachable()
             throw S3Error.serviceUnavailable
         }
+    }
+
+    /// A small body read whole, its declared SHA-256 (if any) checked.
+    static func collect(_ request: Request, upTo limit: Int, declaredSHA256 declared: String?) async throws -> ByteBuffer {
+        var request = request
+        let body = try await request.collectBody(upTo: limit)
+        if let declared, Hex.encode(SHA256.hash(data: body.readableBytesView)) != declared { throw S3Error.contentSHA256Mismatch }
+        return body
     }
 
     static let emptySHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -394,13 +396,7 @@ struct S3Gateway: RouterMiddleware {
 
     /// A request of Lambent's own to the store (HEAD of a bucket, or of an object for its size).
     private func send(method: String, path: String, query: String = "", endpoint: ObjectStoreEndpoint) async throws -> StoreAnswer {
-        let headers = [("host", endpoint.host), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")]
-        var request = HTTPClientRequest(url: endpoint.base + path + (query.isEmpty ? "" : "?" + query))
-        request.method = HTTPMethod(rawValue: method)
-        for (name, value) in headers + endpoint.signer.sign(method: method, path: path, query: query, headers: headers,
-                                                             body: [UInt8](), date: Date()) {
-            request.headers.add(name: name, value: value)
-        }
+        let request = endpoint.request(method: method, path: path, query: query)
         do {
             let response = try await http.client.execute(request, timeout: .seconds(30))
             let body = try await response.body.collect(upTo: 1 << 20)
@@ -544,21 +540,5 @@ enum BucketNames {
         let octets = name.split(separator: ".")
         if octets.count == 4 && octets.allSatisfy({ Int($0) != nil }) { return false }
         return true
-    }
-}
-
-/// The lower-case hex SHA-256 of a buffer.
-enum SHA256Hex {
-    static func of(_ buffer: ByteBuffer) -> String {
-        var hasher = SHA256()
-        buffer.withUnsafeReadableBytes { hasher.update(bufferPointer: $0) }
-        let digits = Array("0123456789abcdef".utf8)
-        var out = [UInt8]()
-        out.reserveCapacity(64)
-        for byte in hasher.finalize() {
-            out.append(digits[Int(byte >> 4)])
-            out.append(digits[Int(byte & 0xF)])
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 }

@@ -103,7 +103,7 @@ struct S3UploadBody: AsyncSequence, Sendable {
             let last = pending
             pending = nil
             hashChecked = true
-            guard Self.hex(hasher.finalize()) == declared else { throw failure.record(.contentSHA256Mismatch) }
+            guard Hex.encode(hasher.finalize()) == declared else { throw failure.record(.contentSHA256Mismatch) }
             return last
         }
 
@@ -196,17 +196,6 @@ struct S3UploadBody: AsyncSequence, Sendable {
                 }
                 input.writeBuffer(&more)
             }
-        }
-
-        private static func hex(_ digest: SHA256.Digest) -> String {
-            let digits = Array("0123456789abcdef".utf8)
-            var out = [UInt8]()
-            out.reserveCapacity(64)
-            for byte in digest {
-                out.append(digits[Int(byte >> 4)])
-                out.append(digits[Int(byte & 0xF)])
-            }
-            return String(decoding: out, as: UTF8.self)
         }
     }
 }
