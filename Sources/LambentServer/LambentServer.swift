@@ -92,7 +92,9 @@ public struct LambentServer: Sendable {
     let store: SQLiteStore
     let logSink: LogSink
     let invoker: Invoker
-    let metrics = PrometheusMetrics()
+    let metrics: PrometheusMetrics
+    /// CloudWatch's metrics, per minute, in the store.
+    let metricRecorder: MetricRecorder
     let service: FunctionService
     let invocations: InvocationService
     let queues: QueueService
@@ -131,6 +133,8 @@ public struct LambentServer: Sendable {
         try manager.createDirectory(at: codeRoot, withIntermediateDirectories: true)
         names = ResourceNames(region: configuration.region, accountID: configuration.accountID)
         logSink = LogSink(store: store, logger: logger)
+        metricRecorder = MetricRecorder(store: store, logger: logger)
+        metrics = PrometheusMetrics(recorder: metricRecorder)
         let dependencies = try dependencies ?? ServerDependencies.probe(configuration: configuration, logger: logger)
         cgroups = dependencies.cgroups
         launchers = dependencies.launchers
@@ -154,6 +158,7 @@ public struct LambentServer: Sendable {
             driver: driver, runtimes: languageRuntimes,
             logSink: logSink, logger: logger, limiter: ConcurrencyLimiter(accountLimit: configuration.concurrencyLimit),
             observer: metrics.observer)
+        metricRecorder.attach(activity: { [invoker] in invoker.activity() })
         service = FunctionService(store: store, blobs: blobs, codeRoot: codeRoot, names: names, changes: invoker, provisioning: invoker,
                                   accountConcurrencyLimit: configuration.concurrencyLimit,
                                   runnableRuntimes: languageRuntimes.runnableIdentifiers, logger: logger)
@@ -192,7 +197,7 @@ public struct LambentServer: Sendable {
         let key = credentials.key
         // One endpoint, several services: the credential scope says which one a request is for.
         let platform = self.platform
-        let verifier = SigV4Verifier(services: ["lambda", "sqs", "logs", "scheduler", "events"],
+        let verifier = SigV4Verifier(services: ["lambda", "sqs", "logs", "scheduler", "events", "monitoring"],
                                      lookup: { $0 == key.accessKeyID ? key : platform.session($0)?.key })
         // S3 answers in its own terms (XML errors, streamed bodies): first, before any body is read.
         let s3Verifier = SigV4Verifier(services: ["s3"], lookup: { $0 == key.accessKeyID ? key : platform.session($0)?.key })
@@ -211,8 +216,10 @@ public struct LambentServer: Sendable {
         PolicyRoutes(service: service).register(on: router)
         ProvisionedConcurrencyRoutes(service: service).register(on: router)
         SettingRoutes(service: service).register(on: router)
+        let cloudWatch = CloudWatchRoutes(cloudWatch: CloudWatchService(store: store, recorder: metricRecorder))
         ServiceRoutes(sqs: SQSRoutes(queues: queues), logs: LogsRoutes(logs: LogsService(store: store, names: names)),
-                      events: EventsRoutes(rules: rules)).register(on: router)
+                      events: EventsRoutes(rules: rules), cloudWatch: cloudWatch).register(on: router)
+        cloudWatch.register(on: router)
         SchedulerRoutes(scheduler: scheduler).register(on: router)
         EventInvokeConfigRoutes(service: service).register(on: router)
         EventSourceMappingRoutes(mappings: mappings).register(on: router)
@@ -226,7 +233,7 @@ public struct LambentServer: Sendable {
     /// pool outlives the invoker and its groups are gone before the server's own.
     private func services(_ app: some Service) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: objectClient),
-                                                                          .init(service: logSink)]
+                                                                          .init(service: logSink), .init(service: metricRecorder)]
         if let seaweed { services.append(.init(service: seaweed)) }
         if let launchers { services.append(.init(service: launchers)) }
         if let tmpVolumes { services.append(.init(service: tmpVolumes)) }

@@ -83,6 +83,10 @@ enum PlatformScope {
         case "logs":
             let operation = target?.split(separator: ".").last.map(String.init) ?? ""
             return logsOperations.contains(operation) ? "logs:\(operation)" : nil
+        case "monitoring":
+            // JSON 1.0 names the operation in X-Amz-Target, RPC v2 CBOR in the path.
+            let operation = (target ?? path).split(whereSeparator: { $0 == "." || $0 == "/" }).last.map(String.init) ?? ""
+            return operation == "PutMetricData" ? "cloudwatch:PutMetricData" : nil
         default:
             return nil
         }
@@ -96,6 +100,10 @@ enum PlatformScope {
 
     /// What a request would have done, in IAM's words, for the refusal.
     static func requestedAction(service: String?, method: String, path: String, target: String?) -> String {
+        if service == "monitoring" {
+            let operation = (target ?? path).split(whereSeparator: { $0 == "." || $0 == "/" }).last.map(String.init) ?? ""
+            return "cloudwatch:\(operation)"
+        }
         if let target, let operation = target.split(separator: ".").last { return "\(service ?? "lambda"):\(operation)" }
         return "\(service ?? "lambda"):\(method) \(path)"
     }

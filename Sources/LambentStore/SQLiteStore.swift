@@ -169,6 +169,9 @@ public final class SQLiteStore: Store {
                 table.column("document", .blob).notNull()
             }
         }
+        migrator.registerMigration("v10-metrics") { db in
+            try createMetricTables(db)
+        }
         return migrator
     }
 

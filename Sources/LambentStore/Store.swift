@@ -132,3 +132,4 @@ public protocol EventSourceMappingStore: Sendable {
 /// Everything Lambent keeps, by concern. A queue store (async events, SQS) joins these as a
 /// protocol of its own, so that a PostgreSQL implementation can take each part in turn.
 public typealias Store = FunctionStore & AliasStore & LayerStore & FunctionSettingStore & QueueStore & EventSourceMappingStore & LogStore & ScheduleStore
+    & MetricStore

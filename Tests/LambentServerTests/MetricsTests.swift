@@ -32,12 +32,12 @@ struct MetricsTests {
         let metrics = PrometheusMetrics()
         let observer = metrics.observer
         observer.initialized(function: "a", durationSeconds: 0.3, succeeded: true)
-        observer.invoked(function: "a", coldStart: true, outcome: .success, durationSeconds: 0.25)
-        observer.invoked(function: "a", coldStart: false, outcome: .success, durationSeconds: 0.5)
-        observer.invoked(function: "a", coldStart: false, outcome: .functionError, durationSeconds: 0.004)
-        observer.invoked(function: "a", coldStart: false, outcome: .timeout, durationSeconds: 1)
+        observer.invoked(InvocationSummary(function: "a", coldStart: true, outcome: .success, durationSeconds: 0.25))
+        observer.invoked(InvocationSummary(function: "a", coldStart: false, outcome: .success, durationSeconds: 0.5))
+        observer.invoked(InvocationSummary(function: "a", coldStart: false, outcome: .functionError, durationSeconds: 0.004))
+        observer.invoked(InvocationSummary(function: "a", coldStart: false, outcome: .timeout, durationSeconds: 1))
         observer.initialized(function: "b", durationSeconds: 0, succeeded: false)
-        observer.invoked(function: "b", coldStart: true, outcome: .runtimeError, durationSeconds: 0)
+        observer.invoked(InvocationSummary(function: "b", coldStart: true, outcome: .runtimeError, durationSeconds: 0))
         observer.throttled(function: "a", reason: "ReservedFunctionConcurrentInvocationLimitExceeded")
         observer.throttled(function: "a", reason: "ReservedFunctionConcurrentInvocationLimitExceeded")
 
@@ -78,8 +78,8 @@ struct MetricsTests {
     @Test("the exposition declares each family's type once")
     func types() {
         let metrics = PrometheusMetrics()
-        metrics.observer.invoked(function: "a", coldStart: true, outcome: .success, durationSeconds: 0.1)
-        metrics.observer.invoked(function: "b", coldStart: true, outcome: .success, durationSeconds: 0.1)
+        metrics.observer.invoked(InvocationSummary(function: "a", coldStart: true, outcome: .success, durationSeconds: 0.1))
+        metrics.observer.invoked(InvocationSummary(function: "b", coldStart: true, outcome: .success, durationSeconds: 0.1))
         let text = String(buffer: metrics.exposition(activity: [Self.activity("a", idle: 1)]))
         let lines = text.split(separator: "\n")
         #expect(lines.filter { $0 == "# TYPE lambent_invocations_total counter" }.count == 1)
@@ -120,7 +120,7 @@ struct MetricsTests {
     func separateRegistries() {
         let first = PrometheusMetrics()
         let second = PrometheusMetrics()
-        first.observer.invoked(function: "a", coldStart: true, outcome: .success, durationSeconds: 0.1)
+        first.observer.invoked(InvocationSummary(function: "a", coldStart: true, outcome: .success, durationSeconds: 0.1))
         #expect(Self.series(first)[#"lambent_cold_starts_total{function="a"}"#] == "1")
         #expect(Self.series(second).isEmpty)
     }

@@ -8,11 +8,40 @@ public enum InvocationOutcome: String, Sendable, CaseIterable {
     case runtimeError = "runtime_error"
 }
 
+/// One finished invocation, as metrics and the usage report count it.
+public struct InvocationSummary: Sendable, Equatable {
+    public var function: String
+    /// The alias or version the caller named; nil for the bare name.
+    public var qualifier: String?
+    public var executedVersion: String
+    public var coldStart: Bool
+    public var outcome: InvocationOutcome
+    public var durationSeconds: Double
+    /// The REPORT line's Billed Duration.
+    public var billedMilliseconds: Int
+    public var memorySizeMB: Int
+    public var architecture: String
+
+    public init(function: String, qualifier: String? = nil, executedVersion: String = "$LATEST", coldStart: Bool = false,
+                outcome: InvocationOutcome, durationSeconds: Double, billedMilliseconds: Int = 0, memorySizeMB: Int = 128,
+                architecture: String = "x86_64") {
+        self.function = function
+        self.qualifier = qualifier
+        self.executedVersion = executedVersion
+        self.coldStart = coldStart
+        self.outcome = outcome
+        self.durationSeconds = durationSeconds
+        self.billedMilliseconds = billedMilliseconds
+        self.memorySizeMB = memorySizeMB
+        self.architecture = architecture
+    }
+}
+
 /// Receives the invoker's events as they happen (counters and histograms). Called on the
 /// invocation's path: implementations must be cheap and must not block.
 public protocol InvocationObserver: Sendable {
     /// One invocation finished (including its cold start, if it had one).
-    func invoked(function: String, coldStart: Bool, outcome: InvocationOutcome, durationSeconds: Double)
+    func invoked(_ invocation: InvocationSummary)
     /// An environment finished initializing (`succeeded` false for init errors and timeouts).
     func initialized(function: String, durationSeconds: Double, succeeded: Bool)
     /// An invocation was refused with 429 for this reason (`ConcurrentInvocationLimitExceeded`, …).
@@ -25,7 +54,7 @@ public protocol InvocationObserver: Sendable {
 /// An observer that ignores everything.
 public struct NoInvocationObserver: InvocationObserver {
     public init() {}
-    public func invoked(function: String, coldStart: Bool, outcome: InvocationOutcome, durationSeconds: Double) {}
+    public func invoked(_ invocation: InvocationSummary) {}
     public func initialized(function: String, durationSeconds: Double, succeeded: Bool) {}
     public func throttled(function: String, reason: String) {}
     public func spilledOver(function: String) {}

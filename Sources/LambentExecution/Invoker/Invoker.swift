@@ -176,7 +176,7 @@ public final class Invoker: Service, Sendable {
             startGate.release()
             throw error
         }
-        let readiness = await waitReady(environment, requestID: requestID, config: request.function.configuration)
+        let readiness = await waitReady(environment, requestID: requestID, request: request)
         startGate.release()
         if case .failure(let result) = readiness {
             return result
@@ -262,8 +262,8 @@ public final class Invoker: Service, Sendable {
             maxMemoryUsedMB: Self.megabytes(peakBytes: environment.sandbox.peakMemoryBytes(), agentKB: maxMemoryKB),
             initDurationMs: initMicros.map { Double($0) / 1000 }, time: LambdaClock.isoTimestamp())
         environment.emitPlatform(platformLines, tail: &tail)
-        observer.invoked(function: config.functionName, coldStart: initMicros != nil, outcome: Self.metricsOutcome(outcome),
-                         durationSeconds: durationMs / 1000)
+        observer.invoked(Self.summary(of: request, coldStart: initMicros != nil, outcome: Self.metricsOutcome(outcome),
+                                      durationMs: durationMs))
 
         release(environment)
         return InvokeResult(
@@ -275,6 +275,17 @@ public final class Invoker: Service, Sendable {
     static func megabytes(peakBytes: UInt64?, agentKB: UInt64) -> Int {
         if let peakBytes, peakBytes > 0 { return Int((peakBytes + (1 << 20) - 1) >> 20) }
         return Int((agentKB + 1023) / 1024)
+    }
+
+    static func summary(of request: InvokeRequest, coldStart: Bool, outcome: InvocationOutcome, durationMs: Double) -> InvocationSummary {
+        let config = request.function.configuration
+        // arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
+        let arnParts = request.invokedFunctionARN.split(separator: ":", omittingEmptySubsequences: false)
+        return InvocationSummary(
+            function: config.functionName, qualifier: arnParts.count > 7 ? String(arnParts[7]) : nil, executedVersion: config.version,
+            coldStart: coldStart, outcome: outcome, durationSeconds: durationMs / 1000,
+            billedMilliseconds: durationMs > 0 ? LogFormat.billedMilliseconds(durationMs) : 0, memorySizeMB: config.memorySize,
+            architecture: config.architectures.first ?? "x86_64")
     }
 
     static func metricsOutcome(_ outcome: Environment.Outcome) -> InvocationOutcome {
@@ -291,12 +302,13 @@ public final class Invoker: Service, Sendable {
         case failure(InvokeResult)
     }
 
-    private func waitReady(_ environment: Environment, requestID: String, config: FunctionConfiguration) async -> Readiness {
+    private func waitReady(_ environment: Environment, requestID: String, request: InvokeRequest) async -> Readiness {
+        let config = request.function.configuration
         let outcome = await environment.waitUntilReady(limit: TimeAmount(configuration.initLimit), eventLoop: eventLoopGroup.any())
         func failed(_ payload: ByteBuffer, lines: [String]) -> Readiness {
             environment.emit(lines)
             observer.initialized(function: config.functionName, durationSeconds: 0, succeeded: false)
-            observer.invoked(function: config.functionName, coldStart: true, outcome: .runtimeError, durationSeconds: 0)
+            observer.invoked(Self.summary(of: request, coldStart: true, outcome: .runtimeError, durationMs: 0))
             return .failure(InvokeResult(requestID: requestID, payload: payload, functionError: PlatformErrorType.unhandled,
                                          logTail: nil, executedVersion: config.version))
         }

@@ -65,6 +65,7 @@ public final class InvocationMetrics: InvocationObserver {
     ]
 
     private let factory: any MetricsFactory
+    private let recorder: MetricRecorder?
     // Creating a metric takes the backend's registry lock and allocates; the observer runs on
     // every invocation, so each (name, labels) is made once and kept here.
     private let cache = Mutex(Cache())
@@ -86,24 +87,28 @@ public final class InvocationMetrics: InvocationObserver {
     /// Records through `factory` (a `PrometheusMetricsFactory` for `GET /metrics`). Timers must
     /// map to histograms with ``invocationBuckets`` and ``initBuckets``; `PrometheusMetrics` sets
     /// that up.
-    public init(factory: any MetricsFactory) {
+    /// Also records CloudWatch's metrics into `recorder` when given.
+    public init(factory: any MetricsFactory, recorder: MetricRecorder? = nil) {
         self.factory = factory
+        self.recorder = recorder
     }
 
     /// Counts the invocation, its outcome and cold start, and times it.
-    public func invoked(function: String, coldStart: Bool, outcome: InvocationOutcome, durationSeconds: Double) {
+    public func invoked(_ invocation: InvocationSummary) {
+        let function = invocation.function, outcome = invocation.outcome
         // Look the metrics up under the lock, record outside it: recording takes the backend's
         // own (per-metric) locks, and invocations of different functions should not queue here.
         let (invocations, errors, coldStarts, duration) = cache.withLock { cache in
             (counter(Key(name: Name.invocations, function: function, label: outcome.rawValue), in: &cache),
              outcome == .success ? nil : counter(Key(name: Name.errors, function: function), in: &cache),
-             coldStart ? counter(Key(name: Name.coldStarts, function: function), in: &cache) : nil,
+             invocation.coldStart ? counter(Key(name: Name.coldStarts, function: function), in: &cache) : nil,
              timer(Key(name: Name.invocationDuration, function: function), in: &cache))
         }
         invocations.increment()
         errors?.increment()
         coldStarts?.increment()
-        duration.recordNanoseconds(Self.nanoseconds(durationSeconds))
+        duration.recordNanoseconds(Self.nanoseconds(invocation.durationSeconds))
+        recorder?.invoked(invocation)
     }
 
     /// Times a successful init; counts a failed one.
@@ -121,11 +126,13 @@ public final class InvocationMetrics: InvocationObserver {
     /// Counts a throttle under its reason.
     public func throttled(function: String, reason: String) {
         cache.withLock { counter(Key(name: Name.throttles, function: function, label: reason), in: &$0) }.increment()
+        recorder?.record("Throttles", function: function, value: 1)
     }
 
     /// Counts an invocation that spilled over its provisioned environments.
     public func spilledOver(function: String) {
         cache.withLock { counter(Key(name: Name.provisionedSpillover, function: function), in: &$0) }.increment()
+        recorder?.recordFunction("ProvisionedConcurrencySpilloverInvocations", function: function, value: 1)
     }
 
     private static func nanoseconds(_ seconds: Double) -> Int64 {

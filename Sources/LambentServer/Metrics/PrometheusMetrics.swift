@@ -23,8 +23,9 @@ public struct PrometheusMetrics: Sendable {
     /// Asynchronous events and queues.
     public let queues: QueueMetrics
 
-    /// A fresh registry with the duration histograms' buckets set up.
-    public init() {
+    /// A fresh registry with the duration histograms' buckets set up; CloudWatch's metrics go
+    /// to `recorder` as well when given.
+    public init(recorder: MetricRecorder? = nil) {
         registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.durationHistogramBuckets = [
@@ -32,8 +33,8 @@ public struct PrometheusMetrics: Sendable {
             InvocationMetrics.Name.initDuration: InvocationMetrics.initBuckets,
             QueueMetrics.Name.asyncEventAge: QueueMetrics.ageBuckets,
         ]
-        observer = InvocationMetrics(factory: factory)
-        queues = QueueMetrics(factory: factory)
+        observer = InvocationMetrics(factory: factory, recorder: recorder)
+        queues = QueueMetrics(factory: factory, recorder: recorder)
     }
 
     /// Every metric as Prometheus text, after setting the gauges from `activity`

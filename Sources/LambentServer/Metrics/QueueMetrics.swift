@@ -28,17 +28,24 @@ public final class QueueMetrics: Sendable {
     ]
 
     private let factory: any MetricsFactory
+    private let recorder: MetricRecorder?
     private let counters = Mutex<[String: Counter]>([:])
     private let timers = Mutex<[String: Timer]>([:])
     private let gauges = Mutex<[String: Gauge]>([:])
     private let shownQueues = Mutex<Set<String>>([])
 
-    init(factory: any MetricsFactory) {
+    init(factory: any MetricsFactory, recorder: MetricRecorder? = nil) {
         self.factory = factory
+        self.recorder = recorder
     }
 
     func event(_ function: String, outcome: String) {
         counter(Name.asyncEvents, [("function", function), ("outcome", outcome)]).increment()
+        switch outcome {
+        case "queued": recorder?.record("AsyncEventsReceived", function: function, value: 1)
+        case "failed": recorder?.record("AsyncEventsDropped", function: function, value: 1)
+        default: break
+        }
     }
 
     func eventAge(_ function: String, milliseconds: Int64) {
@@ -47,14 +54,17 @@ public final class QueueMetrics: Sendable {
             Timer(label: Name.asyncEventAge, dimensions: dimensions, factory: factory)
         }
         timer.recordNanoseconds(max(0, milliseconds) * 1_000_000)
+        recorder?.record("AsyncEventAge", function: function, value: Double(max(0, milliseconds)), unit: "Milliseconds")
     }
 
     func destinationFailed(_ function: String) {
         counter(Name.destinationFailures, [("function", function)]).increment()
+        recorder?.record("DestinationDeliveryFailures", function: function, value: 1)
     }
 
     func deadLetterFailed(_ function: String) {
         counter(Name.deadLetterErrors, [("function", function)]).increment()
+        recorder?.record("DeadLetterErrors", function: function, value: 1)
     }
 
     /// Sets the queue gauges (read when metrics are scraped); queues that are gone read 0.

@@ -49,11 +49,11 @@ extension SigV4Middleware {
     func refusal(of session: PlatformCredentials.Session, request: Request, service: String) throws -> Response? {
         let token = request.headers[HTTPField.Name("x-amz-security-token")!]
         guard token == session.token else {
-            return try Self.refuse(service: service, code: "UnrecognizedClientException", status: 403,
+            return try Self.refuse(request: request, service: service, code: "UnrecognizedClientException", status: 403,
                                    message: "The security token included in the request is invalid.")
         }
         guard session.expires > Date() else {
-            return try Self.refuse(service: service, code: "ExpiredTokenException", status: 403,
+            return try Self.refuse(request: request, service: service, code: "ExpiredTokenException", status: 403,
                                    message: "The security token included in the request is expired")
         }
         let target = request.headers[HTTPField.Name("x-amz-target")!]
@@ -64,16 +64,20 @@ extension SigV4Middleware {
         let account = names?.accountID ?? "000000000000"
         let roleName = session.role.split(separator: "/").last.map(String.init) ?? "lambda"
         return try Self.refuse(
-            service: service, code: service == "sqs" ? "AccessDenied" : "AccessDeniedException", status: service == "logs" ? 400 : 403,
+            request: request, service: service, code: service == "sqs" ? "AccessDenied" : "AccessDeniedException",
+            status: service == "logs" ? 400 : 403,
             message: "User: arn:aws:sts::\(account):assumed-role/\(roleName)/\(session.function) is not authorized to perform: \(action) because no identity-based policy allows the \(action) action")
     }
 
-    private static func refuse(service: String, code: String, status: Int, message: String) throws -> Response {
+    private static func refuse(request: Request, service: String, code: String, status: Int, message: String) throws -> Response {
         switch service {
         case "sqs": return SQSError(code: code, queryCode: code, status: status, message: message).response
         case "logs": return LogsError(code: code, message: message, status: status).response
         case "events": return EventsError(code: code, message: message, status: status).response
         case "scheduler": return SchedulerError(code: code, message: message, status: status).response
+        case "monitoring":
+            return CloudWatchError(shape: code, code: code == "AccessDeniedException" ? "AccessDenied" : code, message: message, status: status)
+                .response(cbor: request.headers[HTTPField.Name("smithy-protocol")!] != nil)
         default: throw LambdaError(status: status, type: code, message: message, isUserError: true)
         }
     }

@@ -3,11 +3,12 @@ import Hummingbird
 import LambentModel
 
 /// `POST /` for the JSON-protocol services that share the endpoint: the request's SigV4
-/// credential scope says which (`sqs`, `logs`, `events`), its `X-Amz-Target` which operation.
+/// credential scope says which (`sqs`, `logs`, `events`, `monitoring`), its `X-Amz-Target` which operation.
 struct ServiceRoutes {
     let sqs: SQSRoutes
     let logs: LogsRoutes
     let events: EventsRoutes
+    let cloudWatch: CloudWatchRoutes
 
     func register(on router: Router<LambentRequestContext>) {
         router.post("/", use: dispatch)
@@ -19,6 +20,7 @@ struct ServiceRoutes {
         case "sqs": return try await sqs.dispatch(request, target: target)
         case "logs": return try await logs.dispatch(request, target: target)
         case "events": return try await events.dispatch(request, target: target)
+        case "monitoring": return await cloudWatch.dispatch(request, target: target)
         default: throw LambdaError.unknownOperation(method: "POST", path: "/")
         }
     }
