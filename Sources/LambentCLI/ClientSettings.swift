@@ -42,7 +42,7 @@ struct ClientSettings {
     /// The server's URL for `service` (credentials are not needed to know it).
     static func endpoint(_ option: String?, service: String = "lambda",
                          environment: [String: String] = ProcessInfo.processInfo.environment) throws -> URL {
-        let serviceVariable = "AWS_ENDPOINT_URL_" + (service == "logs" ? "CLOUDWATCH_LOGS" : service.uppercased())
+        let serviceVariable = "AWS_ENDPOINT_URL_" + (["logs": "CLOUDWATCH_LOGS", "monitoring": "CLOUDWATCH"][service] ?? service.uppercased())
         let url = option ?? environment["LAMBENT_ENDPOINT"] ?? environment[serviceVariable] ?? environment["AWS_ENDPOINT_URL"]
             ?? "http://127.0.0.1:9550"
         guard let parsed = URL(string: url), parsed.host != nil else { throw ValidationError("invalid endpoint URL: \(url)") }

@@ -84,6 +84,11 @@ struct LambdaClient {
         try await target("Logs_20140328.\(operation)", object, contentType: "application/x-amz-json-1.1")
     }
 
+    /// One CloudWatch call in JSON 1.0 (the client must have been made for service `monitoring`).
+    func cloudWatch(_ operation: String, _ object: [String: Any]) async throws -> [String: Any] {
+        try await target("GraniteServiceVersion20100801.\(operation)", object, contentType: "application/x-amz-json-1.0")
+    }
+
     /// One JSON-protocol call: `POST /` with `X-Amz-Target: target`.
     private func target(_ target: String, _ object: [String: Any], contentType: String) async throws -> [String: Any] {
         let body = [UInt8](try JSONSerialization.data(withJSONObject: object))

@@ -6,7 +6,7 @@ public struct LambentCommand: AsyncParsableCommand {
         commandName: "lambent",
         abstract: "Lambent: AWS Lambda on your own machines.",
         subcommands: [ServeCommand.self, DeployCommand.self, InvokeCommand.self, FunctionsCommand.self, LogsCommand.self, QueuesCommand.self, UrlCommand.self,
-                      TopCommand.self])
+                      TopCommand.self, UsageCommand.self])
 
     public init() {}
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 import shutil
 import subprocess
 import threading
@@ -14,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import FUNCTIONS_DIR, ROLE, RUNTIME, AwsCliError, lambent_binary, zip_function
+from conftest import FUNCTIONS_DIR, ROLE, RUNTIME, AwsCliError, invoke, lambent_binary, make_zip, zip_function
 
 
 def test_aws_cli_create_wait_invoke_and_download_code(aws, function, tmp_path):
@@ -185,3 +186,25 @@ def test_lambent_cli_finds_endpoint_and_credentials_as_the_aws_cli_does(server, 
     assert unreachable.returncode != 0
     message = (unreachable.stderr + unreachable.stdout).strip()
     assert "cannot reach Lambent at http://127.0.0.1:9" in message and len(message.splitlines()) == 1, message
+
+
+def test_lambent_usage_reports_requests_gb_seconds_and_the_aws_bill(server, function, lambda_client, tmp_path):
+    """`lambent usage --function f`: the day's requests and billed GB-seconds (memory as configured,
+    REPORT's billed milliseconds) and their price, with the month's free tier apart."""
+    code = "import time\ndef handler(event, context):\n    time.sleep(0.05)\n    return 1\n"
+    name = function(zip_bytes=make_zip({"app.py": code}), MemorySize=1024)["FunctionName"]
+    billed = 0
+    for _ in range(3):
+        log = invoke(lambda_client, name, {}, tail=True).log
+        billed += int(re.search(r"Billed Duration: (\d+) ms", log).group(1))
+    out = LambentCli(server, tmp_path)("usage", "--function", name, "--since", "1d")
+    rows = [line.split() for line in out.splitlines() if name in line]
+    assert len(rows) == 1, out
+    day, function_name, arch, requests, gb_seconds = rows[0][:5]
+    assert (function_name, arch, requests) == (name, "x86_64", "3")
+    assert abs(float(gb_seconds) - billed / 1000) < 0.002, (gb_seconds, billed)
+    total = float(rows[0][7])
+    expected = 3 * 0.20 / 1e6 + billed / 1000 * 0.0000166667
+    assert abs(total - expected) < 1e-7, (total, expected)
+    assert "free tier" in out and "MONTH" in out
+    assert "No invocations" in LambentCli(server, tmp_path)("usage", "--function", "no-such-function")
