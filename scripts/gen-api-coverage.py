@@ -194,6 +194,13 @@ LOGS_COVERAGE: dict[str, tuple[str, str]] = {
     "ListTagsForResource": (SUPPORTED, "Log group ARNs."),
 }
 
+CLOUDWATCH_COVERAGE: dict[str, tuple[str, str]] = {
+    "GetMetricStatistics": (SUPPORTED, "`Statistics` and percentile `ExtendedStatistics` (`p0`–`p100`, within about 1 %), `Period` 60 or a multiple (1–30 read as 60: points are kept per minute), `Unit`, 1,440 datapoints at most; periods start at `StartTime` rounded down to the minute."),
+    "GetMetricData": (PARTIAL, "`MetricStat` queries (up to 500; `Stat` a statistic or `pNN`), `Label`, `ReturnData`, `ScanBy`, `MaxDatapoints` with `NextToken` (`PartialData`); metric math and Metrics Insights `Expression`s are refused."),
+    "ListMetrics": (SUPPORTED, "`Namespace`, `MetricName`, `Dimensions` filters (name, or name and value), `RecentlyActive` `PT3H`, 500 per page with `NextToken`."),
+    "PutMetricData": (PARTIAL, "`Value`, `Values`/`Counts`, `StatisticValues`, `Unit`, `Timestamp` (two weeks back to two hours ahead), up to 30 dimensions and 1,000 metrics a call, gzip bodies; `AWS/` namespaces refused; `StorageResolution` 1 is kept per minute; `EntityMetricData` ignored. Functions may call it with their own credentials."),
+}
+
 OUTPUT = Path(__file__).resolve().parent.parent / "docs" / "api-coverage.md"
 SERVICE = ("lambda", "2015-03-31")
 
@@ -255,6 +262,13 @@ def render(operations: dict) -> str:
                         "`POST /` with `X-Amz-Target: Logs_20140328.<Operation>`, SigV4 service `logs`), from the "
                         "`LOGS_COVERAGE` table of the same script. Functions' output lands in `/aws/lambda/<name>` (or the "
                         "function's `LoggingConfig.LogGroup`), in streams named as Lambda names them."),
+        *render_service("CloudWatch metrics", CLOUDWATCH_COVERAGE, load_operations(("cloudwatch", "2010-08-01")),
+                        "The CloudWatch metric operations Lambent serves on the same port (botocore `cloudwatch` `2010-08-01`, "
+                        "SigV4 service `monitoring`) in both protocols its clients speak: JSON 1.0 (`POST /` with "
+                        "`X-Amz-Target: GraniteServiceVersion20100801.<Operation>`, which botocore and the aws CLI send) and "
+                        "Smithy RPC v2 CBOR (`POST /service/GraniteServiceVersion20100801/operation/<Operation>`), from the "
+                        "`CLOUDWATCH_COVERAGE` table of the same script. Lambda's own metrics are in namespace `AWS/Lambda` "
+                        "(docs/SPECIFICATION.md, Metrics); alarms, dashboards, streams and insight rules are not served."),
         *render_service("EventBridge Scheduler", SCHEDULER_COVERAGE, load_operations(("scheduler", "2021-06-30")),
                         "The EventBridge Scheduler operations Lambent serves on the same port (botocore `scheduler` "
                         "`2021-06-30`: REST-JSON under `/schedules`, `/schedule-groups` and `/tags`, SigV4 service "
