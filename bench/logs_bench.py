@@ -9,6 +9,10 @@
   invocation against the same function printing nothing (the baseline), interleaved wrk rounds
   (1 connection for latency, 4 for throughput on 4 environments): what logging costs the warm
   path (target: ≤ 5 % for one line per invocation).
+- `metrics`: warm invoke latency and throughput of the quiet function on this server, which
+  records CloudWatch metrics of every invocation, against the same function on a second server
+  started with `--no-cloudwatch-metrics` (the baseline), interleaved wrk rounds: what the
+  metrics cost the warm path (target: no measurable loss).
 - `filter`: `FilterLogEvents` over the group those calls filled (1 million events by default),
   following `nextToken` to the end, with a term pattern that matches 1 % of the events, then a
   JSON pattern: seconds for the whole group and events read per second. Baseline: Python's
@@ -154,6 +158,36 @@ def printing(bench: Bench, options) -> dict:
     return results
 
 
+def metrics(bench: Bench, options) -> dict:
+    bare = bench.start_extra_server("no-metrics", ["--no-cloudwatch-metrics"])
+    try:
+        bench.create("bench-metrics", code=make_zip({"app.py": QUIET}), memory=WARM_MEMORY)
+        bench.create("bench-metrics", code=make_zip({"app.py": QUIET}), memory=WARM_MEMORY, client=bare["client"])
+        targets = {}
+        for kind, endpoint in (("recorded", bench.endpoint), ("unrecorded", bare["endpoint"])):
+            path, headers = signed_invoke(endpoint, "bench-metrics", EVENT)
+            targets[kind] = (endpoint + path, wrk_script(bench.work, f"metrics-{kind}", "POST", EVENT, headers))
+        results = {}
+        for connections, label in ((1, "latency"), (4, "throughput")):
+            for kind in targets:
+                run_wrk(targets[kind][0], targets[kind][1], connections, 2, bench.server_tree())
+            runs: dict[str, list[dict]] = {kind: [] for kind in targets}
+            for run in range(options.runs):
+                order = list(targets) if run % 2 == 0 else list(reversed(list(targets)))
+                for kind in order:
+                    bench.alive(bare)
+                    runs[kind].append(run_wrk(targets[kind][0], targets[kind][1], connections, options.duration, bench.server_tree()))
+                    result = runs[kind][-1]
+                    log(f"metrics {label} run {run + 1} {kind}: p50 {result['latency_us']['p50']} us, {result['rps']:.0f}/s")
+            summary = {kind: summarize(kind_runs) for kind, kind_runs in runs.items()}
+            summary["recorded_over_unrecorded_p50"] = summary["recorded"]["p50_ms"] / summary["unrecorded"]["p50_ms"]
+            summary["recorded_over_unrecorded_rps"] = summary["recorded"]["rps"] / summary["unrecorded"]["rps"]
+            results[label] = summary
+        return results
+    finally:
+        bench.stop_extra_servers()
+
+
 def markdown(results: dict) -> str:
     lines = [f"# Lambent CloudWatch Logs benchmarks ({results['date']})", "", f"Machine: {json.dumps(results['machine'])}", ""]
     if "put" in results:
@@ -167,6 +201,13 @@ def markdown(results: dict) -> str:
                       f"{r['quiet']['p50_ms']:.3f} ms, {r['quiet']['rps']:.0f}/s; one line per invocation p50 "
                       f"{r['printing']['p50_ms']:.3f} ms, {r['printing']['rps']:.0f}/s: p50 ×{r['printing_over_quiet_p50']:.3f}, "
                       f"req/s ×{r['printing_over_quiet_rps']:.3f}.", ""]
+    if "metrics" in results:
+        for label in ("latency", "throughput"):
+            r = results["metrics"][label]
+            lines += [f"Warm invoke, {label} ({'1 connection' if label == 'latency' else '4 connections'}): with CloudWatch metrics "
+                      f"p50 {r['recorded']['p50_ms']:.3f} ms, {r['recorded']['rps']:.0f}/s; `--no-cloudwatch-metrics` p50 "
+                      f"{r['unrecorded']['p50_ms']:.3f} ms, {r['unrecorded']['rps']:.0f}/s: p50 ×{r['recorded_over_unrecorded_p50']:.3f}, "
+                      f"req/s ×{r['recorded_over_unrecorded_rps']:.3f}.", ""]
     if "filter" in results:
         f = results["filter"]
         for label in ("term", "json"):
@@ -179,10 +220,10 @@ def markdown(results: dict) -> str:
 
 
 def main() -> None:
-    parser = suite_parser(__doc__, "printing,put,filter")
+    parser = suite_parser(__doc__, "printing,metrics,put,filter")
     parser.add_argument("--events", type=int, default=1_000_000)
     options = parser.parse_args()
-    run_suite(options, "logs", {"printing": printing, "put": put, "filter": filter_}, markdown)
+    run_suite(options, "logs", {"printing": printing, "metrics": metrics, "put": put, "filter": filter_}, markdown)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,8 @@ struct ServeCommand: AsyncParsableCommand {
     var credentialsLifetime: String?
     @Option(help: "An existing S3-compatible object store to keep objects in, e.g. http://10.0.0.5:9000, with its key in LAMBENT_S3_BACKEND_ACCESS_KEY_ID and LAMBENT_S3_BACKEND_SECRET_ACCESS_KEY (default: SeaweedFS, installed from PyPI and run by Lambent on first S3 request).")
     var s3Backend: String?
+    @Flag(inversion: .prefixedNo, help: "Keep CloudWatch metrics of invocations (AWS/Lambda, Lambent/Usage); --no-cloudwatch-metrics keeps none (the CloudWatch API still serves clients' own metrics; /metrics still counts).")
+    var cloudwatchMetrics = true
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -75,6 +77,7 @@ struct ServeCommand: AsyncParsableCommand {
         config.asyncConcurrency = asyncConcurrency
         config.maxLifetime = lifetime
         config.urlDomain = urlDomain
+        config.cloudWatchMetrics = cloudwatchMetrics
         if let credentialsLifetime {
             guard let lifetime = DurationText.parse(credentialsLifetime) else {
                 throw ValidationError("--credentials-lifetime takes a duration such as 30s or 1h, not '\(credentialsLifetime)'")

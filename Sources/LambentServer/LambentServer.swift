@@ -39,6 +39,8 @@ public struct ServerConfiguration: Sendable {
     public var credentialsLifetime: Duration?
     /// An S3-compatible store objects live in (`--s3-backend`); nil runs SeaweedFS.
     public var s3Backend: S3Backend?
+    /// Whether invocations are recorded as CloudWatch metrics (`--no-cloudwatch-metrics`: not).
+    public var cloudWatchMetrics = true
 
     /// The base of function URLs.
     public var urlBase: FunctionUrlBase {
@@ -134,7 +136,7 @@ public struct LambentServer: Sendable {
         names = ResourceNames(region: configuration.region, accountID: configuration.accountID)
         logSink = LogSink(store: store, logger: logger)
         metricRecorder = MetricRecorder(store: store, logger: logger)
-        metrics = PrometheusMetrics(recorder: metricRecorder)
+        metrics = PrometheusMetrics(recorder: configuration.cloudWatchMetrics ? metricRecorder : nil)
         let dependencies = try dependencies ?? ServerDependencies.probe(configuration: configuration, logger: logger)
         cgroups = dependencies.cgroups
         launchers = dependencies.launchers
@@ -158,7 +160,7 @@ public struct LambentServer: Sendable {
             driver: driver, runtimes: languageRuntimes,
             logSink: logSink, logger: logger, limiter: ConcurrencyLimiter(accountLimit: configuration.concurrencyLimit),
             observer: metrics.observer)
-        metricRecorder.attach(activity: { [invoker] in invoker.activity() })
+        if configuration.cloudWatchMetrics { metricRecorder.attach(activity: { [invoker] in invoker.activity() }) }
         service = FunctionService(store: store, blobs: blobs, codeRoot: codeRoot, names: names, changes: invoker, provisioning: invoker,
                                   accountConcurrencyLimit: configuration.concurrencyLimit,
                                   runnableRuntimes: languageRuntimes.runnableIdentifiers, logger: logger)
