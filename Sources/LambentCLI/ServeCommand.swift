@@ -41,6 +41,8 @@ struct ServeCommand: AsyncParsableCommand {
     var s3Backend: String?
     @Flag(inversion: .prefixedNo, help: "Keep CloudWatch metrics of invocations (AWS/Lambda, Lambent/Usage); --no-cloudwatch-metrics keeps none (the CloudWatch API still serves clients' own metrics; /metrics still counts).")
     var cloudwatchMetrics = true
+    @Option(help: "An OpenTelemetry collector's OTLP/HTTP URL (e.g. http://127.0.0.1:4318) to export the spans of traced invocations to: functions with TracingConfig Mode Active, and invocations whose X-Amzn-Trace-Id says Sampled=1 (default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or $OTEL_EXPORTER_OTLP_ENDPOINT; none: no export).")
+    var otlpEndpoint: String?
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -78,6 +80,10 @@ struct ServeCommand: AsyncParsableCommand {
         config.maxLifetime = lifetime
         config.urlDomain = urlDomain
         config.cloudWatchMetrics = cloudwatchMetrics
+        config.otlpEndpoint = otlpEndpoint ?? environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_ENDPOINT"]
+        if let endpoint = config.otlpEndpoint, URL(string: endpoint)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+            throw ValidationError("--otlp-endpoint takes an http(s) URL such as http://127.0.0.1:4318, not '\(endpoint)'")
+        }
         if let credentialsLifetime {
             guard let lifetime = DurationText.parse(credentialsLifetime) else {
                 throw ValidationError("--credentials-lifetime takes a duration such as 30s or 1h, not '\(credentialsLifetime)'")

@@ -30,13 +30,12 @@ enum EntryReader {
                 crc = try Data.decompress(
                     size: Int64(entry.compressedSize), bufferSize: chunkSize, skipCRC32: false,
                     provider: { position, size in
-                        let remaining = entry.compressedSize - UInt64(position)
                         // An empty chunk would make ZIPFoundation's inflate loop spin forever.
-                        guard remaining > 0 else {
+                        guard UInt64(position) < entry.compressedSize else {
                             throw CodeError.notAZip(cause: CodeError.Reason(text: "deflate stream is truncated"))
                         }
-                        let length = Int(min(UInt64(size), remaining))
-                        return Data(try file.read(at: entry.dataOffset + UInt64(position), count: length))
+                        let length = Int(min(UInt64(size), entry.compressedSize - UInt64(position)))
+                        return Gzip.padded(Data(try file.read(at: entry.dataOffset + UInt64(position), count: length)), to: size)
                     },
                     consumer: { chunk in
                         try consume(chunk)

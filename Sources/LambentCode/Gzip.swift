@@ -19,7 +19,7 @@ public enum Gzip {
         var start = 10
         if flags & 0x04 != 0 {
             guard start + 2 <= bytes.count else { throw Failure(description: "truncated gzip header") }
-            start += 2 + Int(bytes[start]) | Int(bytes[start + 1]) << 8
+            start += 2 + (Int(bytes[start]) | Int(bytes[start + 1]) << 8)
         }
         for flag: UInt8 in [0x08, 0x10] where flags & flag != 0 {
             while start < bytes.count, bytes[start] != 0 { start += 1 }
@@ -36,7 +36,7 @@ public enum Gzip {
                 provider: { position, size in
                     let from = start + Int(position)
                     guard from < end else { throw Failure(description: "truncated deflate data") }
-                    return Data(bytes[from..<min(end, from + size)])
+                    return padded(Data(bytes[from..<min(end, from + size)]), to: size)
                 },
                 consumer: { chunk in
                     guard output.count + chunk.count <= limit else { throw Failure(description: "uncompressed body over \(limit) bytes") }
@@ -54,5 +54,16 @@ public enum Gzip {
             throw Failure(description: "gzip checksum or length mismatch")
         }
         return output
+    }
+
+    /// A provider's chunk for ZIPFoundation's inflate, zero-filled to the size it asked for:
+    /// it tells zlib the whole buffer is input, so a short last chunk of a truncated or
+    /// corrupt stream would otherwise be read past its end. Inflating the zeros of a broken
+    /// stream yields bytes the checksum then refuses.
+    static func padded(_ chunk: Data, to size: Int) -> Data {
+        guard chunk.count < size else { return chunk }
+        var padded = chunk
+        padded.append(Data(count: size - chunk.count))
+        return padded
     }
 }

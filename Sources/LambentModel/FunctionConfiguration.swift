@@ -135,6 +135,7 @@ public struct EnvironmentResponse: Codable, Sendable, Equatable {
 /// `TracingConfig`.
 public struct TracingConfig: Codable, Sendable, Equatable {
     public var mode: String
+    public init(mode: String) { self.mode = mode }
     enum CodingKeys: String, CodingKey { case mode = "Mode" }
 }
 

@@ -16,6 +16,12 @@ public enum FunctionValidation {
     }
 
     /// `LoggingConfig`: the enums botocore's model lists, and a log group name CloudWatch Logs accepts.
+    public static func tracingConfig(_ value: TracingConfigRequest) throws(LambdaError) {
+        if let mode = value.mode, !["Active", "PassThrough"].contains(mode) {
+            throw .validation(value: mode, field: "tracingConfig.mode", constraint: "Member must satisfy enum value set: [Active, PassThrough]")
+        }
+    }
+
     public static func loggingConfig(_ value: LoggingConfigRequest) throws(LambdaError) {
         if let format = value.logFormat, !["JSON", "Text"].contains(format) {
             throw .validation(value: format, field: "loggingConfig.logFormat", constraint: "Member must satisfy enum value set: [JSON, Text]")

@@ -20,6 +20,7 @@ public struct CreateFunctionRequest: Decodable, Sendable {
     public var deadLetterConfig: DeadLetterConfig?
     public var loggingConfig: LoggingConfigRequest?
     public var imageConfig: ImageConfig?
+    public var tracingConfig: TracingConfigRequest?
 
     enum CodingKeys: String, CodingKey {
         case deadLetterConfig = "DeadLetterConfig", loggingConfig = "LoggingConfig", imageConfig = "ImageConfig"
@@ -27,7 +28,7 @@ public struct CreateFunctionRequest: Decodable, Sendable {
         case code = "Code", description = "Description", timeout = "Timeout", memorySize = "MemorySize"
         case publish = "Publish", packageType = "PackageType", environment = "Environment", tags = "Tags"
         case layers = "Layers", architectures = "Architectures", ephemeralStorage = "EphemeralStorage"
-        case vpcConfig = "VpcConfig"
+        case vpcConfig = "VpcConfig", tracingConfig = "TracingConfig"
     }
 }
 
@@ -88,13 +89,14 @@ public struct UpdateFunctionConfigurationRequest: Decodable, Sendable {
     public var deadLetterConfig: DeadLetterConfig?
     public var loggingConfig: LoggingConfigRequest?
     public var imageConfig: ImageConfig?
+    public var tracingConfig: TracingConfigRequest?
 
     enum CodingKeys: String, CodingKey {
         case deadLetterConfig = "DeadLetterConfig", loggingConfig = "LoggingConfig", imageConfig = "ImageConfig"
         case role = "Role", handler = "Handler", description = "Description", timeout = "Timeout"
         case memorySize = "MemorySize", environment = "Environment", runtime = "Runtime"
         case revisionId = "RevisionId", layers = "Layers", ephemeralStorage = "EphemeralStorage"
-        case vpcConfig = "VpcConfig"
+        case vpcConfig = "VpcConfig", tracingConfig = "TracingConfig"
     }
 }
 
@@ -152,4 +154,10 @@ public struct PublishVersionRequest: Decodable, Sendable {
     enum CodingKeys: String, CodingKey {
         case codeSha256 = "CodeSha256", description = "Description", revisionId = "RevisionId"
     }
+}
+
+/// `TracingConfig` in CreateFunction and UpdateFunctionConfiguration: `Active` or `PassThrough`.
+public struct TracingConfigRequest: Decodable, Sendable {
+    public var mode: String?
+    enum CodingKeys: String, CodingKey { case mode = "Mode" }
 }

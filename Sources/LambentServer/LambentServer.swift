@@ -41,6 +41,8 @@ public struct ServerConfiguration: Sendable {
     public var s3Backend: S3Backend?
     /// Whether invocations are recorded as CloudWatch metrics (`--no-cloudwatch-metrics`: not).
     public var cloudWatchMetrics = true
+    /// The OpenTelemetry collector sampled invocations' spans go to (`--otlp-endpoint`); nil exports none.
+    public var otlpEndpoint: String?
 
     /// The base of function URLs.
     public var urlBase: FunctionUrlBase {
@@ -97,6 +99,8 @@ public struct LambentServer: Sendable {
     let metrics: PrometheusMetrics
     /// CloudWatch's metrics, per minute, in the store.
     let metricRecorder: MetricRecorder
+    /// Spans of sampled invocations, when a collector is configured.
+    let traceExporter: TraceExporter?
     let service: FunctionService
     let invocations: InvocationService
     let queues: QueueService
@@ -137,6 +141,7 @@ public struct LambentServer: Sendable {
         logSink = LogSink(store: store, logger: logger)
         metricRecorder = MetricRecorder(store: store, logger: logger)
         metrics = PrometheusMetrics(recorder: configuration.cloudWatchMetrics ? metricRecorder : nil)
+        traceExporter = configuration.otlpEndpoint.map { TraceExporter(endpoint: $0, region: configuration.region, logger: logger) }
         let dependencies = try dependencies ?? ServerDependencies.probe(configuration: configuration, logger: logger)
         cgroups = dependencies.cgroups
         launchers = dependencies.launchers
@@ -159,7 +164,7 @@ public struct LambentServer: Sendable {
                                     credentials: { config in platform.variables(function: config.functionName, role: config.role) })),
             driver: driver, runtimes: languageRuntimes,
             logSink: logSink, logger: logger, limiter: ConcurrencyLimiter(accountLimit: configuration.concurrencyLimit),
-            observer: metrics.observer)
+            observer: Self.observer(metrics: metrics, traces: traceExporter))
         if configuration.cloudWatchMetrics { metricRecorder.attach(activity: { [invoker] in invoker.activity() }) }
         service = FunctionService(store: store, blobs: blobs, codeRoot: codeRoot, names: names, changes: invoker, provisioning: invoker,
                                   accountConcurrencyLimit: configuration.concurrencyLimit,
@@ -191,6 +196,12 @@ public struct LambentServer: Sendable {
             objects = seaweed
         }
         notifications = BucketNotifications(store: store, functions: service, queues: queues, targets: targets, names: names, logger: logger)
+    }
+
+    /// The invoker's observer: the metrics, and the trace exporter when there is one.
+    private static func observer(metrics: PrometheusMetrics, traces: TraceExporter?) -> any InvocationObserver {
+        guard let traces else { return metrics.observer }
+        return InvocationObservers([metrics.observer, traces])
     }
 
     /// The HTTP router with every route and middleware.
@@ -236,6 +247,7 @@ public struct LambentServer: Sendable {
     private func services(_ app: some Service) -> [ServiceGroupConfiguration.ServiceConfiguration] {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: objectClient),
                                                                           .init(service: logSink), .init(service: metricRecorder)]
+        if let traceExporter { services.append(.init(service: traceExporter)) }
         if let seaweed { services.append(.init(service: seaweed)) }
         if let launchers { services.append(.init(service: launchers)) }
         if let tmpVolumes { services.append(.init(service: tmpVolumes)) }

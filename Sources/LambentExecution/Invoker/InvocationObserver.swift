@@ -11,6 +11,7 @@ public enum InvocationOutcome: String, Sendable, CaseIterable {
 /// One finished invocation, as metrics and the usage report count it.
 public struct InvocationSummary: Sendable, Equatable {
     public var function: String
+    public var requestID: String
     /// The alias or version the caller named; nil for the bare name.
     public var qualifier: String?
     public var executedVersion: String
@@ -21,11 +22,14 @@ public struct InvocationSummary: Sendable, Equatable {
     public var billedMilliseconds: Int
     public var memorySizeMB: Int
     public var architecture: String
+    /// The platform's part of the invocation, when it was sampled for tracing.
+    public var trace: InvocationTrace?
 
-    public init(function: String, qualifier: String? = nil, executedVersion: String = "$LATEST", coldStart: Bool = false,
+    public init(function: String, requestID: String = "", qualifier: String? = nil, executedVersion: String = "$LATEST", coldStart: Bool = false,
                 outcome: InvocationOutcome, durationSeconds: Double, billedMilliseconds: Int = 0, memorySizeMB: Int = 128,
-                architecture: String = "x86_64") {
+                architecture: String = "x86_64", trace: InvocationTrace? = nil) {
         self.function = function
+        self.requestID = requestID
         self.qualifier = qualifier
         self.executedVersion = executedVersion
         self.coldStart = coldStart
@@ -34,6 +38,7 @@ public struct InvocationSummary: Sendable, Equatable {
         self.billedMilliseconds = billedMilliseconds
         self.memorySizeMB = memorySizeMB
         self.architecture = architecture
+        self.trace = trace
     }
 }
 
@@ -49,6 +54,31 @@ public protocol InvocationObserver: Sendable {
     /// An invocation of a version with provisioned concurrency found none of its environments
     /// free and ran in an on-demand one.
     func spilledOver(function: String)
+}
+
+/// Several observers, each told of every event in turn.
+public struct InvocationObservers: InvocationObserver {
+    let observers: [any InvocationObserver]
+
+    public init(_ observers: [any InvocationObserver]) {
+        self.observers = observers
+    }
+
+    public func invoked(_ invocation: InvocationSummary) {
+        for observer in observers { observer.invoked(invocation) }
+    }
+
+    public func initialized(function: String, durationSeconds: Double, succeeded: Bool) {
+        for observer in observers { observer.initialized(function: function, durationSeconds: durationSeconds, succeeded: succeeded) }
+    }
+
+    public func throttled(function: String, reason: String) {
+        for observer in observers { observer.throttled(function: function, reason: reason) }
+    }
+
+    public func spilledOver(function: String) {
+        for observer in observers { observer.spilledOver(function: function) }
+    }
 }
 
 /// An observer that ignores everything.

@@ -16,10 +16,17 @@ public struct InvokeRequest: Sendable {
     /// The request id to run under (an asynchronous event keeps the one `Invoke` answered
     /// with); nil draws a new one.
     public var requestID: String?
+    /// The caller's `X-Amzn-Trace-Id`, if any.
+    public var traceHeader: String?
+    /// When an asynchronous event was queued, in milliseconds since the epoch.
+    public var queuedAtMs: Int64?
 
     public init(function: FunctionRecord, codeDirectory: String, payload: ByteBuffer, clientContext: String?,
-                wantsLogTail: Bool, invokedFunctionARN: String, layersDirectory: String? = nil, requestID: String? = nil) {
+                wantsLogTail: Bool, invokedFunctionARN: String, layersDirectory: String? = nil, requestID: String? = nil,
+                traceHeader: String? = nil, queuedAtMs: Int64? = nil) {
         self.requestID = requestID
+        self.traceHeader = traceHeader
+        self.queuedAtMs = queuedAtMs
         self.function = function
         self.codeDirectory = codeDirectory
         self.layersDirectory = layersDirectory

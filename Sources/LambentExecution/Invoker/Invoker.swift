@@ -155,10 +155,16 @@ public final class Invoker: Service, Sendable {
         let releasePermit: @Sendable () -> Void = { limiter.release(permit) }
         let requestID = request.requestID ?? RandomID.uuid()
         let key = Self.key(for: request.function)
+        let context = TraceContext.start(header: request.traceHeader, active: request.function.configuration.tracingConfig.mode == "Active")
+        var trace = context.sampled
+            ? InvocationTrace(context: context, queuedAt: request.queuedAtMs.map { UInt64(max(0, $0)) * 1_000_000 },
+                              admitted: InvocationTrace.now())
+            : nil
         // A warm environment whose runtime died after its last invocation never starts this
         // one (`.notDelivered`); Lambda would have replaced it, so run it in a fresh environment.
         if let environment = pool.takeIdle(key),
-           let result = await run(request, requestID: requestID, in: environment, onStreamEnd: releasePermit) {
+           let result = await run(request, requestID: requestID, in: environment, context: context, trace: trace,
+                                  onStreamEnd: releasePermit) {
             streaming = result.stream != nil
             return result
         }
@@ -169,6 +175,7 @@ public final class Invoker: Service, Sendable {
             // The caller went away while waiting for its turn to start an environment.
             throw LambdaError.service("the invocation was cancelled before it started")
         }
+        trace?.initStart = InvocationTrace.now()
         let environment: Environment
         do {
             environment = try await startEnvironment(for: request, key: key)
@@ -178,10 +185,12 @@ public final class Invoker: Service, Sendable {
         }
         let readiness = await waitReady(environment, requestID: requestID, request: request)
         startGate.release()
+        trace?.initEnd = InvocationTrace.now()
         if case .failure(let result) = readiness {
             return result
         }
-        if let result = await run(request, requestID: requestID, in: environment, onStreamEnd: releasePermit) {
+        if let result = await run(request, requestID: requestID, in: environment, context: context, trace: trace,
+                                  onStreamEnd: releasePermit) {
             streaming = result.stream != nil
             return result
         }
@@ -194,25 +203,28 @@ public final class Invoker: Service, Sendable {
     /// Runs one invocation in a ready environment; nil when the runtime died before it took it.
     /// A streamed response returns as soon as it starts; its end is handled (END and REPORT
     /// lines, the environment back to the pool, then `onStreamEnd`) when the runtime ends it.
-    private func run(_ request: InvokeRequest, requestID: String, in environment: Environment,
-                     onStreamEnd: @escaping @Sendable () -> Void) async -> InvokeResult? {
+    private func run(_ request: InvokeRequest, requestID: String, in environment: Environment, context: TraceContext,
+                     trace: InvocationTrace?, onStreamEnd: @escaping @Sendable () -> Void) async -> InvokeResult? {
+        var trace = trace
         let config = request.function.configuration
 
         let invocation = Invocation(
             requestID: requestID,
             deadlineMs: clockMilliseconds() + UInt64(config.timeout) * 1000,
             invokedFunctionARN: request.invokedFunctionARN,
-            traceID: LambdaClock.traceID(),
+            traceID: context.runtimeHeader,
             clientContext: request.clientContext,
             cognitoIdentity: nil,
             payload: request.payload)
         let started = ContinuousClock.now
+        trace?.invokeStart = InvocationTrace.now()
         let (outcome, tailStart) = await environment.invoke(
             invocation, timeout: .seconds(Int64(config.timeout)), collectTail: request.wantsLogTail)
         if case .streamStarted(let stream) = outcome {
-            Task {
+            Task { [trace] in
                 let (end, tail) = await environment.streamEnded()
-                let result = self.finish(request, requestID: requestID, in: environment, outcome: end, tailStart: tail, started: started)
+                let result = self.finish(request, requestID: requestID, in: environment, outcome: end, tailStart: tail, started: started,
+                                         trace: trace)
                 stream.finish(InvocationCompletion(
                     functionError: result.functionError, errorBody: result.functionError == nil ? nil : result.payload,
                     logTail: result.logTail))
@@ -222,13 +234,16 @@ public final class Invoker: Service, Sendable {
                                 executedVersion: config.version, stream: stream)
         }
         if case .notDelivered = outcome { return nil }
-        return finish(request, requestID: requestID, in: environment, outcome: outcome, tailStart: tailStart, started: started)
+        return finish(request, requestID: requestID, in: environment, outcome: outcome, tailStart: tailStart, started: started,
+                      trace: trace)
     }
 
     /// The end of an invocation: its answer, the END and REPORT lines, metrics, and the
     /// environment back to the pool.
     private func finish(_ request: InvokeRequest, requestID: String, in environment: Environment, outcome: Environment.Outcome,
-                        tailStart: [String], started: ContinuousClock.Instant) -> InvokeResult {
+                        tailStart: [String], started: ContinuousClock.Instant, trace: InvocationTrace?) -> InvokeResult {
+        var trace = trace
+        trace?.invokeEnd = InvocationTrace.now()
         let config = request.function.configuration
         let elapsed = ContinuousClock.now - started
         let durationMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
@@ -262,8 +277,9 @@ public final class Invoker: Service, Sendable {
             maxMemoryUsedMB: Self.megabytes(peakBytes: environment.sandbox.peakMemoryBytes(), agentKB: maxMemoryKB),
             initDurationMs: initMicros.map { Double($0) / 1000 }, time: LambdaClock.isoTimestamp())
         environment.emitPlatform(platformLines, tail: &tail)
-        observer.invoked(Self.summary(of: request, coldStart: initMicros != nil, outcome: Self.metricsOutcome(outcome),
-                                      durationMs: durationMs))
+        trace?.end = InvocationTrace.now()
+        observer.invoked(Self.summary(of: request, requestID: requestID, coldStart: initMicros != nil, outcome: Self.metricsOutcome(outcome),
+                                      durationMs: durationMs, trace: trace))
 
         release(environment)
         return InvokeResult(
@@ -277,15 +293,16 @@ public final class Invoker: Service, Sendable {
         return Int((agentKB + 1023) / 1024)
     }
 
-    static func summary(of request: InvokeRequest, coldStart: Bool, outcome: InvocationOutcome, durationMs: Double) -> InvocationSummary {
+    static func summary(of request: InvokeRequest, requestID: String, coldStart: Bool, outcome: InvocationOutcome, durationMs: Double,
+                        trace: InvocationTrace? = nil) -> InvocationSummary {
         let config = request.function.configuration
         // arn:aws:lambda:<region>:<account>:function:<name>[:<qualifier>]
         let arnParts = request.invokedFunctionARN.split(separator: ":", omittingEmptySubsequences: false)
         return InvocationSummary(
-            function: config.functionName, qualifier: arnParts.count > 7 ? String(arnParts[7]) : nil, executedVersion: config.version,
+            function: config.functionName, requestID: requestID, qualifier: arnParts.count > 7 ? String(arnParts[7]) : nil, executedVersion: config.version,
             coldStart: coldStart, outcome: outcome, durationSeconds: durationMs / 1000,
             billedMilliseconds: durationMs > 0 ? LogFormat.billedMilliseconds(durationMs) : 0, memorySizeMB: config.memorySize,
-            architecture: config.architectures.first ?? "x86_64")
+            architecture: config.architectures.first ?? "x86_64", trace: trace)
     }
 
     static func metricsOutcome(_ outcome: Environment.Outcome) -> InvocationOutcome {
@@ -308,7 +325,7 @@ public final class Invoker: Service, Sendable {
         func failed(_ payload: ByteBuffer, lines: [String]) -> Readiness {
             environment.emit(lines)
             observer.initialized(function: config.functionName, durationSeconds: 0, succeeded: false)
-            observer.invoked(Self.summary(of: request, coldStart: true, outcome: .runtimeError, durationMs: 0))
+            observer.invoked(Self.summary(of: request, requestID: requestID, coldStart: true, outcome: .runtimeError, durationMs: 0))
             return .failure(InvokeResult(requestID: requestID, payload: payload, functionError: PlatformErrorType.unhandled,
                                          logTail: nil, executedVersion: config.version))
         }

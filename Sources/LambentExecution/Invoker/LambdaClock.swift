@@ -15,17 +15,6 @@ enum LambdaClock {
         let text = LambdaTimestamp.format(Date())
         return String(text.prefix(23)) + "Z"
     }
-
-    /// An X-Ray trace header: `Root=1-<8 hex seconds>-<24 hex random>;Parent=<16 hex>;Sampled=0`.
-    static func traceID() -> String {
-        func hex(_ value: UInt64, digits: Int) -> String {
-            let text = String(value, radix: 16)
-            return String(repeating: "0", count: max(0, digits - text.count)) + text
-        }
-        let seconds = UInt64(clockMilliseconds() / 1000)
-        let random = hex(UInt64.random(in: 0..<(1 << 32)), digits: 8) + hex(UInt64.random(in: 0...UInt64.max), digits: 16)
-        return "Root=1-\(hex(seconds, digits: 8))-\(random);Parent=\(hex(UInt64.random(in: 0...UInt64.max), digits: 16));Sampled=0"
-    }
 }
 
 extension TimeAmount {

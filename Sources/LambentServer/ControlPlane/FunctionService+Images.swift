@@ -50,6 +50,7 @@ extension FunctionService {
         if let vpc = request.vpcConfig, !(vpc.subnetIds ?? []).isEmpty { configuration.vpcConfig = VpcConfigResponse(vpc) }
         if let target = request.deadLetterConfig?.targetArn, !target.isEmpty { configuration.deadLetterConfig = DeadLetterConfig(targetArn: target) }
         if let logging = request.loggingConfig { configuration.loggingConfig = configuration.loggingConfig.applying(logging) }
+        if let mode = request.tracingConfig?.mode { configuration.tracingConfig = TracingConfig(mode: mode) }
         var stored = configuration
         stored.lastUpdateStatus = failure == nil ? .successful : .failed
         var record = FunctionRecord(configuration: stored, tags: request.tags ?? [:], codeKey: pulled?.key ?? "image-unavailable")

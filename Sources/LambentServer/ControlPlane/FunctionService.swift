@@ -95,6 +95,7 @@ public struct FunctionService: Sendable {
         if !layers.layers.isEmpty { configuration.layers = layers.layers }
         if let target = request.deadLetterConfig?.targetArn, !target.isEmpty { configuration.deadLetterConfig = DeadLetterConfig(targetArn: target) }
         if let logging = request.loggingConfig { configuration.loggingConfig = configuration.loggingConfig.applying(logging) }
+        if let mode = request.tracingConfig?.mode { configuration.tracingConfig = TracingConfig(mode: mode) }
         var stored = configuration
         stored.lastUpdateStatus = .successful
         let record = FunctionRecord(configuration: stored, tags: request.tags ?? [:], codeKey: code.sha256Hex, layersKey: layers.key)
@@ -233,6 +234,7 @@ public struct FunctionService: Sendable {
         if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
         if let target = request.deadLetterConfig?.targetArn { try validateDeadLetterTarget(target) }
         if let logging = request.loggingConfig { try FunctionValidation.loggingConfig(logging) }
+        if let tracing = request.tracingConfig { try FunctionValidation.tracingConfig(tracing) }
         var layers: (layers: [FunctionLayer], key: String?)?
         if let arns = request.layers { layers = try await attachLayers(arns, codeKey: current.codeKey) }
         let runtimeARN = names.runtimeVersionARN(request.runtime ?? current.configuration.runtime)
@@ -250,6 +252,7 @@ public struct FunctionService: Sendable {
                 config.deadLetterConfig = (dead.targetArn ?? "").isEmpty ? nil : dead
             }
             if let logging = request.loggingConfig { config.loggingConfig = config.loggingConfig.applying(logging) }
+            if let mode = request.tracingConfig?.mode { config.tracingConfig = TracingConfig(mode: mode) }
             if let image = request.imageConfig { config.imageConfigResponse = image.isEmpty ? nil : ImageConfigResponse(imageConfig: image) }
             if !config.isImage { config.runtimeVersionConfig = RuntimeVersionConfig(runtimeVersionArn: runtimeARN) }
         }
@@ -391,6 +394,7 @@ public struct FunctionService: Sendable {
         if let vpc = request.vpcConfig { try FunctionValidation.vpcConfig(vpc) }
         if let target = request.deadLetterConfig?.targetArn { try validateDeadLetterTarget(target) }
         if let logging = request.loggingConfig { try FunctionValidation.loggingConfig(logging) }
+        if let tracing = request.tracingConfig { try FunctionValidation.tracingConfig(tracing) }
         if let tags = request.tags { try Self.validateTags(tags) }
         return (memory, timeout, storage, variables)
     }

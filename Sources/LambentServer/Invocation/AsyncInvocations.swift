@@ -21,6 +21,8 @@ struct AsyncEvent: Codable, Sendable, Equatable {
     var invokes = 0
     /// Times it was throttled or hit a platform error (backoff grows with it).
     var throttles = 0
+    /// The caller's `X-Amzn-Trace-Id`, carried to the invocation.
+    var traceHeader: String?
 }
 
 extension AsyncEvent {
@@ -32,6 +34,7 @@ extension AsyncEvent {
         ]
         if let qualifier { fields.append("\"qualifier\":\(JSONText.quoted(qualifier))") }
         fields += ["\"queuedAt\":\(queuedAt)", "\"requestID\":\(JSONText.quoted(requestID))", "\"throttles\":\(throttles)"]
+        if let traceHeader { fields.append("\"traceHeader\":\(JSONText.quoted(traceHeader))") }
         return "{" + fields.joined(separator: ",") + "}"
     }
 }
@@ -204,7 +207,8 @@ final class AsyncDispatcher: Service, Sendable {
         do {
             return .success(try await invocations.invoke(InvocationRequest(
                 target: InvocationTarget(function: event.function, qualifier: event.qualifier), type: .requestResponse,
-                payload: ByteBuffer(string: event.payload), requestID: event.requestID)))
+                payload: ByteBuffer(string: event.payload), requestID: event.requestID, traceHeader: event.traceHeader,
+                queuedAtMs: event.queuedAt)))
         } catch {
             return .failure(error)
         }

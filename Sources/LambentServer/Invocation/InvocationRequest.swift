@@ -35,10 +35,17 @@ public struct InvocationRequest: Sendable {
     public var wantsLogTail: Bool
     /// The request id to use (an asynchronous event's); nil draws one.
     public var requestID: String?
+    /// The caller's `X-Amzn-Trace-Id`.
+    public var traceHeader: String?
+    /// When an asynchronous event was queued (epoch milliseconds).
+    public var queuedAtMs: Int64?
 
     public init(target: InvocationTarget, type: InvocationType = .requestResponse, payload: ByteBuffer,
-                clientContext: String? = nil, wantsLogTail: Bool = false, requestID: String? = nil) {
+                clientContext: String? = nil, wantsLogTail: Bool = false, requestID: String? = nil, traceHeader: String? = nil,
+                queuedAtMs: Int64? = nil) {
         self.requestID = requestID
+        self.traceHeader = traceHeader
+        self.queuedAtMs = queuedAtMs
         self.target = target
         self.type = type
         self.payload = payload

@@ -58,7 +58,7 @@ public struct InvocationService: Sendable {
             wantsLogTail: request.wantsLogTail,
             invokedFunctionARN: names.functionARN(record.name, qualifier: qualifier),
             layersDirectory: record.layersKey.map { functions.codeDirectory(for: $0).path },
-            requestID: request.requestID))
+            requestID: request.requestID, traceHeader: request.traceHeader, queuedAtMs: request.queuedAtMs))
         let body: InvocationBody = if let stream = result.stream {
             .streamed(stream)
         } else {
@@ -77,7 +77,7 @@ public struct InvocationService: Sendable {
         let payload = try Self.checkedPayload(request.payload)
         let requestID = RandomID.uuid()
         let event = AsyncEvent(requestID: requestID, function: record.name, qualifier: qualifier, payload: String(buffer: payload),
-                               queuedAt: Int64(Date().timeIntervalSince1970 * 1000))
+                               queuedAt: Int64(Date().timeIntervalSince1970 * 1000), traceHeader: request.traceHeader)
         do {
             try await events.enqueue(event, now: event.queuedAt)
             events.metrics?.event(record.name, outcome: "queued")

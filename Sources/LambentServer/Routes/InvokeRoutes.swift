@@ -7,6 +7,9 @@ import LambentModel
 struct InvokeRoutes {
     let invocations: InvocationService
 
+    /// `X-Amzn-Trace-Id`: the caller's X-Ray trace header.
+    static let traceID = HTTPField.Name("x-amzn-trace-id")!
+
     func register(on router: Router<LambentRequestContext>) {
         router.post("/2015-03-31/functions/:name/invocations", use: invoke)
         router.post("/2014-11-13/functions/:name/invoke-async", use: invokeAsync)
@@ -17,7 +20,8 @@ struct InvokeRoutes {
     @Sendable func invokeAsync(_ request: Request, context: LambentRequestContext) async throws -> Response {
         let payload = try await request.body.collect(upTo: BodyLimits.maximum)
         let reply = try await invocations.invoke(InvocationRequest(
-            target: InvocationTarget(function: try context.functionName()), type: .event, payload: payload))
+            target: InvocationTarget(function: try context.functionName()), type: .event, payload: payload,
+            traceHeader: request.headers[Self.traceID]))
         var headers: HTTPFields = [.contentType: "application/json"]
         if case .queued(let requestID) = reply { headers[.amznRequestID] = requestID }
         return Response(status: .accepted, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: #"{"Status":202}"#)))
@@ -45,7 +49,8 @@ struct InvokeRoutes {
             }
             clientContext = String(decoding: bytes, as: UTF8.self)
         }
-        return InvocationRequest(target: target, type: type, payload: payload, clientContext: clientContext, wantsLogTail: logType == "Tail")
+        return InvocationRequest(target: target, type: type, payload: payload, clientContext: clientContext, wantsLogTail: logType == "Tail",
+                                 traceHeader: request.headers[Self.traceID])
     }
 
     /// `InvokeWithResponseStream`: `application/vnd.amazon.eventstream` with a `PayloadChunk`
