@@ -22,6 +22,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/vapor/multipart-kit.git", from: "4.7.1"),
     ],
     targets: [
         // Lambda's data model, limits and AWS error catalogue. No I/O.
@@ -75,10 +76,11 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOHTTP1", package: "swift-nio"),
             .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+            .product(name: "MultipartKit", package: "multipart-kit"),
         ]),
         // The `lambent` command line: serve, deploy, invoke, functions, logs.
         .target(name: "LambentCLI", dependencies: [
-            "LambentServer", "LambentExecution", "LambentAuth", "LambentModel", "ZIPFoundation",
+            "LambentServer", "LambentExecution", "LambentAuth", "LambentModel", "LambentCode",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "lambent", dependencies: ["LambentCLI", .product(name: "ArgumentParser", package: "swift-argument-parser")]),

@@ -1,7 +1,7 @@
 import ArgumentParser
 import Foundation
 import LambentModel
-import ZIPFoundation
+import LambentCode
 
 /// Options every client command shares.
 struct ClientOptions: ParsableArguments {
@@ -65,10 +65,7 @@ struct DeployCommand: AsyncParsableCommand {
         guard FileManager.default.fileExists(atPath: source.path, isDirectory: &isDirectory), isDirectory.boolValue else {
             throw ValidationError("\(directory) is not a folder")
         }
-        let destination = FileManager.default.temporaryDirectory.appendingPathComponent("lambent-deploy-\(UUID().uuidString).zip")
-        defer { try? FileManager.default.removeItem(at: destination) }
-        try FileManager.default.zipItem(at: source, to: destination, shouldKeepParent: false)
-        return [UInt8](try Data(contentsOf: destination))
+        return try ZipFolder.zip(source)
     }
 }
 

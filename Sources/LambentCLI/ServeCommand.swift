@@ -43,6 +43,8 @@ struct ServeCommand: AsyncParsableCommand {
     var cloudwatchMetrics = true
     @Option(help: "An OpenTelemetry collector's OTLP/HTTP URL (e.g. http://127.0.0.1:4318) to export the spans of traced invocations to: functions with TracingConfig Mode Active, and invocations whose X-Amzn-Trace-Id says Sampled=1 (default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or $OTEL_EXPORTER_OTLP_ENDPOINT; none: no export).")
     var otlpEndpoint: String?
+    @Option(help: "How long a sign-in to the web console at /console lasts, e.g. 1h or 30m.")
+    var consoleSessionLifetime = "1h"
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
 
     func run() async throws {
@@ -80,6 +82,10 @@ struct ServeCommand: AsyncParsableCommand {
         config.maxLifetime = lifetime
         config.urlDomain = urlDomain
         config.cloudWatchMetrics = cloudwatchMetrics
+        guard let consoleLifetime = DurationText.parse(consoleSessionLifetime) else {
+            throw ValidationError("--console-session-lifetime takes a duration such as 30m or 1h, not '\(consoleSessionLifetime)'")
+        }
+        config.consoleSessionLifetime = consoleLifetime
         config.otlpEndpoint = otlpEndpoint ?? environment["OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"] ?? environment["OTEL_EXPORTER_OTLP_ENDPOINT"]
         if let endpoint = config.otlpEndpoint, URL(string: endpoint)?.scheme.map({ ["http", "https"].contains($0) }) != true {
             throw ValidationError("--otlp-endpoint takes an http(s) URL such as http://127.0.0.1:4318, not '\(endpoint)'")

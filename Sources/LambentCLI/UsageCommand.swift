@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LambentServer
 
 /// `lambent usage [--since …] [--function …]`: requests and billed GB-seconds per function and
 /// day, read with CloudWatch's API from the `Lambent/Usage` metrics the server records with
@@ -76,16 +77,10 @@ struct UsageReport {
         var gbSeconds: Double
     }
 
-    /// US dollars per request, and per GB-second by architecture.
-    static let perRequest = 0.20 / 1_000_000
-    static let perGBSecond = ["x86_64": 0.0000166667, "arm64": 0.0000133334]
-    static let freeRequests = 1_000_000.0
-    static let freeGBSeconds = 400_000.0
-
     var rows: [Row]
 
     static func cost(_ row: Row) -> (requests: Double, duration: Double) {
-        (row.requests * perRequest, row.gbSeconds * (perGBSecond[row.architecture] ?? perGBSecond["x86_64"]!))
+        LambdaPricing.cost(requests: row.requests, gbSeconds: row.gbSeconds, architecture: row.architecture)
     }
 
     static let calendar: Calendar = {
@@ -140,15 +135,15 @@ struct UsageReport {
             let requests = rows.map(\.requests).reduce(0, +)
             let gross = rows.map { Self.cost($0).requests + Self.cost($0).duration }.reduce(0, +)
             // The free GB-seconds go to the costliest architecture first, as AWS's bill applies them per month.
-            var freeGB = Self.freeGBSeconds
+            var freeGB = LambdaPricing.freeGBSeconds
             var freeDuration = 0.0
             let byArchitecture = Dictionary(grouping: rows, by: \.architecture).mapValues { $0.map(\.gbSeconds).reduce(0, +) }
-            for (architecture, gbSeconds) in byArchitecture.sorted(by: { (Self.perGBSecond[$0.key] ?? 0) > (Self.perGBSecond[$1.key] ?? 0) }) {
+            for (architecture, gbSeconds) in byArchitecture.sorted(by: { LambdaPricing.gbSecondPrice($0.key) > LambdaPricing.gbSecondPrice($1.key) }) {
                 let covered = min(freeGB, gbSeconds)
                 freeGB -= covered
-                freeDuration += covered * (Self.perGBSecond[architecture] ?? Self.perGBSecond["x86_64"]!)
+                freeDuration += covered * LambdaPricing.gbSecondPrice(architecture)
             }
-            let free = min(requests, Self.freeRequests) * Self.perRequest + freeDuration
+            let free = min(requests, LambdaPricing.freeRequests) * LambdaPricing.perRequest + freeDuration
             months.append([month, String(Int(requests)), String(format: "%.3f", byArchitecture.values.reduce(0, +)), Self.dollars(gross),
                            Self.dollars(free), Self.dollars(max(0, gross - free))])
         }

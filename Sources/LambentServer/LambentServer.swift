@@ -43,6 +43,8 @@ public struct ServerConfiguration: Sendable {
     public var cloudWatchMetrics = true
     /// The OpenTelemetry collector sampled invocations' spans go to (`--otlp-endpoint`); nil exports none.
     public var otlpEndpoint: String?
+    /// How long a console sign-in lasts (`--console-session-lifetime`).
+    public var consoleSessionLifetime: Duration = .seconds(3600)
 
     /// The base of function URLs.
     public var urlBase: FunctionUrlBase {
@@ -101,6 +103,8 @@ public struct LambentServer: Sendable {
     let metricRecorder: MetricRecorder
     /// Spans of sampled invocations, when a collector is configured.
     let traceExporter: TraceExporter?
+    /// Signed-in console sessions.
+    let consoleSessions: ConsoleSessions
     let service: FunctionService
     let invocations: InvocationService
     let queues: QueueService
@@ -141,6 +145,7 @@ public struct LambentServer: Sendable {
         logSink = LogSink(store: store, logger: logger)
         metricRecorder = MetricRecorder(store: store, logger: logger)
         metrics = PrometheusMetrics(recorder: configuration.cloudWatchMetrics ? metricRecorder : nil)
+        consoleSessions = ConsoleSessions(lifetime: configuration.consoleSessionLifetime)
         traceExporter = configuration.otlpEndpoint.map { TraceExporter(endpoint: $0, region: configuration.region, logger: logger) }
         let dependencies = try dependencies ?? ServerDependencies.probe(configuration: configuration, logger: logger)
         cgroups = dependencies.cgroups
@@ -204,8 +209,9 @@ public struct LambentServer: Sendable {
         return InvocationObservers([metrics.observer, traces])
     }
 
-    /// The HTTP router with every route and middleware.
-    public func router() -> Router<LambentRequestContext> {
+    /// The HTTP router with every route and middleware; with the web console on the server's
+    /// port, never on the platform socket functions reach.
+    public func router(console: Bool = false) -> Router<LambentRequestContext> {
         let router = Router(context: LambentRequestContext.self)
         let key = credentials.key
         // One endpoint, several services: the credential scope says which one a request is for.
@@ -216,6 +222,12 @@ public struct LambentServer: Sendable {
         let s3Verifier = SigV4Verifier(services: ["s3"], lookup: { $0 == key.accessKeyID ? key : platform.session($0)?.key })
         router.add(middleware: S3Gateway(verifier: s3Verifier, rootKey: key, platform: platform, names: names, objects: objects,
                                          http: objectClient, notifications: notifications, logger: logger))
+        if console {
+            router.add(middleware: Console(
+                rootKey: key, sessions: consoleSessions, functions: service, invocations: invocations,
+                logs: LogsService(store: store, names: names), cloudWatch: CloudWatchService(store: store, recorder: metricRecorder),
+                store: store, mappings: mappings, urlBase: configuration.urlBase, names: names, logger: logger))
+        }
         // Function URL traffic is answered first, in HTTP's terms, never by the Lambda API.
         router.add(middleware: FunctionUrlMiddleware(functions: service, invocations: invocations, verifier: verifier, names: names))
         router.add(middleware: AWSErrorMiddleware())
@@ -261,7 +273,7 @@ public struct LambentServer: Sendable {
         try await service.loadReservations()
         try await service.loadFunctionUrls()
         let app = Application(
-            router: router(),
+            router: router(console: true),
             server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Lambent"),
             onServerRunning: { [service, queues, mappings, logger] _ in

@@ -14,6 +14,9 @@ public protocol MetricStore: Sendable {
     /// (with that value when one is given), and with a point since `activeSince` when given.
     func listMetricSeries(namespace: String?, name: String?, filters: [(name: String, value: String?)], activeSince: Int64?,
                           after marker: Int64, limit: Int) async throws -> [(position: Int64, series: MetricSeries)]
+    /// For each series of `namespace` and `name` whose only dimension is `dimension`: the sum of
+    /// its points since `since`, by that dimension's value (invocations per function, for the console).
+    func metricSums(namespace: String, name: String, dimension: String, since: Int64) async throws -> [String: Double]
     /// Rolls points older than the retention of their resolution into the next one, and deletes
     /// those past the last; returns how many points it removed.
     func rollUpMetrics(now: Int64) async throws -> Int

@@ -119,6 +119,29 @@ extension SQLiteStore {
         }
     }
 
+    public func metricSums(namespace: String, name: String, dimension: String, since: Int64) async throws -> [String: Double] {
+        try await pool.read { db in
+            var sums: [String: Double] = [:]
+            let rows = try Row.fetchAll(db, sql: """
+                SELECT s.dimensions AS dimensions, SUM(p.sum) AS total FROM metricSeries s JOIN metricPoint p ON p.series = s.id
+                WHERE s.namespace = ? AND s.name = ? AND s.dimensions LIKE ? ESCAPE '\\' AND instr(s.dimensions, char(31)) = 0
+                  AND s.lastTime >= ? AND p.time >= ?
+                GROUP BY s.id
+                """, arguments: [namespace, name, Self.likePrefix(dimension + "="), since, since])
+            for row in rows {
+                let key: String = row["dimensions"]
+                sums[String(key.dropFirst(dimension.count + 1))] = row["total"]
+            }
+            return sums
+        }
+    }
+
+    /// `prefix%` for LIKE, with LIKE's own characters escaped.
+    private static func likePrefix(_ prefix: String) -> String {
+        prefix.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            .replacingOccurrences(of: "_", with: "\\_") + "%"
+    }
+
     public func rollUpMetrics(now: Int64) async throws -> Int {
         try await pool.write { db in
             var removed = 0

@@ -172,6 +172,15 @@ public final class SQLiteStore: Store {
         migrator.registerMigration("v10-metrics") { db in
             try createMetricTables(db)
         }
+        migrator.registerMigration("v11-console-test-events") { db in
+            // The web console's saved test events, per function (as the AWS console keeps them).
+            try db.create(table: "consoleTestEvent") { table in
+                table.column("function", .text).notNull()
+                table.column("name", .text).notNull()
+                table.column("body", .text).notNull()
+                table.primaryKey(["function", "name"])
+            }
+        }
         return migrator
     }
 

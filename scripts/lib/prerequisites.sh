@@ -5,12 +5,13 @@
 # Extra packages the end-to-end suite needs: zip; cmake, make, g++ and libcurl's headers to
 # build the aws-lambda-cpp test function (Tests/e2e/cpp_runtime.py); Ruby, and a JDK with
 # Debian's Jackson, for the ruby3.x and java runtimes; skopeo and umoci for container-image
-# functions, with a local registry and busybox to build test images (all optional for
-# scripts/serve.sh: without them the server offers Python, Node.js and custom runtimes, and
-# says what to install when an image function is created). For scripts/test.sh:
+# functions, with a local registry and busybox to build test images; Chromium and its
+# WebDriver for the web console's browser tests (Tests/e2e/test_console.py) (all optional
+# for scripts/serve.sh: without them the server offers Python, Node.js and custom runtimes,
+# and says what to install when an image function is created). For scripts/test.sh:
 #   lambent_prerequisites "${LAMBENT_E2E_PACKAGES[@]}"
 LAMBENT_E2E_PACKAGES=(zip cmake make g++ libcurl4-openssl-dev ruby default-jdk-headless libjackson2-databind-java
-                      skopeo umoci docker-registry busybox-static)
+                      skopeo umoci docker-registry busybox-static chromium chromium-driver)
 
 lambent_prerequisites() {
     if ! command -v swift >/dev/null 2>&1; then
