@@ -13,6 +13,10 @@
   records CloudWatch metrics of every invocation, against the same function on a second server
   started with `--no-cloudwatch-metrics` (the baseline), interleaved wrk rounds: what the
   metrics cost the warm path (target: no measurable loss).
+- `console`: server time of the web console's functions list with `--functions` functions
+  (1,000 by default) and of a function's monitor page (six charts over a day), against
+  ListFunctions paged through the same functions with boto3 (the API's own list) in the
+  same run: medians of 20 requests each.
 - `filter`: `FilterLogEvents` over the group those calls filled (1 million events by default),
   following `nextToken` to the end, with a term pattern that matches 1 % of the events, then a
   JSON pattern: seconds for the whole group and events read per second. Baseline: Python's
@@ -188,6 +192,61 @@ def metrics(bench: Bench, options) -> dict:
         bench.stop_extra_servers()
 
 
+def console_session(bench: Bench) -> str:
+    """Signs in to the console; returns the Cookie header value."""
+    import http.cookiejar
+    import re
+    import urllib.parse
+    import urllib.request
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{bench.endpoint}/console/login").read().decode()
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    form = urllib.parse.urlencode({"csrf": token, "accessKeyId": ACCESS_KEY, "secretAccessKey": SECRET_KEY}).encode()
+    opener.open(f"{bench.endpoint}/console/login", data=form).read()
+    return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar if cookie.name == "lambent_console")
+
+
+def console(bench: Bench, options) -> dict:
+    import statistics
+    import urllib.request
+    code = make_zip({"app.py": QUIET})
+    started = time.perf_counter()
+    for index in range(options.functions):
+        bench.client.create_function(FunctionName=f"console-{index:04d}", Runtime="python3.12", Role="arn:aws:iam::000000000000:role/bench",
+                                     Handler="app.handler", Code={"ZipFile": code}, MemorySize=128)
+    log(f"console: created {options.functions} functions in {time.perf_counter() - started:.1f} s")
+    bench.client.get_waiter("function_active_v2").wait(FunctionName=f"console-{options.functions - 1:04d}")
+    for _ in range(5):
+        bench.invoke_raw("console-0000")
+    cookie = console_session(bench)
+
+    def timed(url: str) -> float:
+        request = urllib.request.Request(url, headers={"Cookie": cookie})
+        began = time.perf_counter()
+        with urllib.request.urlopen(request, timeout=60) as response:
+            body = response.read()
+            assert response.status == 200, response.status
+        elapsed = (time.perf_counter() - began) * 1000
+        assert b"<html" in body
+        return elapsed
+
+    def api_list() -> float:
+        began = time.perf_counter()
+        count = sum(len(page["Functions"]) for page in bench.client.get_paginator("list_functions").paginate())
+        assert count >= options.functions
+        return (time.perf_counter() - began) * 1000
+
+    timed(f"{bench.endpoint}/console/")
+    rounds = 20
+    list_ms = statistics.median(timed(f"{bench.endpoint}/console/") for _ in range(rounds))
+    monitor_ms = statistics.median(timed(f"{bench.endpoint}/console/functions/console-0000?tab=monitor&window=1d") for _ in range(rounds))
+    api_ms = statistics.median(api_list() for _ in range(rounds))
+    log(f"console: list {list_ms:.1f} ms, monitor {monitor_ms:.1f} ms, ListFunctions paged {api_ms:.1f} ms")
+    return {"functions": options.functions, "list_ms": list_ms, "monitor_ms": monitor_ms, "api_list_ms": api_ms,
+            "list_over_api": list_ms / api_ms}
+
+
 def markdown(results: dict) -> str:
     lines = [f"# Lambent CloudWatch Logs benchmarks ({results['date']})", "", f"Machine: {json.dumps(results['machine'])}", ""]
     if "put" in results:
@@ -208,6 +267,11 @@ def markdown(results: dict) -> str:
                       f"p50 {r['recorded']['p50_ms']:.3f} ms, {r['recorded']['rps']:.0f}/s; `--no-cloudwatch-metrics` p50 "
                       f"{r['unrecorded']['p50_ms']:.3f} ms, {r['unrecorded']['rps']:.0f}/s: p50 ×{r['recorded_over_unrecorded_p50']:.3f}, "
                       f"req/s ×{r['recorded_over_unrecorded_rps']:.3f}.", ""]
+    if "console" in results:
+        c = results["console"]
+        lines += [f"Console, {c['functions']} functions: functions list **{c['list_ms']:.1f} ms**, monitor page (six charts, 1 day) "
+                  f"**{c['monitor_ms']:.1f} ms** (medians of 20, measured at the client on loopback); ListFunctions paged through "
+                  f"the same functions with boto3 {c['api_list_ms']:.1f} ms (list ÷ API ×{c['list_over_api']:.2f}).", ""]
     if "filter" in results:
         f = results["filter"]
         for label in ("term", "json"):
@@ -220,10 +284,11 @@ def markdown(results: dict) -> str:
 
 
 def main() -> None:
-    parser = suite_parser(__doc__, "printing,metrics,put,filter")
+    parser = suite_parser(__doc__, "printing,metrics,console,put,filter")
     parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--functions", type=int, default=1000)
     options = parser.parse_args()
-    run_suite(options, "logs", {"printing": printing, "metrics": metrics, "put": put, "filter": filter_}, markdown)
+    run_suite(options, "logs", {"printing": printing, "metrics": metrics, "console": console, "put": put, "filter": filter_}, markdown)
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ import uuid
 import urllib.error
 import urllib.parse
 import urllib.request
+from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
 from html.parser import HTMLParser
@@ -28,11 +29,10 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from botocore.exceptions import ClientError
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException, TimeoutException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from conftest import REPO, error_code, invoke, make_zip
@@ -236,11 +236,27 @@ class Console:
     def value(self, css: str) -> str:
         return self.find(css).get_attribute("value")
 
+    @contextmanager
+    def navigation(self, timeout: float = 90):
+        """Wait, after the block, for a new page to have loaded in place of the current one."""
+        # A mark on the old page's window, rather than a stale element: Chromium may answer a
+        # query on an element of a page being replaced with an inspector error, not "stale".
+        mark = uuid.uuid4().hex
+        self.driver.execute_script("window.lambentTestMark = arguments[0]", mark)
+        yield
+
+        def loaded(driver):
+            try:
+                return driver.execute_script(
+                    "return window.lambentTestMark !== arguments[0] && document.readyState === 'complete'", mark)
+            except WebDriverException:
+                return False
+        WebDriverWait(self.driver, timeout).until(loaded, "no new page was loaded")
+
     def press(self, css: str, timeout: float = 90) -> None:
         """Press a button or a link and wait for the page it leads to."""
-        old = self.find("html")
-        self.find(css).click()
-        WebDriverWait(self.driver, timeout).until(expected_conditions.staleness_of(old))
+        with self.navigation(timeout):
+            self.find(css).click()
 
     def wait_for_text(self, css: str, text: str, timeout: float = 30) -> str:
         def contains(driver):
@@ -573,14 +589,9 @@ def test_the_monitor_charts_count_new_invocations(server, signed_in_console, fun
     assert int(chart(console, "Duration p50").get_attribute("data-points")) >= 1
     assert chart_total(console, "Errors") == 0
 
-    # Choosing a window may reload the page by itself (a small script); if not, submit the form.
-    old = console.find("html")
     Select(console.find("form#window select[name=window]")).select_by_value("3h")
-    try:
-        WebDriverWait(console.driver, 2).until(expected_conditions.staleness_of(old))
-    except TimeoutException:
-        console.find("form#window").submit()
-        WebDriverWait(console.driver, 30).until(expected_conditions.staleness_of(old))
+    with console.navigation():
+        console.driver.execute_script("arguments[0].requestSubmit()", console.find("form#window"))
     assert console.query.get("window") == "3h"
     assert chart_total(console, "Invocations") == before + 3
     console.shot("three-hours")
@@ -609,15 +620,14 @@ def test_the_logs_tab_tails_printed_lines_and_filters_them(server, signed_in_con
     console.wait_for_text("pre#log-lines", f"cherry{marker}", timeout=20)
     console.shot("tailed")
 
-    old = console.find("html")
-    console.type("form#log-search input[name=filter]", f"apple{marker}" + Keys.ENTER)
-    WebDriverWait(console.driver, 30).until(expected_conditions.staleness_of(old))
+    with console.navigation():
+        console.type("form#log-search input[name=filter]", f"apple{marker}" + Keys.ENTER)
     assert console.query.get("tab") == "logs" and console.query.get("filter") == f"apple{marker}"
     lines = console.find("pre#log-lines").text
     assert f"apple{marker}" in lines and f"banana{marker}" not in lines and f"cherry{marker}" not in lines, lines
     console.shot("filtered")
 
-    tail = signed_in(server).get(f"/console/functions/{name}/logs.json?since=0")
+    tail = signed_in(server).get(f"/console/functions/{name}/logs.json?after=0")
     assert tail.status == 200, tail
     answer = json.loads(tail.body)
     assert isinstance(answer["next"], int)
@@ -729,7 +739,7 @@ def test_a_post_without_this_sessions_csrf_token_is_refused(server, function, la
 def test_the_console_escapes_what_functions_and_users_wrote(server, signed_in_console, function, lambda_client):
     console = signed_in_console
     code = "def handler(event, context):\n    print('<b>bold</b>', flush=True)\n    return {'html': '<b>bold</b>'}\n"
-    name = function(zip_bytes=make_zip({"app.py": code}), Environment={"Variables": {"X": "<script>alert(1)</script>"}})["FunctionName"]
+    name = function(zip_bytes=make_zip({"app.py": code}), Environment={"Variables": {"XSS": "<script>alert(1)</script>"}})["FunctionName"]
     invoke(lambda_client, name, {})
     http = signed_in(server)
 
@@ -761,7 +771,7 @@ def test_the_console_escapes_what_functions_and_users_wrote(server, signed_in_co
     console.function_page(name, "logs", "logs")
     console.wait_for_text("pre#log-lines", "<b>bold</b>")
     console.function_page(name, "configuration", "configuration")
-    assert "X=<script>alert(1)</script>" in console.value("form#configuration textarea[name=environment]")
+    assert "XSS=<script>alert(1)</script>" in console.value("form#configuration textarea[name=environment]")
     with pytest.raises(NoAlertPresentException):
         console.driver.switch_to.alert.text
     assert not console.find_all("#log-lines b, #result-payload b")
@@ -786,5 +796,6 @@ def test_functions_cannot_reach_the_console(function, lambda_client):
     result = invoke(lambda_client, name, {})
     assert result.function_error is None, result.payload
     answer = result.payload
-    assert answer.get("status") in (None, 404), answer
+    # Refused one way or another (the platform proxy answers unknown paths 403 or 404), never served.
+    assert answer.get("status", 400) >= 400, answer
     assert "accessKeyId" not in answer.get("body", ""), answer

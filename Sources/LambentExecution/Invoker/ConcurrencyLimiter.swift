@@ -22,6 +22,8 @@ public final class ConcurrencyLimiter: Sendable {
         enum Pool: Sendable { case reserved, provisioned, unreserved }
         let function: String
         let pool: Pool
+        /// The function's executions in flight with this one, when it was admitted.
+        public let concurrency: Int
     }
 
     public enum Admission: Sendable {
@@ -77,20 +79,20 @@ public final class ConcurrencyLimiter: Sendable {
             if let reserved {
                 guard running < reserved else { return .throttled(.reservedFunctionLimit) }
                 state.inFlight[function] = running + 1
-                return .admitted(Permit(function: function, pool: .reserved))
+                return .admitted(Permit(function: function, pool: .reserved, concurrency: running + 1))
             }
             let provisionedRunning = state.provisionedInFlight[function, default: 0]
             if provisionedRunning < state.provisioned[function, default: 0] {
                 state.provisionedInFlight[function] = provisionedRunning + 1
                 state.inFlight[function] = running + 1
-                return .admitted(Permit(function: function, pool: .provisioned))
+                return .admitted(Permit(function: function, pool: .provisioned, concurrency: running + 1))
             }
             guard state.unreservedInFlight < state.accountLimit - state.reservedTotal - state.provisionedCarveOut else {
                 return .throttled(.accountLimit)
             }
             state.unreservedInFlight += 1
             state.inFlight[function] = running + 1
-            return .admitted(Permit(function: function, pool: .unreserved))
+            return .admitted(Permit(function: function, pool: .unreserved, concurrency: running + 1))
         }
     }
 

@@ -22,12 +22,14 @@ public struct InvocationSummary: Sendable, Equatable {
     public var billedMilliseconds: Int
     public var memorySizeMB: Int
     public var architecture: String
+    /// The function's executions in flight, this one included, when it was admitted.
+    public var concurrency: Int
     /// The platform's part of the invocation, when it was sampled for tracing.
     public var trace: InvocationTrace?
 
     public init(function: String, requestID: String = "", qualifier: String? = nil, executedVersion: String = "$LATEST", coldStart: Bool = false,
                 outcome: InvocationOutcome, durationSeconds: Double, billedMilliseconds: Int = 0, memorySizeMB: Int = 128,
-                architecture: String = "x86_64", trace: InvocationTrace? = nil) {
+                architecture: String = "x86_64", concurrency: Int = 1, trace: InvocationTrace? = nil) {
         self.function = function
         self.requestID = requestID
         self.qualifier = qualifier
@@ -38,6 +40,7 @@ public struct InvocationSummary: Sendable, Equatable {
         self.billedMilliseconds = billedMilliseconds
         self.memorySizeMB = memorySizeMB
         self.architecture = architecture
+        self.concurrency = concurrency
         self.trace = trace
     }
 }

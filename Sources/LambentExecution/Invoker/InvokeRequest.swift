@@ -20,6 +20,8 @@ public struct InvokeRequest: Sendable {
     public var traceHeader: String?
     /// When an asynchronous event was queued, in milliseconds since the epoch.
     public var queuedAtMs: Int64?
+    /// The function's executions in flight, this one included, when the invoker admitted it.
+    public internal(set) var concurrencyAtAdmission = 0
 
     public init(function: FunctionRecord, codeDirectory: String, payload: ByteBuffer, clientContext: String?,
                 wantsLogTail: Bool, invokedFunctionARN: String, layersDirectory: String? = nil, requestID: String? = nil,

@@ -139,11 +139,13 @@ public final class Invoker: Service, Sendable {
     /// (throttling, an environment that cannot start); a function's own failure, a timeout or
     /// a runtime exit is a result with `functionError` set.
     public func invoke(_ request: InvokeRequest) async throws(LambdaError) -> InvokeResult {
+        var request = request
         let name = request.function.name
         let permit: ConcurrencyLimiter.Permit
         switch limiter.acquire(function: name, reserved: request.function.reservedConcurrency) {
         case .admitted(let admitted):
             permit = admitted
+            request.concurrencyAtAdmission = admitted.concurrency
         case .throttled(let reason):
             observer.throttled(function: name, reason: reason.rawValue)
             throw LambdaError.throttled(reason: reason.rawValue)
@@ -302,7 +304,7 @@ public final class Invoker: Service, Sendable {
             function: config.functionName, requestID: requestID, qualifier: arnParts.count > 7 ? String(arnParts[7]) : nil, executedVersion: config.version,
             coldStart: coldStart, outcome: outcome, durationSeconds: durationMs / 1000,
             billedMilliseconds: durationMs > 0 ? LogFormat.billedMilliseconds(durationMs) : 0, memorySizeMB: config.memorySize,
-            architecture: config.architectures.first ?? "x86_64", trace: trace)
+            architecture: config.architectures.first ?? "x86_64", concurrency: request.concurrencyAtAdmission, trace: trace)
     }
 
     static func metricsOutcome(_ outcome: Environment.Outcome) -> InvocationOutcome {

@@ -77,7 +77,7 @@ struct Console: RouterMiddleware {
         default:
             guard let (name, rest) = Self.functionPath(path) else { throw ConsolePage.Refusal(status: .notFound, message: "No such page.") }
             if rest == "/logs.json" {
-                return try await logLines(name: name, since: query.get("since").flatMap { Int64($0) })
+                return try await logLines(name: name, after: query.get("after").flatMap { Int64($0) } ?? 0)
             }
             guard rest.isEmpty else { throw ConsolePage.Refusal(status: .notFound, message: "No such page.") }
             let views = ConsoleViews(console: self)
@@ -161,19 +161,17 @@ struct Console: RouterMiddleware {
 
     // MARK: Logs for the live tail
 
-    private func logLines(name: String, since: Int64?) async throws -> Response {
+    /// The group's events stored after row `after` (the tail follows storage order, so lines
+    /// that reach the store late, with earlier timestamps, are not passed over); events over an
+    /// hour old are skipped. `next` is the last row seen.
+    private func logLines(name: String, after: Int64) async throws -> Response {
         let record = try await functions.function(name)
         let group = record.configuration.loggingConfig.logGroup
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        var events: [FunctionLogEvent] = []
-        do {
-            events = try await logs.filterEvents(group: group, streams: nil, streamPrefix: nil, start: since ?? now - 15 * 60_000,
-                                                 end: nil, pattern: nil, token: nil, limit: 1000).events
-        } catch let error as LogsError where error.code == "ResourceNotFoundException" {
-            events = []
-        }
-        let next = (events.map(\.timestamp).max() ?? (since ?? now - 1)) + 1
-        let body: [String: Any] = ["events": events.suffix(500).map { ["timestamp": $0.timestamp, "message": $0.message] }, "next": next]
+        let hourAgo = Int64(Date().timeIntervalSince1970 * 1000) - 3600 * 1000
+        let events = try await store.logEvents(group: group, afterID: after, limit: 1000)
+        let shown = events.filter { $0.timestamp >= hourAgo }.suffix(500)
+        let body: [String: Any] = ["events": shown.map { ["timestamp": $0.timestamp, "message": $0.message] },
+                                   "next": events.last?.id ?? after]
         let data = try JSONSerialization.data(withJSONObject: body)
         return Response(status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store"],
                         body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))

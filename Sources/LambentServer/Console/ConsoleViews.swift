@@ -290,7 +290,7 @@ struct ConsoleViews {
         let failed = completion.functionError != nil
         var pretty = payload
         if let object = try? JSONSerialization.jsonObject(with: Data(payload.utf8), options: [.fragmentsAllowed]),
-           let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed]) {
+           let data = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]) {
             pretty = String(decoding: data, as: UTF8.self)
         }
         return """
@@ -350,14 +350,16 @@ struct ConsoleViews {
         let shown = events.suffix(500)
         let text = shown.map { HTML.escape(Self.logTime($0.timestamp) + "  " + $0.message.trimmingCharacters(in: .newlines)) }
             .joined(separator: "\n")
-        let next = (shown.map(\.timestamp).max() ?? now - 1) + 1
+        // The tail follows the store's rows from the last one shown (or, when nothing is shown,
+        // from the first: logs.json skips rows over an hour old).
+        let next = shown.map(\.id).max() ?? 0
         // The live tail: only while not searching.
         let script = (filter ?? "").isEmpty ? """
-            <script nonce="\(page.nonce)">(function(){var since=\(next),out=document.getElementById('log-lines');
+            <script nonce="\(page.nonce)">(function(){var after=\(next),out=document.getElementById('log-lines');
             function time(ms){return new Date(ms).toISOString().replace('T',' ').slice(0,23);}
-            function poll(){fetch('\(path)/logs.json?since='+since,{credentials:'same-origin'}).then(function(r){return r.json();}).then(function(d){
+            function poll(){fetch('\(path)/logs.json?after='+after,{credentials:'same-origin'}).then(function(r){return r.json();}).then(function(d){
             d.events.forEach(function(e){out.appendChild(document.createTextNode((out.textContent?'\\n':'')+time(e.timestamp)+'  '+e.message.replace(/\\n$/,'')));});
-            since=d.next;}).catch(function(){}).finally(function(){setTimeout(poll,1000);});}
+            after=d.next;}).catch(function(){}).finally(function(){setTimeout(poll,1000);});}
             setTimeout(poll,1000);})();</script>
             """ : ""
         return """
@@ -444,7 +446,7 @@ struct ConsoleViews {
         let versionRows = versions.map {
             "<tr><td>\(HTML.escape($0.version))</td><td>\(HTML.escape($0.description))</td><td>\(HTML.escape($0.lastModified))</td></tr>"
         }.joined()
-        let aliasRows = aliases.map { alias in
+        let aliasRows = aliases.map { alias -> String in
             let weights = alias.routingConfig?.additionalVersionWeights?.map { "\($0.key): \($0.value)" }.sorted().joined(separator: ", ") ?? ""
             return "<tr><td>\(HTML.escape(alias.name))</td><td>\(HTML.escape(alias.functionVersion))</td><td>\(HTML.escape(weights))</td></tr>"
         }.joined()

@@ -15,8 +15,8 @@ struct SVGChart {
     var svg: String {
         let plotWidth = Self.width - Self.left - Self.right
         let plotHeight = Self.height - Self.top - Self.bottom
-        let maximum = max(points.map(\.value).max() ?? 0, 1e-9)
-        let ceiling = Self.niceCeiling(maximum)
+        let maximum = points.map(\.value).max() ?? 0
+        let ceiling = maximum > 0 ? Self.niceCeiling(maximum) : 1
         func x(_ time: Double) -> Double { Self.left + (time - start) / max(end - start, 1) * plotWidth }
         func y(_ value: Double) -> Double { Self.top + plotHeight - value / ceiling * plotHeight }
         let total = points.map(\.value).reduce(0, +)

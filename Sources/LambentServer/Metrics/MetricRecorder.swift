@@ -14,7 +14,7 @@ import Synchronization
 /// |---|---|---|
 /// | `Invocations`, `Errors` (0 or 1 each), `Duration` | none; `FunctionName`; `FunctionName`+`Resource`; `FunctionName`+`Resource`+`ExecutedVersion` (qualified invocations) | Count, Count, Milliseconds |
 /// | `Throttles` | none; `FunctionName` | Count |
-/// | `ConcurrentExecutions` (sampled while non-zero) | none; `FunctionName` | Count |
+/// | `ConcurrentExecutions` (the function's, at each admission; the account's, sampled every interval while non-zero) | none; `FunctionName` | Count |
 /// | `ProvisionedConcurrentExecutions`, `ProvisionedConcurrencyUtilization`, `ProvisionedConcurrencySpilloverInvocations` | `FunctionName` | Count, None, Count |
 /// | `AsyncEventsReceived`, `AsyncEventAge`, `AsyncEventsDropped`, `DeadLetterErrors`, `DestinationDeliveryFailures` | none; `FunctionName` | Count, Milliseconds, Count, Count, Count |
 /// | `Lambent/Usage`: `Requests`, `BilledDuration`, `GBSeconds` | `FunctionName`+`Architecture`+`MemorySize` | Count, Milliseconds, None |
@@ -41,6 +41,7 @@ public final class MetricRecorder: Service, Sendable {
         var invocations = 0.0
         var errors = 0.0
         var billedMilliseconds = 0.0
+        var maxConcurrency = 0
         var duration = MetricStatistics(unit: "Milliseconds")
     }
 
@@ -136,6 +137,10 @@ public final class MetricRecorder: Service, Sendable {
                 expanded.append((MetricSeries(namespace: lambdaNamespace, name: name, dimensions: dimensions), statistics))
             }
         }
+        // Each invocation's concurrency at admission, so short invocations between samples count too.
+        var concurrency = MetricStatistics(unit: "Count")
+        concurrency.add(Double(totals.maxConcurrency))
+        expanded.append((MetricSeries(namespace: lambdaNamespace, name: "ConcurrentExecutions", dimensions: [function]), concurrency))
         let usage = [function, MetricDimension(name: "Architecture", value: key.architecture),
                      MetricDimension(name: "MemorySize", value: String(key.memorySizeMB))]
         var billed = MetricStatistics(unit: "Milliseconds")
@@ -199,6 +204,7 @@ extension MetricRecorder.InvocationTotals {
         invocations += 1
         if invocation.outcome != .success { errors += 1 }
         billedMilliseconds += Double(invocation.billedMilliseconds)
+        maxConcurrency = max(maxConcurrency, invocation.concurrency)
         duration.add(invocation.durationSeconds * 1000)
     }
 }
