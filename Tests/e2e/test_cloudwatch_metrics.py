@@ -106,7 +106,7 @@ def test_versions_and_aliases_have_resource_and_executed_version_series(function
     assert all(m["Namespace"] == "AWS/Lambda" and m["MetricName"] == "Invocations" for m in listed)
     active = cloudwatch.list_metrics(Namespace="AWS/Lambda", Dimensions=[{"Name": "FunctionName", "Value": name}],
                                      RecentlyActive="PT3H")["Metrics"]
-    assert {m["MetricName"] for m in active} == {"Invocations", "Errors", "Duration"}
+    assert {m["MetricName"] for m in active} == {"Invocations", "Errors", "Duration", "ConcurrentExecutions"}
 
 
 def test_throttles_are_counted(function, lambda_client, cloudwatch):
