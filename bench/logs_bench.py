@@ -136,13 +136,10 @@ QUIET = "def handler(event, context):\n    return event\n"
 PRINTING = "def handler(event, context):\n    print('handled', event.get('n'))\n    return event\n"
 
 
-def printing(bench: Bench, options) -> dict:
-    bench.create("bench-quiet", code=make_zip({"app.py": QUIET}), memory=WARM_MEMORY)
-    bench.create("bench-printing", code=make_zip({"app.py": PRINTING}), memory=WARM_MEMORY)
-    targets = {}
-    for kind, name in (("quiet", "bench-quiet"), ("printing", "bench-printing")):
-        path, headers = signed_invoke(bench.endpoint, name, EVENT)
-        targets[kind] = (bench.endpoint + path, wrk_script(bench.work, f"logs-{kind}", "POST", EVENT, headers))
+def interleaved(bench: Bench, options, step: str, targets: dict, measured: str, baseline: str, check=None) -> dict:
+    """wrk rounds against two targets (kind -> (url, script)), alternating which goes first,
+    with 1 connection (latency) and 4 (throughput); medians per kind and the ratios of
+    `measured` over `baseline`."""
     results = {}
     for connections, label in ((1, "latency"), (4, "throughput")):
         # Warm `connections` environments of each first.
@@ -152,14 +149,28 @@ def printing(bench: Bench, options) -> dict:
         for run in range(options.runs):
             order = list(targets) if run % 2 == 0 else list(reversed(list(targets)))
             for kind in order:
+                if check:
+                    check()
                 runs[kind].append(run_wrk(targets[kind][0], targets[kind][1], connections, options.duration, bench.server_tree()))
                 result = runs[kind][-1]
-                log(f"printing {label} run {run + 1} {kind}: p50 {result['latency_us']['p50']} us, {result['rps']:.0f}/s")
+                log(f"{step} {label} run {run + 1} {kind}: p50 {result['latency_us']['p50']} us, {result['rps']:.0f}/s")
         summary = {kind: summarize(kind_runs) for kind, kind_runs in runs.items()}
-        summary["printing_over_quiet_p50"] = summary["printing"]["p50_ms"] / summary["quiet"]["p50_ms"]
-        summary["printing_over_quiet_rps"] = summary["printing"]["rps"] / summary["quiet"]["rps"]
+        summary[f"{measured}_over_{baseline}_p50"] = summary[measured]["p50_ms"] / summary[baseline]["p50_ms"]
+        summary[f"{measured}_over_{baseline}_rps"] = summary[measured]["rps"] / summary[baseline]["rps"]
         results[label] = summary
     return results
+
+
+def invoke_target(bench: Bench, endpoint: str, name: str, label: str) -> tuple[str, str]:
+    path, headers = signed_invoke(endpoint, name, EVENT)
+    return endpoint + path, wrk_script(bench.work, label, "POST", EVENT, headers)
+
+
+def printing(bench: Bench, options) -> dict:
+    bench.create("bench-quiet", code=make_zip({"app.py": QUIET}), memory=WARM_MEMORY)
+    bench.create("bench-printing", code=make_zip({"app.py": PRINTING}), memory=WARM_MEMORY)
+    targets = {kind: invoke_target(bench, bench.endpoint, f"bench-{kind}", f"logs-{kind}") for kind in ("quiet", "printing")}
+    return interleaved(bench, options, "printing", targets, "printing", "quiet")
 
 
 def metrics(bench: Bench, options) -> dict:
@@ -167,27 +178,9 @@ def metrics(bench: Bench, options) -> dict:
     try:
         bench.create("bench-metrics", code=make_zip({"app.py": QUIET}), memory=WARM_MEMORY)
         bench.create("bench-metrics", code=make_zip({"app.py": QUIET}), memory=WARM_MEMORY, client=bare["client"])
-        targets = {}
-        for kind, endpoint in (("recorded", bench.endpoint), ("unrecorded", bare["endpoint"])):
-            path, headers = signed_invoke(endpoint, "bench-metrics", EVENT)
-            targets[kind] = (endpoint + path, wrk_script(bench.work, f"metrics-{kind}", "POST", EVENT, headers))
-        results = {}
-        for connections, label in ((1, "latency"), (4, "throughput")):
-            for kind in targets:
-                run_wrk(targets[kind][0], targets[kind][1], connections, 2, bench.server_tree())
-            runs: dict[str, list[dict]] = {kind: [] for kind in targets}
-            for run in range(options.runs):
-                order = list(targets) if run % 2 == 0 else list(reversed(list(targets)))
-                for kind in order:
-                    bench.alive(bare)
-                    runs[kind].append(run_wrk(targets[kind][0], targets[kind][1], connections, options.duration, bench.server_tree()))
-                    result = runs[kind][-1]
-                    log(f"metrics {label} run {run + 1} {kind}: p50 {result['latency_us']['p50']} us, {result['rps']:.0f}/s")
-            summary = {kind: summarize(kind_runs) for kind, kind_runs in runs.items()}
-            summary["recorded_over_unrecorded_p50"] = summary["recorded"]["p50_ms"] / summary["unrecorded"]["p50_ms"]
-            summary["recorded_over_unrecorded_rps"] = summary["recorded"]["rps"] / summary["unrecorded"]["rps"]
-            results[label] = summary
-        return results
+        targets = {"recorded": invoke_target(bench, bench.endpoint, "bench-metrics", "metrics-recorded"),
+                   "unrecorded": invoke_target(bench, bare["endpoint"], "bench-metrics", "metrics-unrecorded")}
+        return interleaved(bench, options, "metrics", targets, "recorded", "unrecorded", check=lambda: bench.alive(bare))
     finally:
         bench.stop_extra_servers()
 

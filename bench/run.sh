@@ -23,7 +23,9 @@
 #                                               # requests/s on 4 environments, and a streamed chunk's
 #                                               # way from the function to the client (~5 min)
 #   bench/run.sh --suite logs                   # issue 14: PutLogEvents rate and FilterLogEvents over 1 million
-#                                               # events, against Python sqlite3 on the same rows (~3 min)
+#                                               # events, against Python sqlite3 on the same rows; warm invoke
+#                                               # printing vs quiet, with vs without CloudWatch metrics; the
+#                                               # console's list of 1,000 functions and monitor page (~8 min)
 #   bench/run.sh --suite runtimes               # issue 12: cold start of each runtime against its bare interpreter's
 #                                               # start, warm invoke latency and throughput per runtime (~8 min)
 #   bench/run.sh --suite schedules              # issue 13: how late 50 every-minute schedules fire, against a

@@ -3,21 +3,9 @@ import Foundation
 /// Writing the console's HTML: every value from users, functions or the store goes through
 /// ``escape(_:)``; the page frame carries the styles and nothing from outside the server.
 enum HTML {
-    /// Text safe in element content and in double-quoted attributes.
+    /// Text safe in element content and in quoted attributes: XML's five escapes, which HTML5 reads alike.
     static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text.unicodeScalars {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.unicodeScalars.append(character)
-            }
-        }
-        return out
+        XMLText.escaped(text)
     }
 
     /// A path segment or query value, percent-encoded.

@@ -99,7 +99,7 @@ enum S3Limits {
     static let maximumKeyBytes = 1024
 }
 
-/// Escaping text for XML elements.
+/// Escaping text for XML (S3's answers) and HTML (the console's pages, through `HTML.escape`).
 enum XMLText {
     static func escaped(_ text: String) -> String {
         var out = ""
