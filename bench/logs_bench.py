@@ -13,6 +13,10 @@
   records CloudWatch metrics of every invocation, against the same function on a second server
   started with `--no-cloudwatch-metrics` (the baseline), interleaved wrk rounds: what the
   metrics cost the warm path (target: no measurable loss).
+- `noisy`: a function printing 1,000 lines of ~100 bytes per invocation, invoked back to back,
+  while a quiet function's warm latency is measured (wrk, 1 connection), against rounds of the
+  quiet function alone in the same run: the lines per second the noisy function gets stored
+  (counted in Lambent's database afterwards) and what it does to the quiet function's p50.
 - `console`: server time of the web console's functions list with `--functions` functions
   (1,000 by default) and of a function's monitor page (six charts over a day), against
   ListFunctions paged through the same functions with boto3 (the API's own list) in the
@@ -33,6 +37,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -185,6 +190,45 @@ def metrics(bench: Bench, options) -> dict:
         bench.stop_extra_servers()
 
 
+NOISY = "def handler(event, context):\n    for i in range(1000):\n        print('noisy line', i, 'x' * 80)\n    return {}\n"
+
+
+def noisy(bench: Bench, options) -> dict:
+    bench.create("bench-noisy", code=make_zip({"app.py": NOISY}), memory=WARM_MEMORY)
+    bench.create("bench-calm", code=make_zip({"app.py": QUIET}), memory=WARM_MEMORY)
+    url, script = invoke_target(bench, bench.endpoint, "bench-calm", "noisy-calm")
+    run_wrk(url, script, 1, 2, bench.server_tree())
+    bench.invoke_raw("bench-noisy")
+    alone, beside, noisy_seconds, noisy_invocations = [], [], 0.0, 0
+    for run in range(options.runs):
+        alone.append(run_wrk(url, script, 1, options.duration, bench.server_tree()))
+        stop = threading.Event()
+        count = [0]
+
+        def loop():
+            while not stop.is_set():
+                bench.invoke_raw("bench-noisy")
+                count[0] += 1
+        thread = threading.Thread(target=loop, daemon=True)
+        began = time.perf_counter()
+        thread.start()
+        beside.append(run_wrk(url, script, 1, options.duration, bench.server_tree()))
+        stop.set()
+        thread.join()
+        noisy_seconds += time.perf_counter() - began
+        noisy_invocations += count[0]
+        log(f"noisy run {run + 1}: calm p50 alone {alone[-1]['latency_us']['p50']} us, beside the noisy one "
+            f"{beside[-1]['latency_us']['p50']} us; {count[0]} noisy invocations")
+    time.sleep(3)  # the log sink writes every few hundred milliseconds
+    with sqlite3.connect(f"file:{bench.work / 'data' / 'lambent.sqlite'}?mode=ro", uri=True) as db:
+        stored = db.execute("SELECT COUNT(*) FROM logEvent WHERE logGroup = '/aws/lambda/bench-noisy' AND message LIKE 'noisy line%'")\
+            .fetchone()[0]
+    stored -= 1000  # the warm-up invocation's
+    calm_alone, calm_beside = summarize(alone), summarize(beside)
+    return {"lines_per_s": stored / noisy_seconds, "lines_stored": stored, "lines_printed": noisy_invocations * 1000,
+            "calm_alone": calm_alone, "calm_beside": calm_beside, "p50_ratio": calm_beside["p50_ms"] / calm_alone["p50_ms"]}
+
+
 def console_session(bench: Bench) -> str:
     """Signs in to the console; returns the Cookie header value."""
     import http.cookiejar
@@ -260,6 +304,11 @@ def markdown(results: dict) -> str:
                       f"p50 {r['recorded']['p50_ms']:.3f} ms, {r['recorded']['rps']:.0f}/s; `--no-cloudwatch-metrics` p50 "
                       f"{r['unrecorded']['p50_ms']:.3f} ms, {r['unrecorded']['rps']:.0f}/s: p50 ×{r['recorded_over_unrecorded_p50']:.3f}, "
                       f"req/s ×{r['recorded_over_unrecorded_rps']:.3f}.", ""]
+    if "noisy" in results:
+        n = results["noisy"]
+        lines += [f"A function printing 1,000 lines per invocation, back to back: **{n['lines_per_s']:.0f} lines/s stored** "
+                  f"({n['lines_stored']} of {n['lines_printed']} printed); a quiet function beside it p50 "
+                  f"{n['calm_beside']['p50_ms']:.3f} ms against {n['calm_alone']['p50_ms']:.3f} ms alone (×{n['p50_ratio']:.3f}).", ""]
     if "console" in results:
         c = results["console"]
         lines += [f"Console, {c['functions']} functions: functions list **{c['list_ms']:.1f} ms**, monitor page (six charts, 1 day) "
@@ -277,11 +326,11 @@ def markdown(results: dict) -> str:
 
 
 def main() -> None:
-    parser = suite_parser(__doc__, "printing,metrics,console,put,filter")
+    parser = suite_parser(__doc__, "printing,metrics,noisy,console,put,filter")
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--functions", type=int, default=1000)
     options = parser.parse_args()
-    run_suite(options, "logs", {"printing": printing, "metrics": metrics, "console": console, "put": put, "filter": filter_}, markdown)
+    run_suite(options, "logs", {"printing": printing, "metrics": metrics, "noisy": noisy, "console": console, "put": put, "filter": filter_}, markdown)
 
 
 if __name__ == "__main__":

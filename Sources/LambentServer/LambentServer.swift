@@ -226,7 +226,7 @@ public struct LambentServer: Sendable {
             router.add(middleware: Console(
                 rootKey: key, sessions: consoleSessions, functions: service, invocations: invocations,
                 logs: LogsService(store: store, names: names), cloudWatch: CloudWatchService(store: store, recorder: metricRecorder),
-                store: store, mappings: mappings, urlBase: configuration.urlBase, names: names, logger: logger))
+                store: store, mappings: mappings, queues: queues, urlBase: configuration.urlBase, names: names, logger: logger))
         }
         // Function URL traffic is answered first, in HTTP's terms, never by the Lambda API.
         router.add(middleware: FunctionUrlMiddleware(functions: service, invocations: invocations, verifier: verifier, names: names))

@@ -15,10 +15,10 @@ import json
 import os
 import re
 import time
-import uuid
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass
 from email.message import Message
@@ -702,6 +702,23 @@ def test_the_usage_page_shows_requests_per_function_and_day(signed_in_console, f
     day, function_name, arch, requests, gb_seconds = [td.text.strip() for td in rows[0].find_elements(By.TAG_NAME, "td")][:5]
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", day) and (function_name, arch, requests) == (name, "x86_64", "2")
     assert float(gb_seconds) > 0
+
+
+def test_the_queues_page_shows_each_queues_depth(server, signed_in_console):
+    console = signed_in_console
+    sqs = server.client(service="sqs")
+    queue = f"console-{uuid.uuid4().hex[:8]}"
+    url = sqs.create_queue(QueueName=queue)["QueueUrl"]
+    try:
+        sqs.send_message(QueueUrl=url, MessageBody="one")
+        sqs.send_message(QueueUrl=url, MessageBody="two")
+        console.open("/queues", "queues")
+        row = console.find(f'table#queues tr[data-queue="{queue}"]')
+        assert row.find_element(By.CSS_SELECTOR, "td.visible").text.strip() == "2"
+        names = [td.text for td in console.find_all("table#queues td")]
+        assert not any(name.startswith("lambent:") for name in names)
+    finally:
+        sqs.delete_queue(QueueUrl=url)
 
 
 # ---------------------------------------------------------------------------

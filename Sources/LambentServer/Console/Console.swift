@@ -26,6 +26,7 @@ struct Console: RouterMiddleware {
     let cloudWatch: CloudWatchService
     let store: SQLiteStore
     let mappings: EventSourceMappingService
+    let queues: QueueService
     let urlBase: FunctionUrlBase
     let names: ResourceNames
     let logger: Logger
@@ -74,6 +75,8 @@ struct Console: RouterMiddleware {
             return page.html(title: "Create function", body: ConsoleViews.createForm(page: page, values: [:], error: nil))
         case "/usage":
             return page.html(title: "Usage", body: try await ConsoleViews(console: self).usage())
+        case "/queues":
+            return page.html(title: "Queues", body: try await ConsoleViews(console: self).queueList())
         default:
             guard let (name, rest) = Self.functionPath(path) else { throw ConsolePage.Refusal(status: .notFound, message: "No such page.") }
             if rest == "/logs.json" {

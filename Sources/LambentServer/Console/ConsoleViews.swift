@@ -464,6 +464,22 @@ struct ConsoleViews {
             """
     }
 
+    // MARK: Queues
+
+    func queueList() async throws -> String {
+        // Lambent's own queues (the asynchronous events') are not the user's.
+        let queues = try await console.queues.depths().filter { !$0.name.hasPrefix("lambent:") }
+        let rows = queues.map { queue in
+            "<tr data-queue=\"\(HTML.escape(queue.name))\"><td>\(HTML.escape(queue.name))</td><td class=\"visible\">\(queue.visible)</td>"
+                + "<td class=\"in-flight\">\(queue.inFlight)</td><td class=\"delayed\">\(queue.delayed)</td>"
+                + "<td>\(queue.oldestAgeMillis / 1000) s</td></tr>"
+        }.joined()
+        return """
+            <h1>Queues (\(queues.count))</h1><table id="queues"><thead><tr><th>Queue</th><th>Visible</th><th>In flight</th>\
+            <th>Delayed</th><th>Oldest message</th></tr></thead><tbody>\(rows)</tbody></table>
+            """
+    }
+
     // MARK: Usage
 
     func usage() async throws -> String {

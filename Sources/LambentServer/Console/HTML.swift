@@ -44,7 +44,7 @@ enum HTML {
             <button class="plain" type="submit">Sign out</button></form>
             """
         } ?? ""
-        let links = csrf == nil ? "" : #"<a href="/console/">Functions</a><a href="/console/usage">Usage</a>"#
+        let links = csrf == nil ? "" : #"<a href="/console/">Functions</a><a href="/console/queues">Queues</a><a href="/console/usage">Usage</a>"#
         return """
             <!doctype html><html lang="en"><head><meta charset="utf-8"><title>\(escape(title)) · Lambent</title>
             <meta name="viewport" content="width=device-width, initial-scale=1"><style nonce="\(nonce)">\(style)</style></head>
