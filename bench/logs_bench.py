@@ -14,9 +14,10 @@
   started with `--no-cloudwatch-metrics` (the baseline), interleaved wrk rounds: what the
   metrics cost the warm path (target: no measurable loss).
 - `noisy`: a function printing 1,000 lines of ~100 bytes per invocation, invoked back to back,
-  while a quiet function's warm latency is measured (wrk, 1 connection), against rounds of the
-  quiet function alone in the same run: the lines per second the noisy function gets stored
-  (counted in Lambent's database afterwards) and what it does to the quiet function's p50.
+  while a quiet function's warm latency is measured (wrk, 1 connection); baselines in the same
+  run: the quiet function alone, and beside the same work printed into memory (so the CPU the
+  Python loop takes is not counted as the logs' cost). Reports the lines per second stored
+  (counted in Lambent's database afterwards) and the quiet function's p50 in each case.
 - `console`: server time of the web console's functions list with `--functions` functions
   (1,000 by default) and of a function's monitor page (six charts over a day), against
   ListFunctions paged through the same functions with boto3 (the API's own list) in the
@@ -191,42 +192,53 @@ def metrics(bench: Bench, options) -> dict:
 
 
 NOISY = "def handler(event, context):\n    for i in range(1000):\n        print('noisy line', i, 'x' * 80)\n    return {}\n"
+# The same work, printed into memory: what the noisy function costs without its lines going anywhere.
+SILENT = ("import io\ndef handler(event, context):\n    sink = io.StringIO()\n    for i in range(1000):\n"
+          "        print('noisy line', i, 'x' * 80, file=sink)\n    return {}\n")
 
 
 def noisy(bench: Bench, options) -> dict:
     bench.create("bench-noisy", code=make_zip({"app.py": NOISY}), memory=WARM_MEMORY)
+    bench.create("bench-silent", code=make_zip({"app.py": SILENT}), memory=WARM_MEMORY)
     bench.create("bench-calm", code=make_zip({"app.py": QUIET}), memory=WARM_MEMORY)
     url, script = invoke_target(bench, bench.endpoint, "bench-calm", "noisy-calm")
     run_wrk(url, script, 1, 2, bench.server_tree())
     bench.invoke_raw("bench-noisy")
-    alone, beside, noisy_seconds, noisy_invocations = [], [], 0.0, 0
+    bench.invoke_raw("bench-silent")
+    rounds: dict[str, list[dict]] = {"alone": [], "noisy": [], "silent": []}
+    noisy_seconds, noisy_invocations = 0.0, 0
     for run in range(options.runs):
-        alone.append(run_wrk(url, script, 1, options.duration, bench.server_tree()))
-        stop = threading.Event()
-        count = [0]
+        order = ["alone", "noisy", "silent"] if run % 2 == 0 else ["silent", "noisy", "alone"]
+        for beside in order:
+            stop = threading.Event()
+            count = [0]
 
-        def loop():
-            while not stop.is_set():
-                bench.invoke_raw("bench-noisy")
-                count[0] += 1
-        thread = threading.Thread(target=loop, daemon=True)
-        began = time.perf_counter()
-        thread.start()
-        beside.append(run_wrk(url, script, 1, options.duration, bench.server_tree()))
-        stop.set()
-        thread.join()
-        noisy_seconds += time.perf_counter() - began
-        noisy_invocations += count[0]
-        log(f"noisy run {run + 1}: calm p50 alone {alone[-1]['latency_us']['p50']} us, beside the noisy one "
-            f"{beside[-1]['latency_us']['p50']} us; {count[0]} noisy invocations")
+            def loop(function=f"bench-{beside}"):
+                while not stop.is_set():
+                    bench.invoke_raw(function)
+                    count[0] += 1
+            thread = threading.Thread(target=loop, daemon=True) if beside != "alone" else None
+            began = time.perf_counter()
+            if thread:
+                thread.start()
+            rounds[beside].append(run_wrk(url, script, 1, options.duration, bench.server_tree()))
+            stop.set()
+            if thread:
+                thread.join()
+            if beside == "noisy":
+                noisy_seconds += time.perf_counter() - began
+                noisy_invocations += count[0]
+            log(f"noisy run {run + 1}, calm function {beside if beside == 'alone' else 'beside the ' + beside + ' one'}: "
+                f"p50 {rounds[beside][-1]['latency_us']['p50']} us ({count[0]} invocations of it)")
     time.sleep(3)  # the log sink writes every few hundred milliseconds
     with sqlite3.connect(f"file:{bench.work / 'data' / 'lambent.sqlite'}?mode=ro", uri=True) as db:
         stored = db.execute("SELECT COUNT(*) FROM logEvent WHERE logGroup = '/aws/lambda/bench-noisy' AND message LIKE 'noisy line%'")\
             .fetchone()[0]
     stored -= 1000  # the warm-up invocation's
-    calm_alone, calm_beside = summarize(alone), summarize(beside)
+    calm = {beside: summarize(runs) for beside, runs in rounds.items()}
     return {"lines_per_s": stored / noisy_seconds, "lines_stored": stored, "lines_printed": noisy_invocations * 1000,
-            "calm_alone": calm_alone, "calm_beside": calm_beside, "p50_ratio": calm_beside["p50_ms"] / calm_alone["p50_ms"]}
+            "calm_alone": calm["alone"], "calm_beside_noisy": calm["noisy"], "calm_beside_silent": calm["silent"],
+            "noisy_over_silent_p50": calm["noisy"]["p50_ms"] / calm["silent"]["p50_ms"]}
 
 
 def console_session(bench: Bench) -> str:
@@ -307,8 +319,9 @@ def markdown(results: dict) -> str:
     if "noisy" in results:
         n = results["noisy"]
         lines += [f"A function printing 1,000 lines per invocation, back to back: **{n['lines_per_s']:.0f} lines/s stored** "
-                  f"({n['lines_stored']} of {n['lines_printed']} printed); a quiet function beside it p50 "
-                  f"{n['calm_beside']['p50_ms']:.3f} ms against {n['calm_alone']['p50_ms']:.3f} ms alone (×{n['p50_ratio']:.3f}).", ""]
+                  f"({n['lines_stored']} of {n['lines_printed']} printed). A quiet function's p50: {n['calm_alone']['p50_ms']:.3f} ms "
+                  f"alone, {n['calm_beside_noisy']['p50_ms']:.3f} ms beside the printing one, {n['calm_beside_silent']['p50_ms']:.3f} ms "
+                  f"beside the same work printed into memory (printing ÷ silent ×{n['noisy_over_silent_p50']:.3f}).", ""]
     if "console" in results:
         c = results["console"]
         lines += [f"Console, {c['functions']} functions: functions list **{c['list_ms']:.1f} ms**, monitor page (six charts, 1 day) "
