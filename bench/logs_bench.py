@@ -302,20 +302,17 @@ def markdown(results: dict) -> str:
         p = results["put"]
         lines += [f"PutLogEvents (10,000 per call): **{p['events_per_s']:.0f} events/s** ({p['events']} in {p['seconds']:.1f} s); "
                   f"Python sqlite3 floor {p['floor_events_per_s']:.0f}/s (×{p['ratio']:.2f}).", ""]
-    if "printing" in results:
+    comparisons = (("printing", "quiet", "printing", "quiet", "one line per invocation"),
+                   ("metrics", "unrecorded", "recorded", "`--no-cloudwatch-metrics`", "with CloudWatch metrics"))
+    for step, baseline, measured, baseline_label, measured_label in comparisons:
+        if step not in results:
+            continue
         for label in ("latency", "throughput"):
-            r = results["printing"][label]
-            lines += [f"Warm invoke, {label} ({'1 connection' if label == 'latency' else '4 connections'}): quiet p50 "
-                      f"{r['quiet']['p50_ms']:.3f} ms, {r['quiet']['rps']:.0f}/s; one line per invocation p50 "
-                      f"{r['printing']['p50_ms']:.3f} ms, {r['printing']['rps']:.0f}/s: p50 ×{r['printing_over_quiet_p50']:.3f}, "
-                      f"req/s ×{r['printing_over_quiet_rps']:.3f}.", ""]
-    if "metrics" in results:
-        for label in ("latency", "throughput"):
-            r = results["metrics"][label]
-            lines += [f"Warm invoke, {label} ({'1 connection' if label == 'latency' else '4 connections'}): with CloudWatch metrics "
-                      f"p50 {r['recorded']['p50_ms']:.3f} ms, {r['recorded']['rps']:.0f}/s; `--no-cloudwatch-metrics` p50 "
-                      f"{r['unrecorded']['p50_ms']:.3f} ms, {r['unrecorded']['rps']:.0f}/s: p50 ×{r['recorded_over_unrecorded_p50']:.3f}, "
-                      f"req/s ×{r['recorded_over_unrecorded_rps']:.3f}.", ""]
+            r = results[step][label]
+            lines += [f"Warm invoke, {label} ({'1 connection' if label == 'latency' else '4 connections'}): {baseline_label} p50 "
+                      f"{r[baseline]['p50_ms']:.3f} ms, {r[baseline]['rps']:.0f}/s; {measured_label} p50 "
+                      f"{r[measured]['p50_ms']:.3f} ms, {r[measured]['rps']:.0f}/s: p50 ×{r[f'{measured}_over_{baseline}_p50']:.3f}, "
+                      f"req/s ×{r[f'{measured}_over_{baseline}_rps']:.3f}.", ""]
     if "noisy" in results:
         n = results["noisy"]
         lines += [f"A function printing 1,000 lines per invocation, back to back: **{n['lines_per_s']:.0f} lines/s stored** "
