@@ -239,7 +239,7 @@ struct Console: RouterMiddleware {
         for pair in String(buffer: body).split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             func decode(_ text: Substring) -> String {
-                text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? ""
+                String(decoding: PercentEncoding.decode(Array(text.replacingOccurrences(of: "+", with: " ").utf8)), as: UTF8.self)
             }
             fields[decode(parts[0])] = parts.count > 1 ? decode(parts[1]) : ""
         }

@@ -33,7 +33,7 @@ struct ConsoleViews {
             guard batch.count == 1000 else { break }
             marker = batch.last?.name
         }
-        await console.cloudWatch.recorder.flush()
+        await console.cloudWatch.refresh()
         let since = Int64(Date().timeIntervalSince1970) - 3600
         let invocations = try await console.store.metricSums(namespace: MetricRecorder.lambdaNamespace, name: "Invocations",
                                                              dimension: "FunctionName", since: since)
@@ -320,8 +320,17 @@ struct ConsoleViews {
             ("Throttles", "Throttles", "count", .simple("Sum")), ("Duration p50", "Duration", "ms", .percentile("p50", 50)),
             ("Duration p99", "Duration", "ms", .percentile("p99", 99)), ("ConcurrentExecutions", "ConcurrentExecutions", "max", .simple("Maximum")),
         ]
+        await console.cloudWatch.refresh()
+        // Duration's points serve both percentile charts: each metric is read once.
+        var read: [String: [CloudWatchService.Period]] = [:]
         for spec in specs {
-            let periods = try await console.cloudWatch.periods(series(spec.metric), start: start, end: end + 60, period: chosen.2, unit: nil)
+            let periods: [CloudWatchService.Period]
+            if let cached = read[spec.metric] {
+                periods = cached
+            } else {
+                periods = try await console.cloudWatch.periods(series(spec.metric), start: start, end: end + 60, period: chosen.2, unit: nil)
+                read[spec.metric] = periods
+            }
             let points = periods.compactMap { period in spec.statistic.value(of: period.statistics).map { (Double(period.start), $0) } }
             let chart = SVGChart(metric: spec.title, unit: spec.unit, start: start, end: end, points: points)
             charts += "<div class=\"chart-box\"><h3>\(HTML.escape(spec.title))</h3>\(chart.svg)</div>"
@@ -483,7 +492,7 @@ struct ConsoleViews {
     // MARK: Usage
 
     func usage() async throws -> String {
-        await console.cloudWatch.recorder.flush()
+        await console.cloudWatch.refresh()
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let now = Date()

@@ -50,11 +50,16 @@ struct CloudWatchService: Sendable {
         var statistics: MetricStatistics
     }
 
+    /// Writes what the recorder holds, so the reads that follow see every finished invocation:
+    /// once per request, before its reads.
+    func refresh() async {
+        await recorder.flush()
+    }
+
     /// A series' points merged into periods of `period` seconds from `start` (rounded down to
     /// the minute) up to `end`, oldest first; periods without data are left out. With `unit`,
     /// only points recorded in that unit count.
     func periods(_ series: MetricSeries, start: Double, end: Double, period: Int64, unit: String?) async throws -> [Period] {
-        await recorder.flush()
         let from = Int64(start.rounded(.down)) - Int64(start.rounded(.down)) % 60
         let to = Int64(end.rounded(.up))
         var merged: [Int64: MetricStatistics] = [:]
@@ -82,6 +87,16 @@ struct CloudWatchService: Sendable {
         return (start, end)
     }
 
+    /// A `NextToken`: a position (a series id, or datapoints already returned), base64-encoded.
+    static func token(_ position: Int64) -> String {
+        Data(String(position).utf8).base64EncodedString()
+    }
+
+    /// The position a `NextToken` holds; nil for one this service did not write.
+    static func position(_ token: String) -> Int64? {
+        Data(base64Encoded: token).flatMap { String(data: $0, encoding: .utf8) }.flatMap { Int64($0) }.flatMap { $0 >= 0 ? $0 : nil }
+    }
+
     // MARK: PutMetricData
 
     /// A client's data point, checked: (series, time, statistics).
@@ -101,10 +116,9 @@ struct CloudWatchService: Sendable {
 
     func list(namespace: String?, name: String?, filters: [(name: String, value: String?)], recentlyActive: Bool,
               token: String?) async throws -> (series: [MetricSeries], nextToken: String?) {
-        await recorder.flush()
         var marker: Int64 = 0
         if let token {
-            guard let decoded = Data(base64Encoded: token).flatMap({ String(data: $0, encoding: .utf8) }), let position = Int64(decoded) else {
+            guard let position = Self.position(token) else {
                 throw CloudWatchError.invalidValue("The value \(token) for parameter NextToken is invalid.")
             }
             marker = position
@@ -113,7 +127,7 @@ struct CloudWatchService: Sendable {
         let page = try await store.listMetricSeries(namespace: namespace, name: name, filters: filters, activeSince: activeSince,
                                                     after: marker, limit: Self.listPageSize + 1)
         let shown = page.prefix(Self.listPageSize)
-        let next = page.count > Self.listPageSize ? Data(String(shown.last!.position).utf8).base64EncodedString() : nil
+        let next = page.count > Self.listPageSize ? Self.token(shown.last!.position) : nil
         return (shown.map(\.series), next)
     }
 }

@@ -84,18 +84,23 @@ public final class MetricRecorder: Service, Sendable {
 
     /// One value of a metric of `AWS/Lambda`, for the account and, when given, for the function.
     public func record(_ name: String, function: String?, value: Double, unit: String = "Count") {
+        let byFunction = function.map { [[MetricDimension(name: "FunctionName", value: $0)]] } ?? []
+        add(name, to: [[]] + byFunction, value: value, unit: unit)
+    }
+
+    /// A value for the function's series only.
+    func recordFunction(_ name: String, function: String, value: Double, unit: String = "Count") {
+        add(name, to: [[MetricDimension(name: "FunctionName", value: function)]], value: value, unit: unit)
+    }
+
+    private func add(_ name: String, to dimensionSets: [[MetricDimension]], value: Double, unit: String) {
         let minute = Self.minute()
         pending.withLock { pending in
-            for dimensions in Self.accountAndFunction(function) {
+            for dimensions in dimensionSets {
                 let key = SeriesKey(minute: minute, series: MetricSeries(namespace: Self.lambdaNamespace, name: name, dimensions: dimensions))
                 pending.points[key, default: MetricStatistics(unit: unit)].add(value)
             }
         }
-    }
-
-    private static func accountAndFunction(_ function: String?) -> [[MetricDimension]] {
-        guard let function else { return [[]] }
-        return [[], [MetricDimension(name: "FunctionName", value: function)]]
     }
 
     // MARK: Writing
@@ -170,13 +175,6 @@ public final class MetricRecorder: Service, Sendable {
             }
         }
         if total > 0 { record("ConcurrentExecutions", function: nil, value: Double(total)) }
-    }
-
-    /// A value for the function's series only.
-    func recordFunction(_ name: String, function: String, value: Double, unit: String = "Count") {
-        let series = MetricSeries(namespace: Self.lambdaNamespace, name: name, dimensions: [MetricDimension(name: "FunctionName", value: function)])
-        let key = SeriesKey(minute: Self.minute(), series: series)
-        pending.withLock { $0.points[key, default: MetricStatistics(unit: unit)].add(value) }
     }
 
     /// Every `interval`: samples the gauges and flushes; every hour, rolls old points up.

@@ -91,7 +91,8 @@ struct CloudWatchRoutes {
     }
 
     private func perform(_ operation: String, _ body: Object) async throws -> Object {
-        switch operation {
+        if ["GetMetricStatistics", "GetMetricData", "ListMetrics"].contains(operation) { await cloudWatch.refresh() }
+        return switch operation {
         case "GetMetricStatistics": try await getMetricStatistics(body)
         case "GetMetricData": try await getMetricData(body)
         case "ListMetrics": try await listMetrics(body)
@@ -157,8 +158,7 @@ struct CloudWatchRoutes {
         let maxDatapoints = Self.integer(body["MaxDatapoints"]) ?? 100_800
         var skip = 0
         if let token = body["NextToken"] as? String {
-            guard let decoded = Data(base64Encoded: token).flatMap({ String(data: $0, encoding: .utf8) }), let offset = Int(decoded),
-                  offset >= 0 else {
+            guard let offset = CloudWatchService.position(token).map(Int.init) else {
                 throw CloudWatchError(shape: "InvalidNextToken", code: "InvalidNextToken", message: "The service returned an invalid NextToken.")
             }
             skip = offset
@@ -209,7 +209,7 @@ struct CloudWatchRoutes {
                             "StatusCode": partial ? "PartialData" : "Complete", "Messages": [Object]()])
         }
         var answer: Object = ["MetricDataResults": results, "Messages": [Object]()]
-        if more { answer["NextToken"] = Data(String(skip + returned).utf8).base64EncodedString() }
+        if more { answer["NextToken"] = CloudWatchService.token(Int64(skip + returned)) }
         return answer
     }
 
