@@ -163,7 +163,7 @@ S3_COVERAGE: dict[str, tuple[str, str]] = {
     "CompleteMultipartUpload": (SUPPORTED, "Raises `s3:ObjectCreated:CompleteMultipartUpload` (not when the store answers 200 with an `<Error>`)."),
     "AbortMultipartUpload": (SUPPORTED, S3_TESTED),
     "ListParts": (SUPPORTED, S3_TESTED),
-    "PutBucketNotificationConfiguration": (SUPPORTED, "Lambent's own (the store never sees it): `QueueConfigurations` (queues here) and `LambdaFunctionConfigurations` (a function whose policy lets `s3.amazonaws.com` invoke it for this bucket), events `s3:ObjectCreated:*`/`Put`/`Copy`/`CompleteMultipartUpload` and `s3:ObjectRemoved:*`/`Delete` raised (the other event names AWS defines are accepted, never raised), `prefix`/`suffix` filters (case-insensitive names), AWS's errors for unparseable ARNs, missing destinations and overlapping filters, `SkipDestinationValidation`; sends `s3:TestEvent` to queues. Topic (SNS) and EventBridge destinations are refused: Lambent does not run them."),
+    "PutBucketNotificationConfiguration": (SUPPORTED, "Lambent's own (the store never sees it): `QueueConfigurations` (queues here) and `LambdaFunctionConfigurations` (a function whose policy lets `s3.amazonaws.com` invoke it for this bucket), events `s3:ObjectCreated:*`/`Put`/`Post`/`Copy`/`CompleteMultipartUpload` and `s3:ObjectRemoved:*`/`Delete` raised (the other event names AWS defines are accepted, never raised), `prefix`/`suffix` filters (case-insensitive names), AWS's errors for unparseable ARNs, missing destinations and overlapping filters, `SkipDestinationValidation`; sends `s3:TestEvent` to queues. Topic (SNS) and EventBridge destinations are refused: Lambent does not run them."),
     "GetBucketNotificationConfiguration": (SUPPORTED, "Lambent's own."),
     "PutBucketNotification": (NOT_YET, "The deprecated form; use PutBucketNotificationConfiguration."),
     "GetBucketNotification": (NOT_YET, "The deprecated form."),
@@ -281,7 +281,13 @@ def render(operations: dict) -> str:
                         "presigned URLs, `aws-chunked` uploads), from the `S3_COVERAGE` table of the same script. Lambent checks "
                         "the signature, holds functions' credentials to object operations, answers bucket notifications itself, "
                         "and streams everything else to the object store, re-signed with the store's own key: so an operation "
-                        "not named in the table is whatever the store makes of it."),
+                        "not named in the table is whatever the store makes of it. Browser-based uploads (POST Object: an HTML "
+                        "form posted to the bucket's URL with a SigV4 or Signature Version 2 POST policy, as boto3's "
+                        "`generate_presigned_post` makes them), which botocore's model does not name, are served too: the "
+                        "signature, expiration and conditions (`eq`, `starts-with`, `content-length-range`, every field "
+                        "named) checked with S3's errors, `${filename}`, `success_action_status` and "
+                        "`success_action_redirect`, files up to 64 MiB (S3: 5 GiB); they raise `s3:ObjectCreated:Post` "
+                        "(docs/SPECIFICATION.md, S3)."),
         *render_service("EventBridge", EVENTS_COVERAGE, load_operations(("events", "2015-10-07")),
                         "The EventBridge operations Lambent serves on the same port (botocore `events` `2015-10-07`: JSON 1.1, "
                         "`POST /` with `X-Amz-Target: AWSEvents.<Operation>`, SigV4 service `events`), for rules that run on "

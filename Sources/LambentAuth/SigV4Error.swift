@@ -167,6 +167,30 @@ extension SigV4Error {
     }
 
     static let presignedRequestExpired = SigV4Error(code: .signatureExpired, message: "Request has expired.")
+
+    // A browser-based upload's `X-Amz-Credential` form field: S3 words these as it words a
+    // presigned URL's credential, without that message's "Error parsing the X-Amz-Credential
+    // parameter; " prefix.
+    static let malformedPostCredential = SigV4Error(
+        code: .incompleteSignature,
+        message: "the Credential is mal-formed; expecting \"<YOUR-AKID>/YYYYMMDD/REGION/SERVICE/aws4_request\".")
+
+    static let emptyPostAccessKey = SigV4Error(
+        code: .incompleteSignature, message: "a non-empty Access Key (AKID) must be provided in the credential.")
+
+    static func postCredentialDate(_ date: String) -> SigV4Error {
+        SigV4Error(
+            code: .incompleteSignature,
+            message: "incorrect date format \"\(date)\". This date in the credential must be in the format \"yyyyMMdd\".")
+    }
+
+    static func postCredentialService(_ service: String, expected: String) -> SigV4Error {
+        SigV4Error(code: .incompleteSignature, message: "incorrect service \"\(service)\". This endpoint belongs to \"\(expected)\".")
+    }
+
+    static func postCredentialTerminal(_ terminal: String) -> SigV4Error {
+        SigV4Error(code: .incompleteSignature, message: "incorrect terminal \"\(terminal)\". This endpoint uses \"aws4_request\".")
+    }
 }
 
 /// Builds the combined credential-scope message AWS sends when scope parts are wrong.

@@ -26,10 +26,10 @@ public struct SigV4Verifier: Sendable {
 
     /// The first of `services`.
     public var service: String { services[0] }
-    private let lookup: @Sendable (String) -> AccessKey?
+    let lookup: @Sendable (String) -> AccessKey?
     private let now: @Sendable () -> Date
     private let allowedSkewSeconds: Int64
-    private let keys = SigningKeyCache()
+    let keys = SigningKeyCache()
 
     /// Creates a verifier.
     /// - Parameters:

@@ -39,6 +39,10 @@ struct ServeCommand: AsyncParsableCommand {
     var credentialsLifetime: String?
     @Option(help: "An existing S3-compatible object store to keep objects in, e.g. http://10.0.0.5:9000, with its key in LAMBENT_S3_BACKEND_ACCESS_KEY_ID and LAMBENT_S3_BACKEND_SECRET_ACCESS_KEY (default: SeaweedFS, installed from PyPI and run by Lambent on first S3 request).")
     var s3Backend: String?
+    @Option(help: ArgumentHelp(
+        "How long the S3 front end waits on the object store without a byte read or written before it answers 503 ServiceUnavailable and checks (and restarts) the store, e.g. 2s (default 30s). For tests.",
+        visibility: .hidden))
+    var objectStoreTimeout = "30s"
     @Flag(inversion: .prefixedNo, help: "Keep CloudWatch metrics of invocations (AWS/Lambda, Lambent/Usage); --no-cloudwatch-metrics keeps none (the CloudWatch API still serves clients' own metrics; /metrics still counts).")
     var cloudwatchMetrics = true
     @Option(help: "An OpenTelemetry collector's OTLP/HTTP URL (e.g. http://127.0.0.1:4318) to export the spans of traced invocations to: functions with TracingConfig Mode Active, and invocations whose X-Amzn-Trace-Id says Sampled=1 (default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or $OTEL_EXPORTER_OTLP_ENDPOINT; none: no export).")
@@ -106,6 +110,10 @@ struct ServeCommand: AsyncParsableCommand {
             config.s3Backend = S3Backend(url: url, accessKeyID: id, secretAccessKey: secret,
                                          region: environment["LAMBENT_S3_BACKEND_REGION"] ?? "us-east-1")
         }
+        guard let storeTimeout = DurationText.parse(objectStoreTimeout) else {
+            throw ValidationError("--object-store-timeout takes a duration such as 2s or 30s, not '\(objectStoreTimeout)'")
+        }
+        config.objectStoreTimeout = storeTimeout
         if let runtimes = runtimesDir ?? environment["LAMBENT_RUNTIMES_DIR"] {
             config.runtimesDirectory = URL(fileURLWithPath: runtimes)
         }

@@ -39,6 +39,9 @@ public struct ServerConfiguration: Sendable {
     public var credentialsLifetime: Duration?
     /// An S3-compatible store objects live in (`--s3-backend`); nil runs SeaweedFS.
     public var s3Backend: S3Backend?
+    /// How long the S3 front end waits on the object store without a byte read or written
+    /// before it answers 503 and checks the store (`--object-store-timeout`; for tests).
+    public var objectStoreTimeout: Duration = .seconds(30)
     /// Whether invocations are recorded as CloudWatch metrics (`--no-cloudwatch-metrics`: not).
     public var cloudWatchMetrics = true
     /// The OpenTelemetry collector sampled invocations' spans go to (`--otlp-endpoint`); nil exports none.
@@ -115,7 +118,7 @@ public struct LambentServer: Sendable {
     let rules: RulesService
     let scheduleRunner: ScheduleRunner
     /// The client the S3 front end reaches the object store with.
-    let objectClient = ObjectStoreClient()
+    let objectClient: ObjectStoreClient
     let objects: any ObjectStore
     let seaweed: SeaweedFS?
     let notifications: BucketNotifications
@@ -189,6 +192,7 @@ public struct LambentServer: Sendable {
         let targets = EventTargets(invocations: invocations, queues: queues, names: names)
         scheduleRunner = ScheduleRunner(store: store, scheduler: scheduler, rules: rules,
                                         delivery: ScheduleDelivery(targets: targets), logger: logger)
+        objectClient = ObjectStoreClient(timeout: configuration.objectStoreTimeout)
         if let backend = configuration.s3Backend {
             seaweed = nil
             objects = ExternalObjectStore(fixed: ObjectStoreEndpoint(

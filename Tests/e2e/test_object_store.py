@@ -1,5 +1,5 @@
-"""The object store behind S3: run by Lambent, out of functions' reach, restarted when it dies,
-and never taking Lambda down with it."""
+"""The object store behind S3: run by Lambent, out of functions' reach, restarted when it dies
+or stops answering, and never taking Lambda down with it."""
 
 from __future__ import annotations
 
@@ -59,6 +59,61 @@ def test_a_killed_store_is_restarted_with_its_objects_and_lambda_keeps_working(s
     assert body == b"still here"
     assert store_processes(server.data_dir) and set(store_processes(server.data_dir)).isdisjoint(pids)
     assert "the object store exited" in server.log_tail(200)
+    server.terminate()
+
+
+def test_a_store_that_stops_answering_gets_503_and_lambda_keeps_working(start_server, tmp_path):
+    """The store slow rather than down: SeaweedFS stopped (SIGSTOP) still accepts connections
+    and never answers. With `--object-store-timeout 2s` (the default is 30 s), an S3 GET answers
+    503 in S3's XML shape within seconds, Lambda's control plane and a synchronous invoke work
+    meanwhile, and the store is checked and restarted: S3 works again within a bounded wait,
+    the object intact."""
+    server = start_server(tmp_path, extra_args=["--object-store-timeout", "2s"])
+    s3 = server.client(service="s3")
+    s3.create_bucket(Bucket="slow")
+    s3.put_object(Bucket="slow", Key="a.txt", Body=b"still here")
+    client = server.client()
+    client.create_function(FunctionName="echo", Runtime="python3.12", Role=ROLE, Handler="app.handler",
+                           Code={"ZipFile": make_zip({"app.py": "def handler(event, context):\n    return event\n"})})
+    client.get_waiter("function_active_v2").wait(FunctionName="echo", WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    pids = store_processes(server.data_dir)
+    assert pids, "no SeaweedFS process found"
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        with pytest.raises(ClientError) as raised:
+            s3.get_object(Bucket="slow", Key="a.txt")
+        waited = time.monotonic() - started
+        error = raised.value.response
+        assert error["ResponseMetadata"]["HTTPStatusCode"] == 503, error
+        assert (error["Error"]["Code"], error["Error"]["Message"]) in {
+            ("ServiceUnavailable", "Service is unable to handle request."), ("SlowDown", "Please reduce your request rate.")}, error
+        assert error["ResponseMetadata"]["HTTPHeaders"]["content-type"] == "application/xml"
+        assert error["ResponseMetadata"]["RequestId"], error
+        assert waited < 20, f"503 after {waited:.1f} s: the store's timeout was not applied"
+        # Lambda does not depend on the store.
+        assert client.get_function(FunctionName="echo")["Configuration"]["State"] == "Active"
+        assert "echo" in [entry["FunctionName"] for entry in client.list_functions()["Functions"]]
+        assert invoke(client, "echo", {"n": 2}).payload == {"n": 2}
+    finally:
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            body = s3.get_object(Bucket="slow", Key="a.txt")["Body"].read()
+            break
+        except ClientError as error:
+            assert error.response["Error"]["Code"] in ("ServiceUnavailable", "SlowDown"), error.response
+            assert time.monotonic() < deadline, "S3 did not come back"
+            time.sleep(0.5)
+    assert body == b"still here"
+    # The store that stopped answering was replaced, not waited for.
+    assert store_processes(server.data_dir) and set(store_processes(server.data_dir)).isdisjoint(pids)
     server.terminate()
 
 

@@ -3,8 +3,9 @@ are verified with Lambent's credentials and streamed to the object store Lambent
 (SeaweedFS, installed on the first S3 request). Round trips with the aws CLI and boto3
 (ranges, copies, listings, multipart uploads, awkward keys, virtual-hosted addressing,
 presigned URLs), S3's answers to bad credentials and bad input (bucket names, key length,
-payload hashes, sizes), `aws-chunked` uploads signed chunk by chunk by hand, and a function's
-own credentials, which reach objects but not bucket configuration."""
+payload hashes, sizes), `aws-chunked` uploads signed chunk by chunk by hand, browser-based
+uploads (POST Object with a POST policy, as boto3's `generate_presigned_post` makes them),
+and a function's own credentials, which reach objects but not bucket configuration."""
 
 from __future__ import annotations
 
@@ -926,3 +927,202 @@ def test_sigv2_presigned_urls_of_the_cli_and_boto3(aws, s3, bucket):
     answer = requests.get(expired, timeout=30)
     assert (answer.status_code, s3_error(answer.content)["Code"], s3_error(answer.content)["Message"]) == (
         403, "AccessDenied", "Request has expired")
+
+
+# ---------------------------------------------------------------------------
+# Browser-based uploads (POST Object)
+# ---------------------------------------------------------------------------
+
+
+def post_form(post: dict, content: bytes = b"posted through a form", filename: str = "upload.txt", *,
+              fields: dict | None = None, drop: tuple = (), after_file: dict | None = None, **options) -> requests.Response:
+    """Posts a form as a browser would, with `requests`: the fields of `generate_presigned_post`
+    (changed by `fields`, without those in `drop`), then the file, then `after_file` (which S3
+    ignores)."""
+    data = {name: value for name, value in {**post["fields"], **(fields or {})}.items() if name not in drop}
+    parts = [(name, (None, value)) for name, value in data.items()]
+    parts.append(("file", (filename, content)))
+    parts += [(name, (None, value)) for name, value in (after_file or {}).items()]
+    return requests.post(post["url"], files=parts, timeout=30, **options)
+
+
+def test_presigned_post_stores_the_object_and_answers_204(server, presigner, s3, bucket):
+    """boto3's `generate_presigned_post` (SigV4) and `requests`: 204 with an empty body, the
+    object's quoted ETag and its URL (the key encoded, `/` too); the object reads back with the
+    form's Content-Type and `x-amz-meta-*`, which the policy names."""
+    post = presigner.generate_presigned_post(
+        bucket, "uploads/hello.txt", Fields={"Content-Type": "text/plain", "x-amz-meta-note": "from a form"},
+        Conditions=[{"Content-Type": "text/plain"}, ["starts-with", "$x-amz-meta-note", "from"]], ExpiresIn=300)
+    assert post["url"] == f"{server.endpoint}/{bucket}"
+    assert {"x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature", "policy"} <= set(post["fields"])
+    answer = post_form(post, b"posted bytes")
+    assert answer.status_code == 204, answer.text
+    assert answer.content == b""
+    assert answer.headers["ETag"] == f'"{hashlib.md5(b"posted bytes").hexdigest()}"'
+    assert answer.headers["Location"] == f"{server.endpoint}/{bucket}/uploads%2Fhello.txt"
+    stored = s3.get_object(Bucket=bucket, Key="uploads/hello.txt")
+    assert stored["Body"].read() == b"posted bytes"
+    assert stored["ContentType"] == "text/plain"
+    assert stored["Metadata"] == {"note": "from a form"}
+    assert stored["ETag"] == answer.headers["ETag"]
+
+
+def test_presigned_post_201_answers_a_post_response_and_expands_the_filename(presigner, s3, bucket):
+    """`success_action_status` 201 answers S3's `PostResponse` (Location, Bucket, Key, quoted
+    ETag); `${filename}` in the key becomes the uploaded file's name, which the policy's
+    `starts-with` (made by boto3 for such keys) checks after expansion."""
+    post = presigner.generate_presigned_post(bucket, "in/${filename}", Fields={"success_action_status": "201"},
+                                             Conditions=[{"success_action_status": "201"}], ExpiresIn=300)
+    answer = post_form(post, b"a photo", filename="photo one.jpg")
+    assert answer.status_code == 201, answer.text
+    assert answer.headers["Content-Type"] == "application/xml"
+    root = ElementTree.fromstring(answer.content)
+    assert root.tag == "PostResponse"
+    document = {child.tag: child.text for child in root}
+    etag = f'"{hashlib.md5(b"a photo").hexdigest()}"'
+    assert document == {"Location": answer.headers["Location"], "Bucket": bucket, "Key": "in/photo one.jpg", "ETag": etag}
+    assert document["Location"].endswith(f"/{bucket}/in%2Fphoto%20one.jpg")
+    assert s3.get_object(Bucket=bucket, Key="in/photo one.jpg")["Body"].read() == b"a photo"
+    # Without a file name (a file part with no `filename`), S3 keeps the variable as it is.
+    plain = presigner.generate_presigned_post(bucket, "plain/${filename}", ExpiresIn=300)
+    answer = requests.post(plain["url"], files=[*[(name, (None, value)) for name, value in plain["fields"].items()],
+                                                ("file", (None, b"no name"))], timeout=30)
+    assert answer.status_code == 204, answer.text
+    assert s3.get_object(Bucket=bucket, Key="plain/${filename}")["Body"].read() == b"no name"
+
+
+def test_presigned_post_redirects_to_success_action_redirect(presigner, s3, bucket):
+    """`success_action_redirect` answers 303 to it, `bucket`, `key` and `etag` added to its query
+    form-encoded (`/` as `%2F`, the ETag's quotes as `%22`); fields after the file are ignored."""
+    target = "http://example.invalid/done?from=form"
+    post = presigner.generate_presigned_post(bucket, "r/done.txt", Fields={"success_action_redirect": target},
+                                             Conditions=[["starts-with", "$success_action_redirect", "http://example.invalid/"]],
+                                             ExpiresIn=300)
+    answer = post_form(post, b"redirected", after_file={"submit": "Upload", "x-amz-meta-late": "ignored"}, allow_redirects=False)
+    assert answer.status_code == 303, answer.text
+    etag = hashlib.md5(b"redirected").hexdigest()
+    assert answer.headers["Location"] == f"{target}&bucket={bucket}&key=r%2Fdone.txt&etag=%22{etag}%22"
+    stored = s3.get_object(Bucket=bucket, Key="r/done.txt")
+    assert stored["Body"].read() == b"redirected" and stored["Metadata"] == {}
+
+
+def test_signature_version_2_presigned_post(s3, bucket):
+    """boto3's `generate_presigned_post` without `signature_version` still signs with Signature
+    Version 2 (`AWSAccessKeyId`, `signature`): accepted; a wrong signature is refused."""
+    post = s3.generate_presigned_post(bucket, "v2/${filename}", ExpiresIn=300)
+    assert {"AWSAccessKeyId", "signature", "policy"} <= set(post["fields"])
+    answer = post_form(post, b"version 2", filename="two.txt")
+    assert answer.status_code == 204, answer.text
+    assert s3.get_object(Bucket=bucket, Key="v2/two.txt")["Body"].read() == b"version 2"
+    answer = post_form(post, b"forged", filename="forged.txt", fields={"signature": "AAAAAAAAAAAAAAAAAAAAAAAAAAA="})
+    assert (answer.status_code, s3_error(answer.content)["Code"]) == (403, "SignatureDoesNotMatch")
+    assert_absent(s3, bucket, "v2/forged.txt")
+
+
+def invalid_argument_missing(name: str) -> tuple:
+    return (400, "InvalidArgument",
+            f"Bucket POST must contain a field named '{name}'.  If it is specified, please check the order of the fields.")
+
+
+POST_REFUSALS = {
+    # case: (form changes, expected status, code, message)
+    "extra-field": (dict(fields={"x-amz-meta-extra": "not in the policy"}),
+                    (403, "AccessDenied", "Invalid according to Policy: Extra input fields: x-amz-meta-extra")),
+    "key-outside-starts-with": (dict(fields={"key": "elsewhere/refused.txt"}),
+                                (403, "AccessDenied", 'Invalid according to Policy: Policy Condition failed: ["starts-with", "$key", "uploads/"]')),
+    "content-length-range-exceeded": (dict(content=b"x" * 101),
+                                      (400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")),
+    "content-length-range-too-small": (dict(content=b""),
+                                       (400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size")),
+    "bad-signature": (dict(fields={"x-amz-signature": "0" * 64}),
+                      (403, "SignatureDoesNotMatch",
+                       "The request signature we calculated does not match the signature you provided. Check your key and signing method.")),
+    "tampered-policy": (dict(fields={"policy": "e30="}),
+                        (403, "SignatureDoesNotMatch",
+                         "The request signature we calculated does not match the signature you provided. Check your key and signing method.")),
+    "unknown-key": (dict(fields={"x-amz-credential": "AKIAEXAMPLEUNKNOWN00/20250101/us-east-1/s3/aws4_request"}),
+                    (403, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")),
+    "signature-missing": (dict(drop=("x-amz-signature",)), invalid_argument_missing("X-Amz-Signature")),
+    "key-after-the-file": (dict(drop=("key",), after_file={"key": "uploads/refused.txt"}), invalid_argument_missing("key")),
+    "anonymous": (dict(drop=("x-amz-algorithm", "x-amz-credential", "x-amz-date", "x-amz-signature", "policy")),
+                  (403, "AccessDenied", "Access Denied")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(POST_REFUSALS))
+def test_presigned_post_refusals_are_s3s_and_store_nothing(presigner, s3, bucket, case):
+    """Forms S3 refuses, with its codes and messages: a field no condition names, a key outside
+    the policy's prefix, a file outside `content-length-range` (with ProposedSize and the bound),
+    a wrong or tampered signature, an unknown key, a missing signature field or a key sent after
+    the file, no signature at all. Nothing is stored."""
+    post = presigner.generate_presigned_post(bucket, "uploads/${filename}", Conditions=[["content-length-range", 1, 100]],
+                                             ExpiresIn=300)
+    changes, expected = POST_REFUSALS[case]
+    answer = post_form(post, filename="refused.txt", **changes)
+    error = s3_error(answer.content)
+    assert (answer.status_code, error["Code"], error["Message"]) == expected, answer.text
+    if case == "content-length-range-exceeded":
+        assert (error["ProposedSize"], error["MaxSizeAllowed"]) == ("101", "100")
+    if case == "signature-missing":
+        assert (error["ArgumentName"], error["ArgumentValue"]) == ("X-Amz-Signature", "")
+    if case == "bad-signature":
+        assert (error["SignatureProvided"], error["StringToSign"]) == ("0" * 64, post["fields"]["policy"])
+    assert_absent(s3, bucket, "uploads/refused.txt")
+    assert_absent(s3, bucket, "elsewhere/refused.txt")
+
+
+def test_presigned_post_expired_policy_and_wrong_content_type(presigner, s3, bucket):
+    """Past the policy's expiration: 403 AccessDenied "Invalid according to Policy: Policy
+    expired."; a POST to a bucket that is not multipart/form-data: 412 PreconditionFailed with
+    its Condition. Nothing is stored."""
+    post = presigner.generate_presigned_post(bucket, "late.txt", ExpiresIn=1)
+    time.sleep(2)
+    answer = post_form(post)
+    error = s3_error(answer.content)
+    assert (answer.status_code, error["Code"], error["Message"]) == (
+        403, "AccessDenied", "Invalid according to Policy: Policy expired.")
+    fresh = presigner.generate_presigned_post(bucket, "late.txt", ExpiresIn=300)
+    answer = requests.post(fresh["url"], data={**fresh["fields"], "file": "not a form upload"}, timeout=30)
+    error = s3_error(answer.content)
+    assert (answer.status_code, error["Code"], error["Message"], error["Condition"]) == (
+        412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold",
+        "Bucket POST must be of the enclosure-type multipart/form-data")
+    assert_absent(s3, bucket, "late.txt")
+
+
+FORM_POSTER = '''
+import uuid
+import urllib.error
+import urllib.request
+
+import boto3
+from botocore.config import Config
+
+def handler(event, context):
+    s3 = boto3.client("s3", config=Config(signature_version="s3v4"))
+    post = s3.generate_presigned_post(event["bucket"], event["key"], ExpiresIn=60)
+    boundary = uuid.uuid4().hex
+    body = b""
+    for name, value in post["fields"].items():
+        body += f'--{boundary}\\r\\nContent-Disposition: form-data; name="{name}"\\r\\n\\r\\n{value}\\r\\n'.encode()
+    body += f'--{boundary}\\r\\nContent-Disposition: form-data; name="file"; filename="f.txt"\\r\\n\\r\\n'.encode()
+    body += b"posted by " + context.function_name.encode() + f"\\r\\n--{boundary}--\\r\\n".encode()
+    request = urllib.request.Request(post["url"], data=body, method="POST",
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as answer:
+            return {"status": answer.status, "fields": sorted(post["fields"])}
+    except urllib.error.HTTPError as error:
+        return {"status": error.code, "body": error.read().decode(), "fields": sorted(post["fields"])}
+'''
+
+
+def test_a_function_uploads_a_form_with_its_own_credentials(function, lambda_client, s3, bucket):
+    """A function's session credentials sign a POST policy too: boto3 in the function adds the
+    `x-amz-security-token` field (and its condition), which Lambent checks like the header."""
+    name = function(zip_bytes=make_zip({"app.py": FORM_POSTER}), Timeout=60)["FunctionName"]
+    result = invoke(lambda_client, name, {"bucket": bucket, "key": "from-a-function-form.txt"})
+    assert result.function_error is None, result.payload
+    assert result.payload["status"] == 204, result.payload
+    assert "x-amz-security-token" in result.payload["fields"]
+    assert s3.get_object(Bucket=bucket, Key="from-a-function-form.txt")["Body"].read() == f"posted by {name}".encode()

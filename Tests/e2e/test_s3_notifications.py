@@ -1,7 +1,7 @@
 """S3 bucket notifications on Lambent: PutBucketNotificationConfiguration with SQS queues and
 Lambda functions served by Lambent itself, validated as S3 validates them, and the event
-records S3 delivers (`{"Records": [...]}`, one object per message) for puts, copies,
-multipart uploads and deletes. The records' fields, the validation errors and the
+records S3 delivers (`{"Records": [...]}`, one object per message) for puts, browser-based
+uploads (POST), copies, multipart uploads and deletes. The records' fields, the validation errors and the
 configuration S3 gives back are those recorded from AWS (`test_s3_notifications_sqs` in
 shared/reference/aws-recorded)."""
 
@@ -362,6 +362,29 @@ def test_presigned_put_raises_object_created_put(server, s3, sqs, bucket, queue)
     (record,) = records(receive(sqs, url, 1))
     assert_record(record, event_name="ObjectCreated:Put", bucket=bucket, key="key-by-hostname", config_id=config_id,
                   size=9, etag=SOMETHING_ETAG, request=answer.headers["x-amz-request-id"])
+
+
+def test_browser_upload_raises_object_created_post(server, s3, sqs, bucket, queue):
+    """A browser-based upload (POST Object, here boto3's `generate_presigned_post` sent with
+    `requests`) raises ObjectCreated:Post, not Put, with the same fields as a Put (size, unquoted
+    eTag, the answer's x-amz-request-id); a target that wants only Post gets nothing for a Put."""
+    url, arn = queue()
+    config_id = configure_queue(s3, sqs, bucket, url, arn, ["s3:ObjectCreated:Post"])
+    s3.put_object(Bucket=bucket, Key="forms/put.txt", Body=SOMETHING)
+    post = server.client(service="s3", signature_version="s3v4").generate_presigned_post(bucket, "forms/${filename}", ExpiresIn=60)
+    answer = requests.post(post["url"], files=[*[(name, (None, value)) for name, value in post["fields"].items()],
+                                               ("file", ("a b@c.txt", SOMETHING))], timeout=30)
+    assert answer.status_code == 204, answer.text
+    (record,) = records(receive(sqs, url, 1))
+    assert_record(record, event_name="ObjectCreated:Post", bucket=bucket, key="forms/a+b%40c.txt", config_id=config_id,
+                  size=9, etag=SOMETHING_ETAG, request=answer.headers["x-amz-request-id"])
+    assert answer.headers["ETag"] == f'"{SOMETHING_ETAG}"'
+    # A refused upload raises nothing.
+    refused = requests.post(post["url"], files=[*[(name, (None, value)) for name, value in post["fields"].items()],
+                                                ("x-amz-meta-extra", (None, "uncovered")), ("file", ("b.txt", SOMETHING))],
+                            timeout=30)
+    assert refused.status_code == 403, refused.text
+    assert not sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=1).get("Messages")
 
 
 def test_keys_in_records_are_url_encoded(s3, sqs, bucket, queue):

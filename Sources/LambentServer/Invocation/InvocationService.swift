@@ -106,15 +106,3 @@ public struct InvocationService: Sendable {
     }
 }
 
-/// Checks that an invocation payload is JSON, without keeping what it parses.
-enum PayloadCheck {
-    /// nil when the bytes are one JSON value; otherwise a description of the problem.
-    static func jsonProblem(_ bytes: some Collection<UInt8>) -> String? {
-        do {
-            _ = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])
-            return nil
-        } catch {
-            return "Unexpected content: the payload is not valid JSON"
-        }
-    }
-}

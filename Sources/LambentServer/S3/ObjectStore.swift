@@ -26,13 +26,34 @@ struct ObjectStoreEndpoint: Sendable {
     /// A request to the store, signed with its key (`UNSIGNED-PAYLOAD`: bodies are checked by
     /// Lambent as they pass). `path` and `query` are as sent on the wire.
     func request(method: String, path: String, query: String = "", headers: [(name: String, value: String)] = []) -> HTTPClientRequest {
-        let headers = [("host", host), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")] + headers
         var request = HTTPClientRequest(url: base + path + (query.isEmpty ? "" : "?" + query))
         request.method = HTTPMethod(rawValue: method)
-        for (name, value) in headers + signer.sign(method: method, path: path, query: query, headers: headers, body: [UInt8](), date: Date()) {
+        for (name, value) in signed(method: method, path: path, query: query, headers: headers) {
             request.headers.add(name: name, value: value)
         }
         return request
+    }
+
+    /// The same request for the gateway's own client (`StoreHTTPClient`).
+    func storeRequest(method: String, path: String, query: String = "", headers: [(name: String, value: String)] = [],
+                      body: StoreRequest.Body = .none) -> StoreRequest {
+        StoreRequest(address: address, method: HTTPMethod(rawValue: method), target: path + (query.isEmpty ? "" : "?" + query),
+                     headers: signed(method: method, path: path, query: query, headers: headers), body: body)
+    }
+
+    private func signed(method: String, path: String, query: String, headers: [(name: String, value: String)]) -> [(name: String, value: String)] {
+        let headers = [("host", host), ("x-amz-content-sha256", "UNSIGNED-PAYLOAD")] + headers
+        return headers + signer.sign(method: method, path: path, query: query, headers: headers, body: [UInt8](), date: Date())
+    }
+
+    /// Where `base` points: `http://host[:port]` or `http+unix://<percent-encoded socket path>`.
+    var address: StoreAddress {
+        if base.hasPrefix("http+unix://") {
+            let encoded = base.dropFirst("http+unix://".count)
+            return .unix(path: encoded.removingPercentEncoding ?? String(encoded))
+        }
+        let url = URL(string: base)
+        return .tcp(host: url?.host ?? "localhost", port: url?.port ?? 80)
     }
 
     /// An endpoint given by URL (`--s3-backend`).
@@ -267,6 +288,16 @@ enum RandomText {
 /// server that never serves S3 never has one), shut down with the server.
 final class ObjectStoreClient: Service, Sendable {
     private let state = Mutex<(client: HTTPClient?, closed: Bool)>((nil, false))
+    /// How long a request waits without a byte read or written (`--object-store-timeout`).
+    private let timeout: TimeAmount
+
+    /// The client the gateway forwards clients' requests with.
+    let forwarding: StoreHTTPClient
+
+    init(timeout: Duration = .seconds(30)) {
+        self.timeout = .nanoseconds(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        forwarding = StoreHTTPClient(readTimeout: self.timeout)
+    }
 
     /// The client. After shutdown, requests fail as a store that does not answer.
     var client: HTTPClient {
@@ -276,7 +307,7 @@ final class ObjectStoreClient: Service, Sendable {
             configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
             // A store that stops answering mid-request fails the request with 503 (and is
             // checked and restarted) instead of holding the client forever.
-            configuration.timeout = .init(connect: .seconds(5), read: .seconds(30), write: .seconds(30))
+            configuration.timeout = .init(connect: .seconds(5), read: timeout, write: timeout)
             let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             state.client = client
             if state.closed { try? client.syncShutdown() }
@@ -290,6 +321,7 @@ final class ObjectStoreClient: Service, Sendable {
             state.closed = true
             return state.client
         }
+        forwarding.shutdown()
         try await client?.shutdown()
     }
 

@@ -78,9 +78,14 @@ extension S3Error {
 
     static let keyTooLong = S3Error(code: "KeyTooLongError", message: "Your key is too long", status: .badRequest)
 
-    static func entityTooLarge(_ size: Int64) -> S3Error {
+    static func entityTooLarge(_ size: Int64, maximum: Int64 = S3Limits.maximumSinglePut) -> S3Error {
         S3Error(code: "EntityTooLarge", message: "Your proposed upload exceeds the maximum allowed size", status: .badRequest,
-                details: [("ProposedSize", String(size)), ("MaxSizeAllowed", String(S3Limits.maximumSinglePut))])
+                details: [("ProposedSize", String(size)), ("MaxSizeAllowed", String(maximum))])
+    }
+
+    static func entityTooSmall(_ size: Int64, minimum: Int64) -> S3Error {
+        S3Error(code: "EntityTooSmall", message: "Your proposed upload is smaller than the minimum allowed size", status: .badRequest,
+                details: [("ProposedSize", String(size)), ("MinSizeAllowed", String(minimum))])
     }
 
     static func invalidArgument(_ message: String, name: String? = nil, value: String? = nil) -> S3Error {
@@ -91,12 +96,77 @@ extension S3Error {
     }
 }
 
+// Browser-based uploads (POST Object). S3 documents few of these; the codes, messages and
+// elements are those S3 was recorded answering (LocalStack's validated POST recordings, and
+// answers quoted in client libraries' issues); the documented `RequestIsNotMultiPartContent`
+// and `UserKeyMustBeSpecified` are not what S3 sends.
+extension S3Error {
+    static let postNotMultipart = S3Error(
+        code: "PreconditionFailed", message: "At least one of the pre-conditions you specified did not hold",
+        status: .preconditionFailed, details: [("Condition", "Bucket POST must be of the enclosure-type multipart/form-data")])
+    static let malformedPOSTRequest = S3Error(
+        code: "MalformedPOSTRequest", message: "The body of your POST request is not well-formed multipart/form-data.",
+        status: .badRequest)
+    static let postNeedsOneFile = S3Error.invalidArgument("POST requires exactly one file upload per request.", name: "file", value: "0")
+    static let postFieldsTooLarge = S3Error(
+        code: "MaxPostPreDataLengthExceeded", message: "Your POST request fields preceeding the upload file was too large.",
+        status: .badRequest, details: [("MaxPostPreDataLengthBytes", String(S3Limits.maximumPostFieldBytes))])
+    static let postPolicyExpired = S3Error(code: "AccessDenied", message: "Invalid according to Policy: Policy expired.", status: .forbidden)
+
+    /// A field the form must carry (`key`, and the signature's fields, all or none), named as
+    /// S3 names it (`X-Amz-Signature`); fields after `file` are not read, hence the hint.
+    static func postFieldMissing(_ name: String) -> S3Error {
+        .invalidArgument("Bucket POST must contain a field named '\(name)'.  If it is specified, please check the order of the fields.",
+                         name: name, value: "")
+    }
+
+    /// `condition` as S3 prints it: a JSON array, `["eq", "$key", "user/1.jpg"]` (simple
+    /// conditions too), in the policy's spelling.
+    static func postConditionFailed(_ condition: String) -> S3Error {
+        S3Error(code: "AccessDenied", message: "Invalid according to Policy: Policy Condition failed: \(condition)", status: .forbidden)
+    }
+
+    /// Fields no condition names, as sent.
+    static func postExtraFields(_ names: [String]) -> S3Error {
+        S3Error(code: "AccessDenied", message: "Invalid according to Policy: Extra input fields: \(names.joined(separator: ", "))",
+                status: .forbidden)
+    }
+
+    /// A policy that does not parse: `Invalid Policy: Invalid JSON.` and the like.
+    static func invalidPolicyDocument(_ problem: String) -> S3Error {
+        S3Error(code: "InvalidPolicyDocument", message: "Invalid Policy: \(problem)", status: .badRequest)
+    }
+
+    /// The signature of a policy: S3 shows what it signed (the policy field as sent) and its bytes.
+    static func postSignatureDoesNotMatch(accessKeyID: String, policy: String, signature: String) -> S3Error {
+        var error = signatureDoesNotMatch
+        error.details = [("AWSAccessKeyId", accessKeyID), ("StringToSign", policy), ("SignatureProvided", signature),
+                         ("StringToSignBytes", policy.utf8.map { String(format: "%02x", $0) }.joined(separator: " "))]
+        return error
+    }
+
+    static let postAlgorithmUnsupported = S3Error.invalidArgument(
+        "X-Amz-Algorithm only supports \"AWS4-HMAC-SHA256\"", name: "X-Amz-Algorithm")
+
+    /// SeaweedFS makes `a/` a folder and drops bytes put under it: refused rather than lost.
+    static let folderKeepsNoBytes = S3Error(
+        code: "NotImplemented",
+        message: "Lambent's object store (SeaweedFS) keeps no bytes under a key ending in '/': only an empty folder marker can be put there.",
+        status: .notImplemented)
+}
+
 /// S3's limits that Lambent enforces itself (the object store enforces the rest).
 enum S3Limits {
     /// A single PUT: 5 GiB.
     static let maximumSinglePut: Int64 = 5 * 1024 * 1024 * 1024
     /// A key: 1,024 bytes of UTF-8.
     static let maximumKeyBytes = 1024
+    /// A browser-based upload's form before its file: 20 KiB.
+    static let maximumPostFieldBytes = 20 * 1024
+    /// A browser-based upload's file. S3 takes 5 GiB; Lambent reads the form whole before it
+    /// stores the file (the policy must be checked first, and the length the store needs is
+    /// known only at the form's end), so it takes at most this much.
+    static let maximumPostObject = 64 * 1024 * 1024
 }
 
 /// Escaping text for XML (S3's answers) and HTML (the console's pages, through `HTML.escape`).

@@ -46,6 +46,10 @@ struct S3Gateway: RouterMiddleware {
         let rawQuery = request.uri.query ?? ""
         let query = S3Query(rawQuery)
         let operation = S3Operation(method: request.method, address: address, query: query.names, headers: request.headers)
+        if operation == .postObject {
+            // A browser-based upload is signed by its form, not its request.
+            return try await postObject(request, context: context, address: address, requestID: requestID)
+        }
         let (accessKeyID, check) = try authenticate(request, operation: operation, address: address)
 
         if let bucket = address.bucket, operation == .createBucket, !BucketNames.isValid(bucket) {
@@ -73,8 +77,6 @@ struct S3Gateway: RouterMiddleware {
         switch operation {
         case .putBucketNotification, .getBucketNotification:
             return try await notificationConfiguration(request, operation: operation, address: address, requestID: requestID)
-        case .postObject:
-            throw S3Error.notImplemented
         default:
             break
         }
@@ -197,16 +199,23 @@ struct S3Gateway: RouterMiddleware {
     }
 
     /// A key Lambent's SigV2 verification can look up: the root key or a function's session.
-    private var lookup: (String) -> AccessKey? {
+    var lookup: (String) -> AccessKey? {
         { [rootKey, platform] id in id == rootKey.accessKeyID ? rootKey : platform.session(id)?.key }
     }
 
-    /// A function's session: its token, its expiry, and object operations only.
+    /// A function's session: its token (header or query), its expiry, and object operations only.
     private func checkSession(_ accessKeyID: String, request: Request, operation: S3Operation, address: S3Address) throws {
-        if let session = platform.session(accessKeyID) {
+        try checkSession(accessKeyID, operation: operation, address: address, token: {
             let query = S3Query(request.uri.query ?? "")
-            let token = request.headers[HTTPField.Name("x-amz-security-token")!] ?? query["X-Amz-Security-Token"] ?? query["x-amz-security-token"]
-            guard token == session.token else { throw S3Error.invalidToken }
+            return request.headers[HTTPField.Name("x-amz-security-token")!] ?? query["X-Amz-Security-Token"] ?? query["x-amz-security-token"]
+        }())
+    }
+
+    /// A function's session: its token, its expiry, and object operations only. (A browser-based
+    /// upload's token is a form field.)
+    func checkSession(_ accessKeyID: String, operation: S3Operation, address: S3Address, token: @autoclosure () -> String?) throws {
+        if let session = platform.session(accessKeyID) {
+            guard token() == session.token else { throw S3Error.invalidToken }
             guard session.expires > Date() else { throw S3Error.expiredToken }
             guard operation.isDataPlane else {
                 let roleName = session.role.split(separator: "/").last.map(String.init) ?? "lambda"
@@ -266,7 +275,7 @@ struct S3Gateway: RouterMiddleware {
     private func forward(
         _ request: Request, address: S3Address, rawQuery: String, length: Int64?, check: S3UploadBody.Check,
         failure: S3UploadBody.Problem, endpoint: ObjectStoreEndpoint, collected: ByteBuffer? = nil
-    ) async throws -> HTTPClientResponse {
+    ) async throws -> StoreResponse {
         let query = S3Query.withoutPresigning(rawQuery)
         let path = address.backendPath
         var headers: [(name: String, value: String)] = []
@@ -283,7 +292,7 @@ struct S3Gateway: RouterMiddleware {
             }
             headers.append((name, field.value))
         }
-        var outgoing = endpoint.request(method: request.method.rawValue, path: path, query: query, headers: headers)
+        var outgoing = endpoint.storeRequest(method: request.method.rawValue, path: path, query: query, headers: headers)
         let hasBody = (length ?? 0) > 0 || (length == nil && request.headers[.transferEncoding] != nil)
         var small: Bool {
             if case .chunked = check { return false }
@@ -304,15 +313,15 @@ struct S3Gateway: RouterMiddleware {
             } catch {
                 throw failure.value ?? S3Error.incompleteBody
             }
-            outgoing.body = .stream(upload.body, length: length.map { .known($0) } ?? .unknown)
+            outgoing.body = .stream(upload.body, length: length)
         } else if case .sha256(let declared) = check, declared != Self.emptySHA256 {
             throw S3Error.contentSHA256Mismatch
         }
         do {
-            return try await http.client.execute(outgoing, timeout: .hours(12))
+            return try await http.forwarding.execute(outgoing)
         } catch {
             if let recorded = failure.value { throw recorded }
-            if (error as? HTTPClientError) == .bodyLengthMismatch { throw S3Error.incompleteBody }
+            if (error as? StoreClientError) == .bodyLengthMismatch { throw S3Error.incompleteBody }
             logger.warning("the object store did not answer", metadata: ["lambent.error": "\(error)"])
             await objects.unreachable()
             throw S3Error.serviceUnavailable
@@ -335,7 +344,7 @@ struct S3Gateway: RouterMiddleware {
 
     /// The store's answer as the client's: read whole when small and of known length, else
     /// streamed; HEAD answers have no body.
-    static func answer(_ response: HTTPClientResponse, head: Bool) async throws -> Response {
+    static func answer(_ response: StoreResponse, head: Bool) async throws -> Response {
         if head { return Self.response(response, head: true, body: nil) }
         if let length = response.headers.first(name: "content-length").flatMap({ Int($0) }), length <= smallBody {
             return Self.response(response, head: false, body: nil, bytes: try await response.body.collect(upTo: smallBody))
@@ -346,7 +355,7 @@ struct S3Gateway: RouterMiddleware {
     /// Hop-by-hop headers of the store's answer, which Hummingbird writes itself.
     static let droppedResponseHeaders: Set<String> = ["connection", "keep-alive", "transfer-encoding"]
 
-    static func response(_ response: HTTPClientResponse, head: Bool, body: (any AsyncSequence<ByteBuffer, any Error> & Sendable)?,
+    static func response(_ response: StoreResponse, head: Bool, body: (any AsyncSequence<ByteBuffer, any Error> & Sendable)?,
                          bytes: ByteBuffer? = nil) -> Response {
         var fields = HTTPFields()
         for header in response.headers where !droppedResponseHeaders.contains(header.name.lowercased()) {
@@ -468,7 +477,7 @@ struct S3Gateway: RouterMiddleware {
     /// the answer goes back — and returns the answer. Operations without a wanting target
     /// stream their answer straight through.
     private func raiseEvents(
-        _ operation: S3Operation, event: BucketNotifications.ObjectEvent, request: Request, response: HTTPClientResponse,
+        _ operation: S3Operation, event: BucketNotifications.ObjectEvent, request: Request, response: StoreResponse,
         length: Int64?, requestedKeys: [String]?, endpoint: ObjectStoreEndpoint
     ) async throws -> Response {
         let head = request.method == .head

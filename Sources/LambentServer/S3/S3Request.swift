@@ -149,7 +149,7 @@ enum S3Operation: Equatable, Sendable {
     /// buckets' contents; nothing that configures a bucket.
     var isDataPlane: Bool {
         switch self {
-        case .headBucket, .listObjects, .deleteObjects, .putObject, .copyObject, .getObject, .headObject, .deleteObject,
+        case .headBucket, .listObjects, .deleteObjects, .putObject, .copyObject, .postObject, .getObject, .headObject, .deleteObject,
              .createMultipartUpload, .uploadPart, .completeMultipartUpload, .abortMultipartUpload, .listParts:
             true
         default:
@@ -193,11 +193,14 @@ struct S3Query: Sendable {
 }
 
 extension S3Address {
-    /// Whether a request is for S3: its credential scope names `s3`, or its host is
-    /// virtual-hosted (`<bucket>.s3.<domain>`).
+    /// Whether a request is for S3: its credential scope names `s3`, its host is
+    /// virtual-hosted (`<bucket>.s3.<domain>`), or it posts a form to a bucket (a browser-based
+    /// upload, whose signature is in the form).
     static func isS3(_ request: Request) -> Bool {
         if let authorization = request.headers[.authorization] {
-            return authorization.contains("/s3/aws4_request")
+            // On the bytes: Foundation's `contains` goes through NSString, and every request
+            // to the port (Lambda's too) passes here first.
+            return authorization.utf8.firstRange(of: "/s3/aws4_request".utf8) != nil
         }
         if let query = request.uri.query, let credential = query.range(of: "X-Amz-Credential=") {
             let rest = query[credential.upperBound...]
@@ -205,6 +208,6 @@ extension S3Address {
             return value.contains("%2Fs3%2Faws4_request") || value.contains("/s3/aws4_request")
         }
         if let query = request.uri.query, SigV2Presigned.isPresigned(query: query) { return true }
-        return request.head.authority.flatMap(virtualHostedBucket) != nil
+        return request.head.authority.flatMap(virtualHostedBucket) != nil || S3PostForm.isUpload(request)
     }
 }

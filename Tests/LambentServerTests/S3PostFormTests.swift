@@ -1,0 +1,127 @@
+import Foundation
+import NIOCore
+import Testing
+
+@testable import LambentServer
+
+/// Browser-based uploads' forms: `multipart/form-data` as `requests` and browsers write it, the
+/// file last and what follows it ignored, `${filename}`, and the object's headers.
+@Suite("S3 POST form")
+struct S3PostFormTests {
+    static let boundary = "9431149156168"
+
+    /// A body as `requests.post(url, data=fields, files={"file": (name, bytes)})` writes it.
+    static func body(_ fields: [(String, String)], file: (name: String?, bytes: [UInt8])?, after: [(String, String)] = [],
+                     boundary: String = boundary) -> ByteBuffer {
+        var out = ByteBuffer()
+        for (name, value) in fields {
+            out.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n")
+        }
+        if let file {
+            let filename = file.name.map { "; filename=\"\($0)\"" } ?? ""
+            out.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"file\"\(filename)\r\nContent-Type: image/png\r\n\r\n")
+            out.writeBytes(file.bytes)
+            out.writeString("\r\n")
+        }
+        for (name, value) in after {
+            out.writeString("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n")
+        }
+        out.writeString("--\(boundary)--\r\n")
+        return out
+    }
+
+    @Test func readsFieldsAndTheFileAndIgnoresWhatFollowsIt() throws {
+        // The file holds CRLFs, dashes and a prefix of the delimiter: only the whole delimiter ends it.
+        let bytes = Array("line one\r\n--\(Self.boundary.dropLast())x\r\n--\r\n".utf8) + [0, 255, 13, 10]
+        let body = Self.body([("key", "user/${filename}"), ("X-Amz-Meta-Tag", "a"), ("x-amz-meta-tag", "b"), ("empty", "")],
+                             file: ("C:\\photos\\me.png", bytes), after: [("submit", "Upload"), ("key", "ignored")])
+        let form = try S3PostForm.parse(body, boundary: Self.boundary)
+        #expect(form.fields.map(\.name) == ["key", "X-Amz-Meta-Tag", "x-amz-meta-tag", "empty"])
+        #expect(form["key"] == "user/${filename}")
+        #expect(form["x-amz-meta-tag"] == "a,b")
+        #expect(form["empty"] == "")
+        #expect(form["submit"] == nil)
+        #expect(form.file.map { Array($0.readableBytesView) } == bytes)
+        #expect(form.filename == "C:\\photos\\me.png")
+        #expect(form.bytesBeforeFile > 0 && form.bytesBeforeFile < body.readableBytes - bytes.count)
+        var expanded = form
+        expanded.expandFilename()
+        #expect(expanded["key"] == "user/me.png")
+    }
+
+    @Test func filenameVariable() throws {
+        var form = try S3PostForm.parse(Self.body([("key", "a/${filename}")], file: ("dir/b.txt", [1])), boundary: Self.boundary)
+        form.expandFilename()
+        #expect(form["key"] == "a/b.txt")
+        // A file part without a filename leaves the variable as it is (as S3 was recorded doing).
+        form = try S3PostForm.parse(Self.body([("key", "a/${filename}")], file: (nil, [1])), boundary: Self.boundary)
+        form.expandFilename()
+        #expect(form["key"] == "a/${filename}")
+        form = try S3PostForm.parse(Self.body([("key", "a/${filename}")], file: ("", [1])), boundary: Self.boundary)
+        form.expandFilename()
+        #expect(form["key"] == "a/")
+    }
+
+    @Test func noFileAndPreamble() throws {
+        let form = try S3PostForm.parse(Self.body([("key", "k")], file: nil), boundary: Self.boundary)
+        #expect(form.file == nil && form["key"] == "k")
+        var withPreamble = ByteBuffer(string: "ignored preamble\r\n")
+        var body = Self.body([("key", "k")], file: ("f", [7]))
+        withPreamble.writeBuffer(&body)
+        #expect(try S3PostForm.parse(withPreamble, boundary: Self.boundary).file.map { Array($0.readableBytesView) } == [7])
+    }
+
+    @Test func malformedBodies() {
+        let good = Self.body([("key", "k")], file: ("f", Array("data".utf8)))
+        for bad in [ByteBuffer(string: "no delimiter at all"),
+                    good.getSlice(at: 0, length: good.readableBytes - 30)!,  // the file never ends
+                    ByteBuffer(string: "--\(Self.boundary)\r\nContent-Disposition: form-data; name=\"key\"\r\nno blank line")] {
+            #expect(throws: S3Error.self) { try S3PostForm.parse(bad, boundary: Self.boundary) }
+        }
+    }
+
+    @Test func contentTypes() throws {
+        #expect(try S3PostForm.boundary(contentType: "multipart/form-data; boundary=abc") == "abc")
+        #expect(try S3PostForm.boundary(contentType: "Multipart/Form-Data;boundary=\"a b\"") == "a b")
+        do {
+            _ = try S3PostForm.boundary(contentType: "text/html")
+            Issue.record("text/html was taken")
+        } catch {
+            #expect((error.code, error.status.code) == ("PreconditionFailed", 412))
+            #expect(error.details.map { "\($0.0)=\($0.1)" } == ["Condition=Bucket POST must be of the enclosure-type multipart/form-data"])
+        }
+        #expect(throws: S3Error.self) { try S3PostForm.boundary(contentType: "multipart/form-data") }
+    }
+
+    @Test func dispositionParameters() {
+        let header = #"form-data; name="file"; filename="a;b \"c\".txt"; size=3"#
+        #expect(S3PostForm.parameter("name", in: header) == "file")
+        #expect(S3PostForm.parameter("filename", in: header) == #"a;b "c".txt"#)
+        #expect(S3PostForm.parameter("size", in: header) == "3")
+        #expect(S3PostForm.parameter("name", in: "form-data; NAME=key") == "key")
+        #expect(S3PostForm.parameter("filename", in: "form-data; name=key") == nil)
+    }
+
+    @Test func objectHeadersFromTheForm() throws {
+        let form = S3PostForm(fields: [
+            ("key", "k"), ("Content-Type", "image/png"), ("X-Amz-Meta-Note", "hello"), ("x-amz-meta-city", "Zürich"),
+            ("Cache-Control", "max-age=60"), ("acl", "private"), ("x-amz-credential", "A/1/r/s3/aws4_request"),
+            ("x-amz-security-token", "t"), ("policy", "p"), ("x-amz-storage-class", "STANDARD"),
+            ("tagging", "<Tagging><TagSet><Tag><Key>a b</Key><Value>1/2</Value></Tag><Tag><Key>c</Key><Value></Value></Tag></TagSet></Tagging>"),
+        ].map { .init(name: $0.0, value: $0.1) }, file: nil, filename: nil, bytesBeforeFile: 0)
+        let headers = try S3Gateway.objectHeaders(form).map { "\($0.name): \($0.value)" }
+        #expect(headers == [
+            "content-type: image/png", "x-amz-meta-note: hello", "x-amz-meta-city: =?UTF-8?B?WsO8cmljaA==?=",
+            "cache-control: max-age=60", "x-amz-acl: private", "x-amz-storage-class: STANDARD", "x-amz-tagging: a+b=1%2F2&c=",
+        ])
+        let bare = S3PostForm(fields: [.init(name: "key", value: "k")], file: nil, filename: nil, bytesBeforeFile: 0)
+        #expect(try S3Gateway.objectHeaders(bare).map { "\($0.name): \($0.value)" } == ["content-type: binary/octet-stream"])
+        #expect(try S3Gateway.tagging("<InvalidXmlTagging></InvalidXmlTagging>") == "")
+        #expect(throws: S3Error.self) { try S3Gateway.tagging("not-xml") }
+    }
+
+    @Test func redirectsAreFormEncoded() {
+        #expect(S3Gateway.formEncoded("8329/Untitled copy.sketch") == "8329%2FUntitled+copy.sketch")
+        #expect(S3Gateway.formEncoded("\"47371919f8bdb6e35df40d8744db818a\"") == "%2247371919f8bdb6e35df40d8744db818a%22")
+    }
+}
