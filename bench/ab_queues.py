@@ -5,6 +5,9 @@ alike: both servers run at once (`--async-concurrency 0`, no function running); 
 `--duration` s alternate between them (A, B, B, A, ...):
 
 - `enqueue`: wrk with 16 connections replaying one signed `Invoke` with `X-Amz-Invocation-Type: Event`;
+- `openloop`: `lambent-bench-load` sending the same request at `--open-rate` per second whether
+  or not earlier ones were answered (latency from when each was due; see queues_bench.py), for
+  the p99 the issue's target names; `lambent-bench-load` must be in both directories;
 - `mapping`: `--mapping-n` messages through an SQS event source mapping (batch 10), each
   server in turn with the other idle (servers started per round).
 
@@ -21,7 +24,7 @@ import uuid
 from pathlib import Path
 
 from lambent_bench import EVENT, REPO, Bench, free_port, log, make_zip, run_wrk, stop, wrk_script
-from queues_bench import ECHO, enqueue_target, sqs_client
+from queues_bench import ECHO, enqueue_target, open_load, sqs_client
 
 
 def bench_for(directory: str, options) -> Bench:
@@ -73,7 +76,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=4)
     parser.add_argument("--duration", type=int, default=8)
     parser.add_argument("--mapping-n", type=int, default=10_000)
-    parser.add_argument("--only", default="enqueue,mapping")
+    parser.add_argument("--open-rate", type=float, default=5000)
+    parser.add_argument("--only", default="enqueue,openloop,mapping")
     options = parser.parse_args()
     benches = {"a": bench_for(options.a, options), "b": bench_for(options.b, options)}
     results: dict = {"date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "a": options.a, "b": options.b}
@@ -93,6 +97,24 @@ def main() -> None:
                                     "p99_us": [r["latency_us"]["p99"] for r in value],
                                     "errors": sum(r["non_2xx_or_socket_errors"] for r in value)} for key, value in runs.items()}
         results["enqueue"]["b_over_a_rps"] = statistics.median(b["rps"] / a["rps"] for a, b in zip(runs["a"], runs["b"]))
+    if "openloop" in options.only:
+        targets = {key: enqueue_target(bench, "openloop") for key, bench in benches.items()}
+        open_runs: dict[str, list[dict]] = {"a": [], "b": []}
+        try:
+            for index in range(options.rounds):
+                for key in (("a", "b") if index % 2 == 0 else ("b", "a")):
+                    _, url, headers = targets[key]
+                    result = open_load(benches[key], url, options.open_rate, options.duration, "POST", EVENT, headers)
+                    open_runs[key].append(result)
+                    log(f"openloop {key} round {index + 1}: {result['rate']:.0f}/s of {options.open_rate:.0f}, "
+                        f"p50 {result['latency_us']['p50'] / 1000:.2f} ms, p99 {result['latency_us']['p99'] / 1000:.2f} ms")
+        finally:
+            for server, _, _ in targets.values():
+                stop(server)
+        results["openloop"] = {key: {"rate": [r["rate"] for r in value], "p50_us": [r["latency_us"]["p50"] for r in value],
+                                     "p99_us": [r["latency_us"]["p99"] for r in value], "p999_us": [r["latency_us"]["p999"] for r in value],
+                                     "errors": sum(r["errors"] for r in value)} for key, value in open_runs.items()}
+        results["openloop"]["target_rate"] = options.open_rate
     if "mapping" in options.only:
         rates: dict[str, list[float]] = {"a": [], "b": []}
         for index in range(max(2, options.rounds // 2)):

@@ -30,38 +30,15 @@ final class GroupCommit<Request: Sendable, Answer: Sendable>: Sendable {
     }
 
     func submit(_ request: Request) async throws -> Answer {
-        let leads = state.withLock { state -> Bool in
-            guard !state.committing else { return false }
-            state.committing = true
-            return true
-        }
-        guard leads else {
-            return try await withCheckedThrowingContinuation { continuation in
-                let leads = state.withLock { state -> Bool in
-                    state.pending.append((request, continuation))
-                    guard !state.committing else { return false }
-                    state.committing = true
-                    return true
-                }
-                if leads { Task { await self.drain() } }
+        try await withCheckedThrowingContinuation { continuation in
+            let leads = state.withLock { state -> Bool in
+                state.pending.append((request, continuation))
+                guard !state.committing else { return false }
+                state.committing = true
+                return true
             }
+            if leads { Task { await self.drain() } }
         }
-        // Nobody is committing: the caller commits its own request, without handing it to
-        // another task and back (when requests come one at a time, that hand-off was most of
-        // the cost), and leaves whoever arrived meanwhile to a drain.
-        defer { handOff() }
-        let answers = try await commit([request])
-        precondition(answers.count == 1, "a group commit answers every request")
-        return answers[0]
-    }
-
-    /// After a caller's own commit: a drain for the requests that queued behind it, if any.
-    private func handOff() {
-        let waiting = state.withLock { state -> Bool in
-            if state.pending.isEmpty { state.committing = false }
-            return !state.pending.isEmpty
-        }
-        if waiting { Task { await self.drain() } }
     }
 
     /// Commits batches until nobody waits.

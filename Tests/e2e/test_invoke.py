@@ -143,8 +143,8 @@ def test_payload_just_under_6mb_is_delivered(lambda_client, function):
     assert result.payload["size"] == len('{"action":"size","filler":""}') + len(filler)
 
 
-@pytest.mark.parametrize("payload", [b"this is not json", b"{\"a\": 1", b"\x87\x99\xeb not utf-8"],
-                         ids=["text", "truncated", "invalid-utf8"])
+@pytest.mark.parametrize("payload", [b"this is not json", b"{\"a\": 1", b"\x87\x99\xeb not utf-8", b"{\"a\": [1, 2,]}"],
+                         ids=["text", "truncated", "invalid-utf8", "trailing-comma"])
 def test_non_json_payload_is_rejected(lambda_client, function, payload):
     """A payload that is not JSON fails with 400 InvalidRequestContentException."""
     name = function("probe")["FunctionName"]

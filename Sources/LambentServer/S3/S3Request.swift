@@ -196,11 +196,28 @@ extension S3Address {
     /// Whether a request is for S3: its credential scope names `s3`, its host is
     /// virtual-hosted (`<bucket>.s3.<domain>`), or it posts a form to a bucket (a browser-based
     /// upload, whose signature is in the form).
+    /// Whether `text` contains `needle`, compared byte by byte.
+    static func contains(_ text: String, _ needle: StaticString) -> Bool {
+        var text = text
+        return text.withUTF8 { haystack in
+            let count = needle.utf8CodeUnitCount
+            guard count > 0, haystack.count >= count else { return count == 0 }
+            let first = needle.utf8Start[0]
+            for start in 0...(haystack.count - count) where haystack[start] == first {
+                var offset = 1
+                while offset < count, haystack[start + offset] == needle.utf8Start[offset] { offset += 1 }
+                if offset == count { return true }
+            }
+            return false
+        }
+    }
+
     static func isS3(_ request: Request) -> Bool {
         if let authorization = request.headers[.authorization] {
-            // On the bytes: Foundation's `contains` goes through NSString, and every request
-            // to the port (Lambda's too) passes here first.
-            return authorization.utf8.firstRange(of: "/s3/aws4_request".utf8) != nil
+            // On the bytes: Foundation's `contains` goes through NSString (and the standard
+            // library's `firstRange(of:)` through unspecialized generics), and every request to
+            // the port, Lambda's too, passes here first.
+            return Self.contains(authorization, "/s3/aws4_request")
         }
         if let query = request.uri.query, let credential = query.range(of: "X-Amz-Credential=") {
             let rest = query[credential.upperBound...]
