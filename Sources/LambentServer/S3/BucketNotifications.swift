@@ -215,12 +215,17 @@ final class BucketNotifications: Sendable {
     }
 
     /// Keys in events are form-encoded, as S3 writes them: `a b@c` is `a+b%40c`, `/` stays.
-    static func eventKey(_ key: String) -> String {
+    static func eventKey(_ key: String) -> String { formEncoded(key, keepingSlashes: true) }
+
+    /// Form encoding as S3 writes it: a space is `+`; `/` is `%2F` unless kept.
+    static func formEncoded(_ text: String, keepingSlashes: Bool = false) -> String {
         var out = ""
-        for byte in key.utf8 {
+        for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "*"), UInt8(ascii: "/"):
+                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "*"):
+                out.unicodeScalars.append(UnicodeScalar(byte))
+            case UInt8(ascii: "/") where keepingSlashes:
                 out.unicodeScalars.append(UnicodeScalar(byte))
             case UInt8(ascii: " "):
                 out += "+"

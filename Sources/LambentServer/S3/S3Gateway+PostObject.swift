@@ -239,19 +239,5 @@ extension S3Gateway {
     }
 
     /// Form encoding, as S3 writes a redirect's query: a space is `+`, `/` is `%2F`.
-    static func formEncoded(_ text: String) -> String {
-        var out = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "*"):
-                out.unicodeScalars.append(UnicodeScalar(byte))
-            case UInt8(ascii: " "):
-                out += "+"
-            default:
-                out += String(format: "%%%02X", byte)
-            }
-        }
-        return out
-    }
+    static func formEncoded(_ text: String) -> String { BucketNotifications.formEncoded(text) }
 }
