@@ -1,4 +1,5 @@
 import Foundation
+import LambentAuth
 
 /// Checks that an invocation payload is JSON, without keeping what it parses.
 enum PayloadCheck {
@@ -132,7 +133,7 @@ enum JSONSyntax {
                     case UInt8(ascii: "u"):
                         var scalar: UInt32 = 0
                         for _ in 0..<4 {
-                            guard let digit = current.flatMap(Self.hexValue) else { throw .invalid }
+                            guard let digit = current.flatMap(Hex.value(of:)) else { throw .invalid }
                             scalar = scalar << 4 | UInt32(digit)
                             index += 1
                         }
@@ -169,13 +170,5 @@ enum JSONSyntax {
 
         static func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
 
-        static func hexValue(_ byte: UInt8) -> UInt8? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): byte - UInt8(ascii: "0")
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): byte - UInt8(ascii: "a") + 10
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): byte - UInt8(ascii: "A") + 10
-            default: nil
-            }
-        }
     }
 }

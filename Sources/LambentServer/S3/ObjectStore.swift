@@ -14,6 +14,8 @@ struct ObjectStoreEndpoint: Sendable {
     var base: String
     /// The `Host` header requests carry (and sign).
     var host: String
+    /// Where `base` points, for the gateway's own client: set with `base`, not parsed per request.
+    var address: StoreAddress
     var key: AccessKey
     var region: String
 
@@ -46,22 +48,13 @@ struct ObjectStoreEndpoint: Sendable {
         return headers + signer.sign(method: method, path: path, query: query, headers: headers, body: [UInt8](), date: Date())
     }
 
-    /// Where `base` points: `http://host[:port]` or `http+unix://<percent-encoded socket path>`.
-    var address: StoreAddress {
-        if base.hasPrefix("http+unix://") {
-            let encoded = base.dropFirst("http+unix://".count)
-            return .unix(path: encoded.removingPercentEncoding ?? String(encoded))
-        }
-        let url = URL(string: base)
-        return .tcp(host: url?.host ?? "localhost", port: url?.port ?? 80)
-    }
-
     /// An endpoint given by URL (`--s3-backend`).
     init(url: URL, key: AccessKey, region: String) {
         var base = url.absoluteString
         while base.hasSuffix("/") { base.removeLast() }
         self.base = base
         self.host = url.port.map { "\(url.host ?? "localhost"):\($0)" } ?? (url.host ?? "localhost")
+        self.address = .tcp(host: url.host ?? "localhost", port: url.port ?? 80)
         self.key = key
         self.region = region
     }
@@ -70,6 +63,7 @@ struct ObjectStoreEndpoint: Sendable {
     init(socket: String, key: AccessKey, region: String) {
         base = "http+unix://" + (socket.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? socket)
         host = "localhost"
+        address = .unix(path: socket)
         self.key = key
         self.region = region
     }
@@ -295,7 +289,7 @@ final class ObjectStoreClient: Service, Sendable {
     let forwarding: StoreHTTPClient
 
     init(timeout: Duration = .seconds(30)) {
-        self.timeout = .nanoseconds(timeout.components.seconds * 1_000_000_000 + timeout.components.attoseconds / 1_000_000_000)
+        self.timeout = TimeAmount(timeout)
         forwarding = StoreHTTPClient(readTimeout: self.timeout)
     }
 
