@@ -119,12 +119,19 @@ actor SeaweedFS: ObjectStore, Service {
         self.logger = logger
     }
 
-    var socketPath: String {
-        let path = directory.appendingPathComponent("s3.sock").path
+    /// The S3 gateway's socket.
+    var socketPath: String { Self.socket(named: "s3.sock", in: directory) }
+    /// The filer's HTTP socket: Lambent's readiness probe goes there.
+    var filerSocketPath: String { Self.socket(named: "filer.sock", in: directory) }
+
+    /// `<objects>/<name>`, or a name in /tmp made from the directory's hash when that path is
+    /// too long for a Unix socket address.
+    private static func socket(named name: String, in directory: URL) -> String {
+        let path = directory.appendingPathComponent(name).path
         if path.utf8.count < 100 { return path }
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in directory.path.utf8 { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-        return "/tmp/lambent-\(String(hash, radix: 16))-s3.sock"
+        return "/tmp/lambent-\(String(hash, radix: 16))-\(name)"
     }
 
     var binary: URL { installDirectory.appendingPathComponent("bin/weed") }
@@ -148,23 +155,24 @@ actor SeaweedFS: ObjectStore, Service {
         if await healthy(running) { return }
         logger.warning("the object store stopped answering; restarting it")
         self.running = nil
-        terminate()
+        await terminate()
     }
 
     /// Waits for shutdown, then stops the store.
     func run() async throws {
         try? await gracefulShutdown()
         stopping = true
-        terminate()
+        await terminate()
     }
 
-    private func terminate() {
+    /// Stops the store: SIGTERM, then SIGKILL after 5 s. The actor is not held meanwhile.
+    private func terminate() async {
         guard let process, process.isRunning else { return }
-        process.terminate()
-        let deadline = Date().addingTimeInterval(5)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         self.process = nil
+        process.terminate()
+        let deadline = ContinuousClock.now + .seconds(5)
+        while process.isRunning && ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
     }
 
     private func start() async throws -> ObjectStoreEndpoint {
@@ -180,6 +188,7 @@ actor SeaweedFS: ObjectStore, Service {
         let key = try identity()
         let endpoint = ObjectStoreEndpoint(socket: socketPath, key: key, region: region)
         try? FileManager.default.removeItem(atPath: socketPath)
+        try? FileManager.default.removeItem(atPath: filerSocketPath)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         let objects = directory.path
@@ -195,7 +204,7 @@ actor SeaweedFS: ObjectStore, Service {
             "--unshare-net", "--die-with-parent", "--", binary.path, "mini",
             "-dir=\(objects)/data", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             "-s3.config=\(objects)/identities.json", "-s3.localSocket=\(socketPath)",
-            "-filer.localSocket=\(objects)/filer.sock", "-s3.allowDeleteBucketNotEmpty=false", "-s3.autoCreateBucket=false",
+            "-filer.localSocket=\(filerSocketPath)", "-s3.allowDeleteBucketNotEmpty=false", "-s3.autoCreateBucket=false",
             "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0",
         ]
         process.arguments = arguments
@@ -214,13 +223,13 @@ actor SeaweedFS: ObjectStore, Service {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             if !process.isRunning { break }
-            if await healthy(endpoint) {
+            if await healthy(endpoint), await volumesReady() {
                 logger.info("object store running", metadata: ["lambent.socket": "\(socketPath)"])
                 return endpoint
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        terminate()
+        await terminate()
         let tail = (try? String(contentsOf: log, encoding: .utf8)).map { String($0.suffix(800)) } ?? ""
         logger.error("the object store did not start", metadata: ["lambent.log": "\(tail)"])
         throw S3Error.serviceUnavailable
@@ -243,6 +252,36 @@ actor SeaweedFS: ObjectStore, Service {
         _ = try? await response.body.collect(upTo: 1 << 20)
         return response.status == .ok
     }
+
+    /// Whether objects already stored can be read. SeaweedFS's S3 gateway and filer answer
+    /// (ListBuckets is 200) before the volume server has told the master which volumes it holds,
+    /// up to its 5 s heartbeat later; a GET meanwhile is a 500. The volume server reports all
+    /// its volumes at once, so one stored file readable means all are: Lambent keeps a small
+    /// file of its own in the filer (`/.lambent/ready`, outside `/buckets`, which S3 does not
+    /// show) and reads it, writing it first when it is not there yet (a write is placed only once
+    /// the volume server has reported).
+    private func volumesReady() async -> Bool {
+        let url = "http+unix://" + (filerSocketPath.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? filerSocketPath)
+            + Self.probePath
+        // Go's server refuses a request without a Host header, which AsyncHTTPClient leaves
+        // out for a Unix socket.
+        var read = HTTPClientRequest(url: url)
+        read.headers.add(name: "host", value: "localhost")
+        guard let answer = try? await http.client.execute(read, timeout: .seconds(2)) else { return false }
+        let body = try? await answer.body.collect(upTo: 1 << 16)
+        if answer.status == .ok { return body.map { String(buffer: $0) } == Self.probeContent }
+        guard answer.status == .notFound else { return false }
+        var write = HTTPClientRequest(url: url)
+        write.method = .PUT
+        write.headers.add(name: "host", value: "localhost")
+        write.body = .bytes(ByteBuffer(string: Self.probeContent))
+        guard let written = try? await http.client.execute(write, timeout: .seconds(2)) else { return false }
+        _ = try? await written.body.collect(upTo: 1 << 16)
+        return (200..<300).contains(written.status.code)
+    }
+
+    static let probePath = "/.lambent/ready"
+    static let probeContent = "Lambent reads this file to know that SeaweedFS's volumes are known.\n"
 
     /// The identity SeaweedFS serves (`identities.json`), created once.
     private func identity() throws -> AccessKey {
