@@ -59,9 +59,15 @@ struct ObjectStoreEndpoint: Sendable {
         self.region = region
     }
 
+    /// AsyncHTTPClient's base URL for a server on a Unix socket: the path percent-encoded as
+    /// the host.
+    static func unixBase(_ socket: String) -> String {
+        "http+unix://" + (socket.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? socket)
+    }
+
     /// An endpoint on a Unix socket.
     init(socket: String, key: AccessKey, region: String) {
-        base = "http+unix://" + (socket.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? socket)
+        base = Self.unixBase(socket)
         host = "localhost"
         address = .unix(path: socket)
         self.key = key
@@ -261,27 +267,28 @@ actor SeaweedFS: ObjectStore, Service {
     /// show) and reads it, writing it first when it is not there yet (a write is placed only once
     /// the volume server has reported).
     private func volumesReady() async -> Bool {
-        let url = "http+unix://" + (filerSocketPath.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? filerSocketPath)
-            + Self.probePath
-        // Go's server refuses a request without a Host header, which AsyncHTTPClient leaves
-        // out for a Unix socket.
-        var read = HTTPClientRequest(url: url)
-        read.headers.add(name: "host", value: "localhost")
-        guard let answer = try? await http.client.execute(read, timeout: .seconds(2)) else { return false }
-        let body = try? await answer.body.collect(upTo: 1 << 16)
-        if answer.status == .ok { return body.map { String(buffer: $0) } == Self.probeContent }
-        guard answer.status == .notFound else { return false }
-        var write = HTTPClientRequest(url: url)
-        write.method = .PUT
-        write.headers.add(name: "host", value: "localhost")
-        write.body = .bytes(ByteBuffer(string: Self.probeContent))
-        guard let written = try? await http.client.execute(write, timeout: .seconds(2)) else { return false }
-        _ = try? await written.body.collect(upTo: 1 << 16)
-        return (200..<300).contains(written.status.code)
+        func probe(_ method: HTTPMethod, body: String? = nil) async -> (status: HTTPResponseStatus, body: String)? {
+            var request = HTTPClientRequest(url: ObjectStoreEndpoint.unixBase(filerSocketPath) + "/.lambent/ready")
+            request.method = method
+            // Go's server refuses a request without a Host header, which AsyncHTTPClient leaves
+            // out for a Unix socket.
+            request.headers.add(name: "host", value: "localhost")
+            if let body { request.body = .bytes(ByteBuffer(string: body)) }
+            guard let answer = try? await http.client.execute(request, timeout: .seconds(2)),
+                  let bytes = try? await answer.body.collect(upTo: 1 << 16) else { return nil }
+            return (answer.status, String(buffer: bytes))
+        }
+        let content = "Lambent reads this file to know that SeaweedFS's volumes are known.\n"
+        switch await probe(.GET) {
+        case let answer? where answer.status == .ok:
+            return answer.body == content
+        case let answer? where answer.status == .notFound:
+            guard let written = await probe(.PUT, body: content) else { return false }
+            return (200..<300).contains(written.status.code)
+        default:
+            return false
+        }
     }
-
-    static let probePath = "/.lambent/ready"
-    static let probeContent = "Lambent reads this file to know that SeaweedFS's volumes are known.\n"
 
     /// The identity SeaweedFS serves (`identities.json`), created once.
     private func identity() throws -> AccessKey {
