@@ -286,7 +286,7 @@ def render(operations: dict) -> str:
                         "`generate_presigned_post` makes them), which botocore's model does not name, are served too: the "
                         "signature, expiration and conditions (`eq`, `starts-with`, `content-length-range`, every field "
                         "named) checked with S3's errors, `${filename}`, `success_action_status` and "
-                        "`success_action_redirect`, files up to 64 MiB (S3: 5 GiB); they raise `s3:ObjectCreated:Post` "
+                        "`success_action_redirect`, files up to 5 GiB as on S3 (read as they arrive; large ones spooled to disk, not memory); they raise `s3:ObjectCreated:Post` "
                         "(docs/SPECIFICATION.md, S3)."),
         *render_service("EventBridge", EVENTS_COVERAGE, load_operations(("events", "2015-10-07")),
                         "The EventBridge operations Lambent serves on the same port (botocore `events` `2015-10-07`: JSON 1.1, "

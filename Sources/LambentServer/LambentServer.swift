@@ -142,6 +142,8 @@ public struct LambentServer: Sendable {
         credentials = try RootCredentials.load(dataDirectory: data, environment: ProcessInfo.processInfo.environment)
         store = try SQLiteStore(path: data.appendingPathComponent("lambent.sqlite").path)
         blobs = try BlobStore(root: data.appendingPathComponent("blobs"))
+        // Files of browser-based uploads a crash left half read.
+        try? manager.removeItem(at: Self.uploadSpool(dataDirectory: data))
         let codeRoot = data.appendingPathComponent("code")
         try manager.createDirectory(at: codeRoot, withIntermediateDirectories: true)
         names = ResourceNames(region: configuration.region, accountID: configuration.accountID)
@@ -225,7 +227,8 @@ public struct LambentServer: Sendable {
         // S3 answers in its own terms (XML errors, streamed bodies): first, before any body is read.
         let s3Verifier = SigV4Verifier(services: ["s3"], lookup: { $0 == key.accessKeyID ? key : platform.session($0)?.key })
         router.add(middleware: S3Gateway(verifier: s3Verifier, rootKey: key, platform: platform, names: names, objects: objects,
-                                         http: objectClient, notifications: notifications, logger: logger))
+                                         http: objectClient, notifications: notifications,
+                                         uploadSpool: Self.uploadSpool(dataDirectory: configuration.dataDirectory), logger: logger))
         if console {
             router.add(middleware: Console(
                 rootKey: key, sessions: consoleSessions, functions: service, invocations: invocations,
@@ -321,6 +324,11 @@ public struct LambentServer: Sendable {
 
     /// `<data>/platform.sock`, or a path under /tmp named after the data directory when that
     /// one is longer than a Unix socket's address can be.
+    /// Where browser-based uploads' large files wait while their form is read (`S3PostedFile`).
+    static func uploadSpool(dataDirectory: URL) -> URL {
+        dataDirectory.appendingPathComponent("s3-uploads")
+    }
+
     static func platformSocketPath(dataDirectory: URL) -> String {
         let path = dataDirectory.appendingPathComponent("platform.sock").path
         if path.utf8.count < 100 { return path }

@@ -80,6 +80,86 @@ struct S3PostFormTests {
         }
     }
 
+    /// Reads a form fed in pieces of `size` bytes as `S3PostFormReader` reads a request body.
+    static func readInPieces(_ body: ByteBuffer, size: Int) throws -> (S3PostForm, [UInt8]) {
+        var reader = S3PostFormReader(boundary: boundary)
+        var rest = body
+        func piece() -> ByteBuffer? { rest.readableBytes == 0 ? nil : rest.readSlice(length: Swift.min(size, rest.readableBytes)) }
+        var form: S3PostForm?
+        while form == nil {
+            let next = piece()
+            form = try reader.fields(adding: next, ended: next == nil)
+        }
+        var file: [UInt8] = []
+        while form?.hasFile == true {
+            let next = piece()
+            let (content, ended) = try reader.file(adding: next)
+            file += content.readableBytesView
+            if ended { break }
+            guard next != nil else { throw S3Error.malformedPOSTRequest }
+        }
+        return (form!, file)
+    }
+
+    @Test func aFormReadAsItArrivesIsTheSameInAnyPieces() throws {
+        // The delimiter's own bytes inside the file (all but its last), so that a piece may end
+        // in the middle of something that looks like it.
+        let bytes = (0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 31) } + Array("\r\n--\(Self.boundary.dropLast())".utf8) + [1, 2]
+        let body = Self.body([("key", "k/${filename}"), ("policy", "p")], file: ("a.bin", bytes), after: [("submit", "Upload")])
+        let whole = try S3PostForm.parse(body, boundary: Self.boundary)
+        for size in [1, 2, 7, 64, 1000, body.readableBytes] {
+            let (form, file) = try Self.readInPieces(body, size: size)
+            #expect(file == bytes, "pieces of \(size)")
+            #expect(form.fields == whole.fields && form.filename == "a.bin" && form.bytesBeforeFile == whole.bytesBeforeFile)
+        }
+        // A form that ends inside the file is malformed however it arrives.
+        let cut = body.getSlice(at: 0, length: whole.bytesBeforeFile + 100)!
+        #expect(throws: S3Error.self) { try Self.readInPieces(cut, size: 100) }
+    }
+
+    @Test func fieldsBeyondS3sLimitAreRefusedBeforeTheFile() throws {
+        let big = String(repeating: "x", count: S3Limits.maximumPostFieldBytes + 1)
+        // Read whole, the file's start shows the fields' size; read in pieces, the reader stops
+        // at its bound without waiting for the file.
+        let body = Self.body([("key", "k"), ("x-amz-meta-big", big)], file: ("f", [1]))
+        #expect(try S3PostForm.parse(body, boundary: Self.boundary).bytesBeforeFile > S3Limits.maximumPostFieldBytes)
+        let endless = Self.body([("key", "k"), ("x-amz-meta-big", big + big)], file: ("f", [1]))
+        do {
+            _ = try Self.readInPieces(endless, size: 4096)
+            Issue.record("the fields were taken")
+        } catch let error as S3Error {
+            #expect(error.code == "MaxPostPreDataLengthExceeded")
+        }
+        var reader = S3PostFormReader(boundary: Self.boundary)
+        #expect(throws: S3Error.self) {
+            _ = try reader.fields(adding: ByteBuffer(repeating: 0x41, count: S3PostFormReader.headLimit + 1), ended: false)
+        }
+    }
+
+    @Test func aLargeFileIsSpooledToDiskAndReadBack() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let small = S3PostedFile(spoolDirectory: directory)
+        try small.append(ByteBuffer(string: "small"))
+        guard case .bytes(let bytes) = small.body() else { Issue.record("a small file was spooled"); return }
+        #expect(String(buffer: bytes) == "small" && !FileManager.default.fileExists(atPath: directory.path))
+        #expect(try await small.md5() == "eb5c1399a871211c7e7ed732d15e3a8b")
+
+        let large = S3PostedFile(spoolDirectory: directory)
+        let piece = (0..<65536).map { UInt8(truncatingIfNeeded: $0 &* 7) }
+        let pieces = S3PostedFile.memoryLimit / piece.count + 3
+        for _ in 0..<pieces { try large.append(ByteBuffer(bytes: piece)) }
+        #expect(large.size == Int64(pieces * piece.count))
+        guard case .stream(let stream, let length) = large.body() else { Issue.record("a large file stayed in memory"); return }
+        #expect(length == large.size)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).count == 1)
+        var read: [UInt8] = []
+        for try await buffer in stream { read += buffer.readableBytesView }
+        #expect(read.count == pieces * piece.count && read.prefix(piece.count).elementsEqual(piece) && read.suffix(piece.count).elementsEqual(piece))
+        large.remove()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+
     @Test func contentTypes() throws {
         #expect(try S3PostForm.boundary(contentType: "multipart/form-data; boundary=abc") == "abc")
         #expect(try S3PostForm.boundary(contentType: "Multipart/Form-Data;boundary=\"a b\"") == "a b")

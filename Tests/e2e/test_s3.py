@@ -1006,6 +1006,33 @@ def test_presigned_post_redirects_to_success_action_redirect(presigner, s3, buck
     assert stored["Body"].read() == b"redirected" and stored["Metadata"] == {}
 
 
+def test_a_large_browser_upload_is_read_as_it_arrives(server, presigner, s3, bucket):
+    """A file larger than what Lambent keeps in memory (8 MiB; here 72 MiB, past the 64 MiB a
+    form was once read whole up to) is spooled to disk as it arrives and stored whole, with its
+    MD5 as ETag; one outside the policy's `content-length-range` is refused after it is read
+    and stored nowhere. No spool file is left behind either way."""
+    content = os.urandom(72 << 20)
+    post = presigner.generate_presigned_post(bucket, "big/${filename}", Conditions=[["content-length-range", 1, 80 << 20]],
+                                             ExpiresIn=300)
+    answer = requests.post(post["url"], files=[*[(name, (None, value)) for name, value in post["fields"].items()],
+                                               ("file", ("large.bin", content))], timeout=300)
+    assert answer.status_code == 204, answer.text
+    digest = hashlib.md5(content).hexdigest()
+    assert answer.headers["ETag"] == f'"{digest}"'
+    stored = s3.get_object(Bucket=bucket, Key="big/large.bin")
+    assert stored["ContentLength"] == len(content) and stored["ETag"] == f'"{digest}"'
+    assert hashlib.md5(stored["Body"].read()).hexdigest() == digest
+    small = presigner.generate_presigned_post(bucket, "big/${filename}", Conditions=[["content-length-range", 1, 10 << 20]],
+                                              ExpiresIn=300)
+    answer = requests.post(small["url"], files=[*[(name, (None, value)) for name, value in small["fields"].items()],
+                                                ("file", ("refused.bin", content[:(12 << 20)]))], timeout=300)
+    error = s3_error(answer.content)
+    assert (answer.status_code, error["Code"], error["ProposedSize"]) == (400, "EntityTooLarge", str(12 << 20)), answer.text
+    assert_absent(s3, bucket, "big/refused.bin")
+    spool = server.data_dir / "s3-uploads"
+    assert not spool.exists() or list(spool.iterdir()) == []
+
+
 def test_signature_version_2_presigned_post(s3, bucket):
     """boto3's `generate_presigned_post` without `signature_version` still signs with Signature
     Version 2 (`AWSAccessKeyId`, `signature`): accepted; a wrong signature is refused."""

@@ -163,10 +163,6 @@ enum S3Limits {
     static let maximumKeyBytes = 1024
     /// A browser-based upload's form before its file: 20 KiB.
     static let maximumPostFieldBytes = 20 * 1024
-    /// A browser-based upload's file. S3 takes 5 GiB; Lambent reads the form whole before it
-    /// stores the file (the policy must be checked first, and the length the store needs is
-    /// known only at the form's end), so it takes at most this much.
-    static let maximumPostObject = 64 * 1024 * 1024
 }
 
 /// Escaping text for XML (S3's answers) and HTML (the console's pages, through `HTML.escape`).

@@ -10,47 +10,59 @@ import NIOCore
 /// bucket's URL) carries the key, the object's headers, a base64 policy and its signature
 /// (SigV4: `x-amz-algorithm`, `x-amz-credential`, `x-amz-date`, `x-amz-signature`; or Signature
 /// Version 2: `AWSAccessKeyId`, `signature`), then the file, as boto3's
-/// `generate_presigned_post` makes them. The form is read whole (at most
-/// `S3Limits.maximumPostObject` of file), its signature and policy checked, then the file is
-/// stored as a PutObject would store it and `s3:ObjectCreated:Post` raised.
+/// `generate_presigned_post` makes them. The form is read as it arrives: its fields first, whose
+/// signature and policy expiration are checked before the file is read; then the file, kept in
+/// memory while small and spooled to disk beyond that (`S3PostedFile`), up to S3's 5 GiB; then
+/// the policy's conditions (the file's length among them) are checked, the file is stored as a
+/// PutObject would store it, and `s3:ObjectCreated:Post` is raised.
 extension S3Gateway {
     func postObject(_ request: Request, context: Context, address: S3Address, requestID: String) async throws -> Response {
         guard let bucket = address.bucket else { throw S3Error.accessDenied }
         let boundary = try S3PostForm.boundary(contentType: request.headers[.contentType] ?? "")
-        let formLimit = S3Limits.maximumPostObject + S3Limits.maximumPostFieldBytes + 64 * 1024
-        if let length = request.headers[.contentLength].flatMap({ Int64($0) }), length > Int64(formLimit) {
-            throw S3Error.entityTooLarge(length, maximum: Int64(S3Limits.maximumPostObject))
+        // The file, and around it the fields (S3's 20 KiB), the file part's headers and what
+        // follows the file (which S3 ignores; some room for a submit button and the like).
+        let formLimit = S3Limits.maximumSinglePut + Int64(S3PostFormReader.headLimit + 64 * 1024)
+        if let length = request.headers[.contentLength].flatMap({ Int64($0) }), length > formLimit {
+            throw S3Error.entityTooLarge(length)
         }
-        var request = request
-        let body: ByteBuffer
-        do {
-            body = try await request.collectBody(upTo: formLimit)
-        } catch is NIOTooManyBytesError {
-            throw S3Error.entityTooLarge(Int64(formLimit) + 1, maximum: Int64(S3Limits.maximumPostObject))
-        } catch {
-            throw S3Error.incompleteBody
+        var body = request.body.makeAsyncIterator()
+        var reader = S3PostFormReader(boundary: boundary)
+        var read: S3PostForm?
+        while read == nil {
+            let buffer = try await Self.next(&body)
+            read = try reader.fields(adding: buffer, ended: buffer == nil)
         }
-        var form = try S3PostForm.parse(body, boundary: boundary)
+        guard var form = read else { throw S3Error.malformedPOSTRequest }
         guard form.bytesBeforeFile <= S3Limits.maximumPostFieldBytes else { throw S3Error.postFieldsTooLarge }
-        guard let file = form.file else { throw S3Error.postNeedsOneFile }
+        guard form.hasFile else { throw S3Error.postNeedsOneFile }
         guard form["key"] != nil else { throw S3Error.postFieldMissing("key") }
         let (accessKeyID, signatureFields) = try authenticatePost(form, address: address)
         let policy = try S3PostPolicy(base64: form["policy"] ?? "")
         guard !policy.isExpired(at: Date()) else { throw S3Error.postPolicyExpired }
         form.expandFilename()
-        let size = Int64(file.readableBytes)
+
+        let file = S3PostedFile(spoolDirectory: uploadSpool)
+        defer { file.remove() }
+        while true {
+            let buffer = try await Self.next(&body)
+            let (content, ended) = try reader.file(adding: buffer)
+            if content.readableBytes > 0 { try file.append(content) }
+            if ended { break }
+            guard buffer != nil else { throw S3Error.malformedPOSTRequest }
+        }
+        let size = file.size
         try policy.check(form, bucket: bucket, size: size, signatureFields: signatureFields)
-        guard size <= Int64(S3Limits.maximumPostObject) else { throw S3Error.entityTooLarge(size, maximum: Int64(S3Limits.maximumPostObject)) }
         let key = form["key"] ?? ""
         guard !key.isEmpty else { throw S3Error.postFieldMissing("key") }
         guard key.utf8.count <= S3Limits.maximumKeyBytes else { throw S3Error.keyTooLong }
         if objects.keepsFolders, key.hasSuffix("/"), size > 0 { throw S3Error.folderKeepsNoBytes }
 
         let endpoint = try await objects.endpoint()
-        let response = try await storePost(file, bucket: bucket, key: key, headers: try Self.objectHeaders(form), endpoint: endpoint)
+        let response = try await storePost(file.body(), bucket: bucket, key: key, headers: try Self.objectHeaders(form), endpoint: endpoint)
         guard (200..<300).contains(response.status.code) else { return try await Self.answer(response, head: false) }
         _ = try? await response.body.collect(upTo: 1 << 20)
-        let eTag = Self.quoted(response.headers.first(name: "etag") ?? Hex.encode(Insecure.MD5.hash(data: Data(file.readableBytesView))))
+        let eTag: String
+        if let stored = response.headers.first(name: "etag") { eTag = Self.quoted(stored) } else { eTag = Self.quoted(try await file.md5()) }
         let versionID = response.headers.first(name: "x-amz-version-id")
         let storeRequestID = response.headers.first(name: "x-amz-request-id") ?? requestID
 
@@ -64,6 +76,15 @@ extension S3Gateway {
             await notifications.raise(event)
         }
         return Self.postAnswer(form, request: request, bucket: bucket, key: key, eTag: eTag, versionID: versionID, requestID: storeRequestID)
+    }
+
+    /// The form's next bytes; nil at its end.
+    private static func next(_ body: inout RequestBody.AsyncIterator) async throws(S3Error) -> ByteBuffer? {
+        do {
+            return try await body.next()
+        } catch {
+            throw .incompleteBody
+        }
     }
 
     /// The form's signature, checked with Lambent's keys, and for a function's credentials their
@@ -114,12 +135,12 @@ extension S3Gateway {
     }
 
     /// Stores the file as a PutObject would, re-signed with the store's key.
-    private func storePost(_ file: ByteBuffer, bucket: String, key: String, headers: [(name: String, value: String)],
+    private func storePost(_ file: StoreRequest.Body, bucket: String, key: String, headers: [(name: String, value: String)],
                            endpoint: ObjectStoreEndpoint) async throws -> StoreResponse {
         let bucketPath = "/" + Self.encodedSegment(bucket)
         let path = bucketPath + "/"
             + key.split(separator: "/", omittingEmptySubsequences: false).map { Self.encodedSegment(String($0)) }.joined(separator: "/")
-        let outgoing = endpoint.storeRequest(method: "PUT", path: path, headers: headers, body: .bytes(file))
+        let outgoing = endpoint.storeRequest(method: "PUT", path: path, headers: headers, body: file)
         let response: StoreResponse
         do {
             response = try await http.forwarding.execute(outgoing)

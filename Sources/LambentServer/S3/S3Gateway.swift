@@ -25,6 +25,8 @@ struct S3Gateway: RouterMiddleware {
     let objects: any ObjectStore
     let http: ObjectStoreClient
     let notifications: BucketNotifications
+    /// Where browser-based uploads' large files wait while their form is read.
+    let uploadSpool: URL
     let logger: Logger
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {

@@ -28,12 +28,15 @@ struct S3PostForm: Sendable {
 
     /// The fields before the file, in order.
     var fields: [Field]
-    /// The object's bytes (a slice of the body); nil when the form has no `file` part.
+    /// The object's bytes (a slice of the body) when the form was read whole; nil when the
+    /// form has no `file` part, or while it is read as it arrives (`S3PostFormReader`).
     var file: ByteBuffer?
     /// The file part's `filename` parameter; nil when it has none.
     var filename: String?
     /// The bytes of the form before the file's content, which S3 caps at 20 KiB.
     var bytesBeforeFile: Int
+    /// Whether the form has a part named `file`.
+    var hasFile = false
 
     /// The value of a field, its name compared case-insensitively; a repeated field's values
     /// joined with commas, as S3 reads them.
@@ -88,26 +91,12 @@ struct S3PostForm: Sendable {
     /// Reads a form held whole in `body`, up to the end of its `file` part.
     /// - Throws: `MalformedPOSTRequest` when it is not multipart as RFC 2046 writes it.
     static func parse(_ body: ByteBuffer, boundary: String) throws(S3Error) -> S3PostForm {
-        let layout = body.withUnsafeReadableBytes { bytes in
-            // SAFETY: `bytes` is only read inside this closure, while `body` keeps it alive;
-            // only offsets and copied strings leave it.
-            Layout(bytes, boundary: Array(boundary.utf8))
-        }
-        guard let layout else { throw .malformedPOSTRequest }
-        var form = S3PostForm(fields: [], file: nil, filename: nil, bytesBeforeFile: 0)
-        for part in layout.parts {
-            guard let disposition = part.headers.first(where: { $0.name.lowercased() == "content-disposition" })?.value,
-                  let name = Self.parameter("name", in: disposition) else { continue }
-            let content = body.getSlice(at: body.readerIndex + part.content.lowerBound, length: part.content.count) ?? ByteBuffer()
-            if name.lowercased() == "file" {
-                form.file = content
-                form.filename = Self.parameter("filename", in: disposition)
-                form.bytesBeforeFile = part.content.lowerBound
-                break
-            }
-            form.fields.append(Field(name: name, value: String(buffer: content)))
-        }
-        if form.file == nil { form.bytesBeforeFile = body.readableBytes }
+        var reader = S3PostFormReader(boundary: boundary)
+        guard var form = try reader.fields(adding: body, ended: true) else { throw .malformedPOSTRequest }
+        guard form.hasFile else { return form }
+        let (content, ended) = try reader.file(adding: nil)
+        guard ended else { throw .malformedPOSTRequest }
+        form.file = content
         return form
     }
 
@@ -159,9 +148,13 @@ struct S3PostForm: Sendable {
         }
 
         var parts: [Part] = []
+        /// Where the content of the part named `file` starts (its part is not in `parts`), or
+        /// nil when the form closed without one.
+        var fileContent: Int?
 
-        /// Nil when the bytes are not a multipart body with this boundary: no first delimiter,
-        /// a part without its header block's end, or a part that never ends.
+        /// Nil when the bytes are not (yet) a multipart body with this boundary up to the
+        /// start of the file's content or the form's end: no first delimiter, a part without its
+        /// header block's end, or a field that never ends.
         init?(_ bytes: UnsafeRawBufferPointer, boundary: [UInt8]) {
             let crlf: [UInt8] = [0x0D, 0x0A]
             let dashBoundary = [UInt8(ascii: "-"), UInt8(ascii: "-")] + boundary
@@ -196,11 +189,15 @@ struct S3PostForm: Sendable {
                                     line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
                     position = lineEnd + 2
                 }
+                let disposition = headers.first { $0.name.lowercased() == "content-disposition" }?.value ?? ""
+                if S3PostForm.parameter("name", in: disposition)?.lowercased() == "file" {
+                    parts.append(Part(headers: headers, content: position..<position))
+                    fileContent = position
+                    return
+                }
                 guard let end = Self.find(delimiter, in: bytes, from: position) else { return nil }
                 parts.append(Part(headers: headers, content: position..<end))
                 position = end + delimiter.count
-                let disposition = headers.first { $0.name.lowercased() == "content-disposition" }?.value ?? ""
-                if S3PostForm.parameter("name", in: disposition)?.lowercased() == "file" { return }
             }
         }
 
