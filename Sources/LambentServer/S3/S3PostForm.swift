@@ -139,8 +139,8 @@ struct S3PostForm: Sendable {
         return nil
     }
 
-    /// Where a form's parts are: each part's headers and the offsets of its content, up to and
-    /// including the part named `file` (what follows it is never read).
+    /// Where a form's parts are: each part's headers and the offsets of its content, up to where
+    /// the content of the part named `file` starts (what follows is the reader's).
     struct Layout {
         struct Part {
             var headers: [(name: String, value: String)]
@@ -148,8 +148,8 @@ struct S3PostForm: Sendable {
         }
 
         var parts: [Part] = []
-        /// Where the content of the part named `file` starts (its part is not in `parts`), or
-        /// nil when the form closed without one.
+        /// Where the content of the part named `file` starts (its part is the last in `parts`,
+        /// its content empty: it is read as it arrives), or nil when the form closed without one.
         var fileContent: Int?
 
         /// Nil when the bytes are not (yet) a multipart body with this boundary up to the
