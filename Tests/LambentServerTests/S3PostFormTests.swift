@@ -160,6 +160,22 @@ struct S3PostFormTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
     }
 
+    @Test func aFileOverItsPolicysMaximumIsOnlyCounted() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let maximum = Int64(S3PostedFile.memoryLimit + 65536)
+        let file = S3PostedFile(spoolDirectory: directory, keptAtMost: maximum)
+        let piece = ByteBuffer(repeating: 7, count: 65536)
+        for _ in 0..<(S3PostedFile.memoryLimit / 65536 + 1) { try file.append(piece) }
+        #expect(!file.dropped && file.size == maximum)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).count == 1)
+        try file.append(ByteBuffer(repeating: 7, count: 1))
+        for _ in 0..<8 { try file.append(piece) }
+        // Past the maximum the bytes are dropped, the spool removed, and the length still counted.
+        #expect(file.dropped && file.size == maximum + 1 + 8 * 65536)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+
     @Test func contentTypes() throws {
         #expect(try S3PostForm.boundary(contentType: "multipart/form-data; boundary=abc") == "abc")
         #expect(try S3PostForm.boundary(contentType: "Multipart/Form-Data;boundary=\"a b\"") == "a b")

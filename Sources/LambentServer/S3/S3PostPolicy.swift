@@ -60,6 +60,14 @@ struct S3PostPolicy: Sendable, Equatable {
         for item in items { self.conditions.append(try Self.entry(item)) }
     }
 
+    /// The largest file `content-length-range` allows (the smallest of its maxima); nil without one.
+    var maximumSize: Int64? {
+        conditions.compactMap { entry -> Int64? in
+            if case .contentLengthRange(_, let maximum) = entry.condition { return maximum }
+            return nil
+        }.min()
+    }
+
     /// Whether the policy has expired at `now` (it is good until its `expiration`, included).
     func isExpired(at now: Date) -> Bool { now > expiration }
 

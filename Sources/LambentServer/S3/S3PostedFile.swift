@@ -7,17 +7,25 @@ import NIOCore
 /// in a file of its own under the spool directory. The store, like S3, wants a PUT's length
 /// before its body, and a form says the file's length only where the file ends; so a large
 /// file is written to disk as it arrives and sent on from there, and memory stays bounded
-/// whatever its size (up to S3's 5 GiB). The spool file is removed with `remove()`.
+/// whatever its size (up to S3's 5 GiB). A file that grows past what the form's policy allows
+/// is only counted from then on (its length goes into the policy's error), so a form cannot
+/// fill the disk beyond its policy. The spool file is removed with `remove()`.
 final class S3PostedFile {
     /// Files up to this size stay in memory.
     static let memoryLimit = 8 * 1024 * 1024
     private let spoolDirectory: URL
+    private let keptAtMost: Int64
     private var memory = ByteBuffer()
     private var spool: (descriptor: Int32, path: String)?
     private(set) var size: Int64 = 0
+    /// Whether the file outgrew `keptAtMost` and its bytes were dropped.
+    private(set) var dropped = false
 
-    init(spoolDirectory: URL) {
+    /// - Parameter keptAtMost: the length past which the file's bytes are dropped (the
+    ///   policy's `content-length-range` maximum).
+    init(spoolDirectory: URL, keptAtMost: Int64 = S3Limits.maximumSinglePut) {
         self.spoolDirectory = spoolDirectory
+        self.keptAtMost = keptAtMost
     }
 
     deinit { remove() }
@@ -27,6 +35,13 @@ final class S3PostedFile {
     func append(_ buffer: ByteBuffer) throws {
         size += Int64(buffer.readableBytes)
         guard size <= S3Limits.maximumSinglePut else { throw S3Error.entityTooLarge(size) }
+        if dropped { return }
+        if size > keptAtMost {
+            remove()
+            memory = ByteBuffer()
+            dropped = true
+            return
+        }
         if spool == nil, memory.readableBytes + buffer.readableBytes <= Self.memoryLimit {
             var buffer = buffer
             memory.writeBuffer(&buffer)
@@ -61,8 +76,9 @@ final class S3PostedFile {
         }
     }
 
-    /// The file as the body of the store's PUT.
+    /// The file as the body of the store's PUT (not for a dropped file).
     func body() -> StoreRequest.Body {
+        precondition(!dropped, "a dropped file is never stored")
         guard let spool else { return .bytes(memory) }
         return .stream(SpooledBytes(path: spool.path, length: size), length: size)
     }
