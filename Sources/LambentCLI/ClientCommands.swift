@@ -173,6 +173,7 @@ struct LogsCommand: AsyncParsableCommand {
         // printed at that millisecond.
         var since: Int64?
         var printedAtSince: Set<String> = []
+        var lines = ""
         while true {
             var token: String?
             repeat {
@@ -194,11 +195,14 @@ struct LogsCommand: AsyncParsableCommand {
                         printedAtSince = []
                     }
                     printedAtSince.insert(id)
-                    print((event["message"] as? String ?? "").trimmingCharacters(in: .newlines))
+                    lines += (event["message"] as? String ?? "").trimmingCharacters(in: .newlines) + "\n"
                 }
                 token = page["nextToken"] as? String
             } while token != nil
-            FileHandle.standardOutput.synchronizeFile()
+            // Written straight away (not through `print`'s buffer), so that a follower piped
+            // into another program sees each line when it comes.
+            if !lines.isEmpty { FileHandle.standardOutput.write(Data(lines.utf8)) }
+            lines = ""
             if !follow { return }
             try await Task.sleep(for: .milliseconds(500))
         }

@@ -123,7 +123,8 @@ def test_lambent_cli_deploy_invoke_functions_logs(server, function, tmp_path):
 
 
 def test_lambent_cli_logs_follow_streams_new_lines(server, function, tmp_path):
-    """`lambent logs --follow` prints the lines of invocations made while it runs."""
+    """`lambent logs --follow` prints the lines of invocations made while it runs, as they come
+    even into a pipe (not held in a buffer until it exits)."""
     cli = LambentCli(server, tmp_path)
     name = function.unique_name()
     cli("deploy", str(FUNCTIONS_DIR / "hello"), "--name", name, "--runtime", RUNTIME,
@@ -135,10 +136,15 @@ def test_lambent_cli_logs_follow_streams_new_lines(server, function, tmp_path):
     reader = threading.Thread(target=lambda: lines.extend(follower.stdout), daemon=True)
     reader.start()
     marker = f"lambent-e2e-log-line: greeting followed-{name[-8:]}"
+    seen_while_running = False
     try:
-        for _ in range(20):  # keep invoking until the line shows up; no timing asserted
-            cli("invoke", name, "--payload", json.dumps({"name": marker.split()[-1]}))
-            if any(marker in line for line in list(lines)) or follower.poll() is not None:
+        # One invocation (a few hundred bytes of log, far less than a pipe's stdio buffer), then
+        # wait for its line while the follower runs.
+        cli("invoke", name, "--payload", json.dumps({"name": marker.split()[-1]}))
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and follower.poll() is None:
+            seen_while_running = any(marker in line for line in list(lines))
+            if seen_while_running:
                 break
             time.sleep(0.5)
     finally:
@@ -150,6 +156,7 @@ def test_lambent_cli_logs_follow_streams_new_lines(server, function, tmp_path):
         reader.join(timeout=10)
     assert any(marker in line for line in lines), (
         f"stdout: {''.join(lines)}\nstderr: {follower.stderr.read()}")
+    assert seen_while_running, "the line reached the pipe only when the follower stopped"
 
 
 def test_lambent_cli_finds_endpoint_and_credentials_as_the_aws_cli_does(server, tmp_path):

@@ -29,7 +29,7 @@ extension S3Gateway {
         var reader = S3PostFormReader(boundary: boundary)
         var read: S3PostForm?
         while read == nil {
-            let buffer = try await Self.next(&body)
+            let buffer = try await Self.nextBytes(&body)
             read = try reader.fields(adding: buffer, ended: buffer == nil)
         }
         guard var form = read else { throw S3Error.malformedPOSTRequest }
@@ -44,7 +44,7 @@ extension S3Gateway {
         let file = S3PostedFile(spoolDirectory: uploadSpool, keptAtMost: policy.maximumSize ?? S3Limits.maximumSinglePut)
         defer { file.remove() }
         while true {
-            let buffer = try await Self.next(&body)
+            let buffer = try await Self.nextBytes(&body)
             let (content, ended) = try reader.file(adding: buffer)
             if content.readableBytes > 0 { try file.append(content) }
             if ended { break }
@@ -80,7 +80,7 @@ extension S3Gateway {
     }
 
     /// The form's next bytes; nil at its end.
-    private static func next(_ body: inout RequestBody.AsyncIterator) async throws(S3Error) -> ByteBuffer? {
+    private static func nextBytes(_ body: inout RequestBody.AsyncIterator) async throws(S3Error) -> ByteBuffer? {
         do {
             return try await body.next()
         } catch {
