@@ -178,6 +178,25 @@ def weed_ports(count: int) -> list[int]:
     return chosen
 
 
+def launch_weed(binary: Path, directory: Path) -> tuple[subprocess.Popen, list[int]]:
+    """Starts `weed mini` on loopback with its data, identities (STORE_KEY) and log in
+    `directory`; returns the process and its ports (S3 first). Does not wait for it."""
+    (directory / "data").mkdir(parents=True, exist_ok=True)
+    (directory / "identities.json").write_text(json.dumps({"identities": [{
+        "name": "bench", "credentials": [{"accessKey": STORE_KEY[0], "secretKey": STORE_KEY[1]}],
+        "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
+    ports = weed_ports(5)
+    s3, master, volume, filer, admin = ports
+    process = subprocess.Popen(
+        [str(binary), "mini", f"-dir={directory / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+         f"-s3.port={s3}", f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}", f"-admin.port={admin}",
+         "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
+         f"-s3.localSocket={directory / 's3.sock'}", f"-filer.localSocket={directory / 'filer.sock'}",
+         f"-s3.config={directory / 'identities.json'}"],
+        stdin=subprocess.DEVNULL, stdout=open(directory / "weed.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    return process, ports
+
+
 def install_seaweedfs(directory: Path) -> Path:
     binary = directory / "bin" / "weed"
     if os.access(binary, os.X_OK):
@@ -205,20 +224,9 @@ class S3Bench(Bench):
         binary = install_seaweedfs(Path(self.options.weed_dir) if self.options.weed_dir else self.runtimes / "seaweedfs-4.48")
         self.weed_version = subprocess.run([str(binary), "version"], capture_output=True, text=True).stdout.strip()
         directory = self.work / "weed"
-        (directory / "data").mkdir(parents=True)
-        (directory / "identities.json").write_text(json.dumps({"identities": [{
-            "name": "bench", "credentials": [{"accessKey": STORE_KEY[0], "secretKey": STORE_KEY[1]}],
-            "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
-        s3, master, volume, filer, admin = self.weed_ports = weed_ports(5)
-        self.store_port = s3
+        self.weed, self.weed_ports = launch_weed(binary, directory)
+        s3 = self.store_port = self.weed_ports[0]
         log(f"starting SeaweedFS (weed mini) with S3 on 127.0.0.1:{s3}")
-        self.weed = subprocess.Popen(
-            [str(binary), "mini", f"-dir={directory / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-             f"-s3.port={s3}", f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}", f"-admin.port={admin}",
-             "-webdav=false", "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
-             f"-s3.localSocket={directory / 's3.sock'}", f"-filer.localSocket={directory / 'filer.sock'}",
-             f"-s3.config={directory / 'identities.json'}"],
-            stdin=subprocess.DEVNULL, stdout=open(directory / "weed.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)
         started = time.monotonic()
         while True:
             if self.weed.poll() is not None:

@@ -40,7 +40,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from lambent_bench import ACCESS_KEY, REPO, SECRET_KEY, free_port, log  # noqa: E402
-from s3_bench import STORE_KEY, install_seaweedfs, s3_headers, weed_ports  # noqa: E402
+from s3_bench import STORE_KEY, install_seaweedfs, launch_weed, s3_headers  # noqa: E402
 
 F_SETPIPE_SZ = 1031
 CHUNK = 1 << 20
@@ -126,18 +126,8 @@ def main() -> None:
 
     work = Path(f"/tmp/lambent-relay-bound-{os.getpid()}")
     shutil.rmtree(work, ignore_errors=True)
-    (work / "weed" / "data").mkdir(parents=True)
     binary = install_seaweedfs(Path(options.runtimes_dir) / "seaweedfs-4.48")
-    (work / "weed" / "identities.json").write_text(json.dumps({"identities": [{
-        "name": "bench", "credentials": [{"accessKey": STORE_KEY[0], "secretKey": STORE_KEY[1]}],
-        "actions": ["Admin", "Read", "Write", "List", "Tagging"]}]}))
-    s3, master, volume, filer, admin = weed_ports(5)
-    weed = subprocess.Popen(
-        [str(binary), "mini", f"-dir={work / 'weed' / 'data'}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-s3.port={s3}",
-         f"-master.port={master}", f"-volume.port={volume}", f"-filer.port={filer}", f"-admin.port={admin}", "-webdav=false",
-         "-admin.ui=false", "-s3.port.iceberg=0", "-s3.port.lance=0", "-master.telemetry=false",
-         f"-s3.config={work / 'weed' / 'identities.json'}"],
-        stdin=subprocess.DEVNULL, stdout=open(work / "weed.log", "wb"), stderr=subprocess.STDOUT, start_new_session=True)
+    weed, (s3, *_) = launch_weed(binary, work / "weed")
     server = None
     try:
         def signed(port: int, key, method: str, path: str, body: bytes = b"", connection=None):

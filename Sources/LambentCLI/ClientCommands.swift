@@ -173,8 +173,8 @@ struct LogsCommand: AsyncParsableCommand {
         // printed at that millisecond.
         var since: Int64?
         var printedAtSince: Set<String> = []
-        var lines = ""
         while true {
+            var lines = ""
             var token: String?
             repeat {
                 var request: [String: Any] = ["logGroupName": group]
@@ -202,7 +202,6 @@ struct LogsCommand: AsyncParsableCommand {
             // Written straight away (not through `print`'s buffer), so that a follower piped
             // into another program sees each line when it comes.
             if !lines.isEmpty { FileHandle.standardOutput.write(Data(lines.utf8)) }
-            lines = ""
             if !follow { return }
             try await Task.sleep(for: .milliseconds(500))
         }

@@ -322,13 +322,13 @@ public struct LambentServer: Sendable {
         cgroups?.removeServerGroup()
     }
 
-    /// `<data>/platform.sock`, or a path under /tmp named after the data directory when that
-    /// one is longer than a Unix socket's address can be.
     /// Where browser-based uploads' large files wait while their form is read (`S3PostedFile`).
     static func uploadSpool(dataDirectory: URL) -> URL {
         dataDirectory.appendingPathComponent("s3-uploads")
     }
 
+    /// `<data>/platform.sock`, or a path under /tmp named after the data directory when that
+    /// one is longer than a Unix socket's address can be.
     static func platformSocketPath(dataDirectory: URL) -> String {
         let path = dataDirectory.appendingPathComponent("platform.sock").path
         if path.utf8.count < 100 { return path }

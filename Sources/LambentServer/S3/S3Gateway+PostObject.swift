@@ -41,7 +41,8 @@ extension S3Gateway {
         guard !policy.isExpired(at: Date()) else { throw S3Error.postPolicyExpired }
         form.expandFilename()
 
-        let file = S3PostedFile(spoolDirectory: uploadSpool, keptAtMost: policy.maximumSize ?? S3Limits.maximumSinglePut)
+        let allowed = policy.maximumSize ?? S3Limits.maximumSinglePut
+        let file = S3PostedFile(spoolDirectory: uploadSpool, keptAtMost: allowed)
         defer { file.remove() }
         while true {
             let buffer = try await Self.nextBytes(&body)
@@ -52,7 +53,7 @@ extension S3Gateway {
         }
         let size = file.size
         try policy.check(form, bucket: bucket, size: size, signatureFields: signatureFields)
-        guard !file.dropped else { throw S3Error.entityTooLarge(size, maximum: policy.maximumSize ?? S3Limits.maximumSinglePut) }
+        guard !file.dropped else { throw S3Error.entityTooLarge(size, maximum: allowed) }
         let key = form["key"] ?? ""
         guard !key.isEmpty else { throw S3Error.postFieldMissing("key") }
         guard key.utf8.count <= S3Limits.maximumKeyBytes else { throw S3Error.keyTooLong }

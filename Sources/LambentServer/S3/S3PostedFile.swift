@@ -86,10 +86,10 @@ final class S3PostedFile {
     /// The file's MD5 in hex (an ETag for a store that sends none).
     func md5() async throws -> String {
         var hash = Insecure.MD5()
-        if spool == nil {
+        if let spool {
+            for try await buffer in SpooledBytes(path: spool.path, length: size) { hash.update(data: buffer.readableBytesView) }
+        } else {
             hash.update(data: memory.readableBytesView)
-        } else if case .stream(let bytes, _) = body() {
-            for try await buffer in bytes { hash.update(data: buffer.readableBytesView) }
         }
         return Hex.encode(hash.finalize())
     }
