@@ -112,6 +112,7 @@ let package = Package(
         .testTarget(name: "LambentServerTests", dependencies: [
             "LambentServer", "LambentExecution", "LambentModel", "LambentStore",
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
         ]),
     ]
 )

@@ -43,6 +43,10 @@ struct ServeCommand: AsyncParsableCommand {
         "How long the S3 front end waits on the object store without a byte read or written before it answers 503 ServiceUnavailable and checks (and restarts) the store, e.g. 2s (default 30s). For tests.",
         visibility: .hidden))
     var objectStoreTimeout = "30s"
+    @Option(help: ArgumentHelp(
+        "How long a client may leave an answer unread (nothing taken from a full socket) before its connection is closed, e.g. 2s (default 60s). For tests.",
+        visibility: .hidden))
+    var stalledClientTimeout = "60s"
     @Flag(inversion: .prefixedNo, help: "Keep CloudWatch metrics of invocations (AWS/Lambda, Lambent/Usage); --no-cloudwatch-metrics keeps none (the CloudWatch API still serves clients' own metrics; /metrics still counts).")
     var cloudwatchMetrics = true
     @Option(help: "An OpenTelemetry collector's OTLP/HTTP URL (e.g. http://127.0.0.1:4318) to export the spans of traced invocations to: functions with TracingConfig Mode Active, and invocations whose X-Amzn-Trace-Id says Sampled=1 (default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or $OTEL_EXPORTER_OTLP_ENDPOINT; none: no export).")
@@ -114,6 +118,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--object-store-timeout takes a duration such as 2s or 30s, not '\(objectStoreTimeout)'")
         }
         config.objectStoreTimeout = storeTimeout
+        guard let stallTimeout = DurationText.parse(stalledClientTimeout) else {
+            throw ValidationError("--stalled-client-timeout takes a duration such as 2s or 60s, not '\(stalledClientTimeout)'")
+        }
+        config.stalledClientTimeout = stallTimeout
         if let runtimes = runtimesDir ?? environment["LAMBENT_RUNTIMES_DIR"] {
             config.runtimesDirectory = URL(fileURLWithPath: runtimes)
         }

@@ -5,6 +5,7 @@ import LambentModel
 import LambentExecution
 import LambentStore
 import Logging
+import NIOCore
 import ServiceLifecycle
 
 /// Settings of `lambent serve`.
@@ -42,6 +43,9 @@ public struct ServerConfiguration: Sendable {
     /// How long the S3 front end waits on the object store without a byte read or written
     /// before it answers 503 and checks the store (`--object-store-timeout`; for tests).
     public var objectStoreTimeout: Duration = .seconds(30)
+    /// How long a client may leave its answer unread (the connection unwritable) before the
+    /// connection is closed (`StalledClientHandler`; `--stalled-client-timeout`, for tests).
+    public var stalledClientTimeout: Duration = .seconds(60)
     /// Whether invocations are recorded as CloudWatch metrics (`--no-cloudwatch-metrics`: not).
     public var cloudWatchMetrics = true
     /// The OpenTelemetry collector sampled invocations' spans go to (`--otlp-endpoint`); nil exports none.
@@ -279,9 +283,14 @@ public struct LambentServer: Sendable {
         await service.collectUnusedCode()
         try await service.loadReservations()
         try await service.loadFunctionUrls()
+        let stallLimit = TimeAmount(configuration.stalledClientTimeout)
+        // Each connection's own handlers (Hummingbird calls this once per connection).
+        let connectionHandlers: @Sendable () -> [any RemovableChannelHandler] = {
+            [ExpectContinueHandler(), StalledClientHandler(limit: stallLimit)]
+        }
         let app = Application(
             router: router(console: true),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
+            server: .http1(configuration: .init(additionalChannelHandlers: connectionHandlers())),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Lambent"),
             onServerRunning: { [service, queues, mappings, logger] _ in
                 Task { await queues.runExpiry() }
@@ -309,7 +318,7 @@ public struct LambentServer: Sendable {
         try? FileManager.default.removeItem(atPath: platformSocket)
         let platformApp = Application(
             router: router(),
-            server: .http1(configuration: .init(additionalChannelHandlers: [ExpectContinueHandler()])),
+            server: .http1(configuration: .init(additionalChannelHandlers: connectionHandlers())),
             configuration: .init(address: .unixDomainSocket(path: platformSocket), serverName: "Lambent"),
             onServerRunning: { [platformSocket] _ in _ = chmod(platformSocket, 0o666) },
             logger: logger)

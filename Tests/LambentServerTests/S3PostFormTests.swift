@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import LambentServer
@@ -173,6 +174,32 @@ struct S3PostFormTests {
         for _ in 0..<8 { try file.append(piece) }
         // Past the maximum the bytes are dropped, the spool removed, and the length still counted.
         #expect(file.dropped && file.size == maximum + 1 + 8 * 65536)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
+    }
+
+    @Test func theSpoolStopsShortOfTheDisksReserve() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("spool-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let gib: Int64 = 1 << 30
+        #expect(S3PostedFile.reserve(diskSize: 100 * gib) == gib && S3PostedFile.reserve(diskSize: 10 * gib) == gib / 2)
+        let piece = ByteBuffer(repeating: 7, count: 1 << 20)
+        let memoryPieces = S3PostedFile.memoryLimit >> 20
+
+        // Too little room to start spooling: refused before a byte goes to disk.
+        let full = S3PostedFile(spoolDirectory: directory) { _ in (free: gib / 2, size: 10 * gib) }
+        for _ in 0..<memoryPieces { try full.append(piece) }
+        #expect(throws: S3Error.self) { try full.append(piece) }
+        #expect((try? FileManager.default.contentsOfDirectory(atPath: directory.path).count) ?? 0 == 0)
+
+        // Room at first, then the disk fills (other uploads, the store): refused at the next look.
+        let looks = Mutex(0)
+        let filling = S3PostedFile(spoolDirectory: directory) { _ in
+            looks.withLock { $0 += 1; return (free: $0 == 1 ? 2 * gib : gib / 2, size: 10 * gib) }
+        }
+        for _ in 0..<(memoryPieces + 63) { try filling.append(piece) }
+        #expect(looks.withLock { $0 } == 1)
+        #expect(throws: S3Error.self) { try filling.append(piece) }
+        filling.remove()
         #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).isEmpty)
     }
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -167,3 +169,45 @@ def test_expect_100_continue_is_answered_before_the_body(server):
     assert reply.status == 200, reply.read()
     connection.close()
     assert s3.get_object(Bucket="continue", Key="key")["Body"].read() == body
+
+
+def _stalled_get(url: str) -> socket.socket:
+    """Starts a GET of `url` and reads only the first bytes of the answer, then nothing."""
+    parts = urllib.parse.urlsplit(url)
+    connection = socket.create_connection((parts.hostname, parts.port), timeout=30)
+    connection.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+    connection.sendall(f"GET {parts.path}?{parts.query} HTTP/1.1\r\nHost: {parts.netloc}\r\n\r\n".encode())
+    assert connection.recv(16).startswith(b"HTTP/1.1 200")
+    return connection
+
+
+def test_a_client_that_stops_reading_is_cut_off_and_shutdown_still_ends(start_server, tmp_path):
+    """A client that stops reading a large GET in the middle would hold its request, the
+    store's connection and the buffers read ahead for it, and keep SIGTERM's graceful shutdown
+    waiting, forever. With `--stalled-client-timeout 2s` (the default is 60 s) the connection is
+    closed once the answer has gone unread that long: reading on afterwards ends early, at
+    the end of what the sockets already held. A GET stalled when SIGTERM comes does not keep
+    the server from exiting cleanly."""
+    size = 64 << 20
+    server = start_server(tmp_path, extra_args=["--stalled-client-timeout", "2s"])
+    s3 = server.client(service="s3")
+    s3.create_bucket(Bucket="big")
+    s3.put_object(Bucket="big", Key="blob", Body=os.urandom(1 << 20) * 64)
+    url = s3.generate_presigned_url("get_object", Params={"Bucket": "big", "Key": "blob"}, ExpiresIn=300)
+
+    stalled = _stalled_get(url)
+    time.sleep(6)
+    received = 16
+    while chunk := stalled.recv(1 << 20):
+        received += len(chunk)
+    stalled.close()
+    assert received < size, "the whole object arrived: the stalled connection was not closed"
+    # The server is still serving, the object whole.
+    assert len(s3.get_object(Bucket="big", Key="blob")["Body"].read()) == size
+
+    stalled = _stalled_get(url)
+    started = time.monotonic()
+    status = server.terminate()
+    assert status == 0, f"exit status {status} after SIGTERM with a stalled GET:\n{server.log_tail()}"
+    assert time.monotonic() - started < 15
+    stalled.close()

@@ -9,10 +9,16 @@ import NIOCore
 /// file is written to disk as it arrives and sent on from there, and memory stays bounded
 /// whatever its size (up to S3's 5 GiB). A file that grows past what the form's policy allows
 /// is only counted from then on (its length goes into the policy's error), so a form cannot
-/// fill the disk beyond its policy. The spool file is removed with `remove()`.
+/// fill the disk beyond its policy. Nor can uploads together fill it: the spool stops short of
+/// the disk's last `reserve` bytes (the database and the object store live on it too) and the
+/// upload is answered 503 `ServiceUnavailable`, which clients retry later. The spool file is
+/// removed with `remove()`.
 final class S3PostedFile {
     /// Files up to this size stay in memory.
     static let memoryLimit = 8 * 1024 * 1024
+    /// How much is spooled between two looks at the disk's free space.
+    static let spaceCheckInterval: Int64 = 64 << 20
+    private var spooledSinceCheck: Int64 = 0
     private let spoolDirectory: URL
     private let keptAtMost: Int64
     private var memory = ByteBuffer()
@@ -21,17 +27,23 @@ final class S3PostedFile {
     /// Whether the file outgrew `keptAtMost` and its bytes were dropped.
     private(set) var dropped = false
 
+    /// The free and the total bytes of the disk holding a path (`statvfs`; tests pass their own).
+    typealias DiskSpace = (String) -> (free: Int64, size: Int64)?
+    private let diskSpace: DiskSpace
+
     /// - Parameter keptAtMost: the length past which the file's bytes are dropped (the
     ///   policy's `content-length-range` maximum).
-    init(spoolDirectory: URL, keptAtMost: Int64 = S3Limits.maximumSinglePut) {
+    init(spoolDirectory: URL, keptAtMost: Int64 = S3Limits.maximumSinglePut, diskSpace: @escaping DiskSpace = S3PostedFile.diskSpace) {
         self.spoolDirectory = spoolDirectory
         self.keptAtMost = keptAtMost
+        self.diskSpace = diskSpace
     }
 
     deinit { remove() }
 
     /// Adds the next bytes of the file.
-    /// - Throws: `EntityTooLarge` past S3's 5 GiB; an I/O error when the spool cannot be written.
+    /// - Throws: `EntityTooLarge` past S3's 5 GiB; `ServiceUnavailable` when the spool would eat
+    ///   into the disk's reserve; an I/O error when the spool cannot be written.
     func append(_ buffer: ByteBuffer) throws {
         size += Int64(buffer.readableBytes)
         guard size <= S3Limits.maximumSinglePut else { throw S3Error.entityTooLarge(size) }
@@ -47,7 +59,30 @@ final class S3PostedFile {
             memory.writeBuffer(&buffer)
             return
         }
-        try write(buffer, to: try spoolDescriptor())
+        let descriptor = try spoolDescriptor()
+        spooledSinceCheck += Int64(buffer.readableBytes)
+        if spooledSinceCheck >= Self.spaceCheckInterval {
+            try checkSpace()
+            spooledSinceCheck = 0
+        }
+        try write(buffer, to: descriptor)
+    }
+
+    /// The disk's last bytes kept free: 5 % of it, at most 1 GiB.
+    static func reserve(diskSize: Int64) -> Int64 {
+        min(diskSize / 20, 1 << 30)
+    }
+
+    /// Refuses to spool on when the next `spaceCheckInterval` bytes would eat into the reserve.
+    private func checkSpace() throws {
+        guard let disk = diskSpace(spoolDirectory.path) else { return }
+        guard disk.free - Self.spaceCheckInterval >= Self.reserve(diskSize: disk.size) else { throw S3Error.serviceUnavailable }
+    }
+
+    static func diskSpace(_ path: String) -> (free: Int64, size: Int64)? {
+        var disk = statvfs()
+        guard statvfs(path, &disk) == 0 else { return nil }
+        return (Int64(disk.f_bavail) * Int64(disk.f_frsize), Int64(disk.f_blocks) * Int64(disk.f_frsize))
     }
 
     /// The spool file, made (with what memory held so far) on first use.
@@ -55,6 +90,7 @@ final class S3PostedFile {
         if let spool { return spool.descriptor }
         try FileManager.default.createDirectory(at: spoolDirectory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
+        try checkSpace()
         let path = spoolDirectory.appendingPathComponent("post-\(UUID().uuidString)").path
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
