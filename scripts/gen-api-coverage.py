@@ -74,7 +74,7 @@ COVERAGE: dict[str, tuple[str, str]] = {
     "DeleteFunctionEventInvokeConfig": (SUPPORTED, ""),
     "ListFunctionEventInvokeConfigs": (SUPPORTED, "`Marker`/`MaxItems` (at most 50)."),
     "InvokeAsync": (SUPPORTED, "Queued as an `Event` invocation; answers `{\"Status\": 202}`."),
-    "CreateEventSourceMapping": (PARTIAL, "SQS queues served here (standard and FIFO): `BatchSize` 1–10,000, `MaximumBatchingWindowInSeconds`, `FunctionResponseTypes` (`ReportBatchItemFailures`), `FilterCriteria`, `ScalingConfig.MaximumConcurrency`, `Enabled`. Kinesis, DynamoDB Streams, Kafka, MQ and DocumentDB sources are refused."),
+    "CreateEventSourceMapping": (PARTIAL, "SQS queues served here (standard and FIFO): `BatchSize` 1–10,000, `MaximumBatchingWindowInSeconds`, `FunctionResponseTypes` (`ReportBatchItemFailures`), `FilterCriteria`, `ScalingConfig.MaximumConcurrency`, `Enabled`; no batching window on FIFO queues and no `DestinationConfig`, as AWS. Kinesis, DynamoDB Streams, Kafka, MQ and DocumentDB sources are refused."),
     "GetEventSourceMapping": (SUPPORTED, ""),
     "UpdateEventSourceMapping": (SUPPORTED, "Answers `Updating`, `Enabling` or `Disabling`; the pollers restart with the new settings."),
     "DeleteEventSourceMapping": (SUPPORTED, "Answers `Deleting`; the pollers stop."),
@@ -94,11 +94,11 @@ SQS_COVERAGE: dict[str, tuple[str, str]] = {
     "GetQueueAttributes": (SUPPORTED, "Counts (`ApproximateNumberOfMessages…`), `QueueArn`, timestamps."),
     "SetQueueAttributes": (SUPPORTED, "`RedrivePolicy` checked (target exists, maxReceiveCount 1–1000); `\"\"` removes it."),
     "DeleteQueue": (SUPPORTED, ""),
-    "PurgeQueue": (SUPPORTED, "Also clears FIFO deduplication."),
+    "PurgeQueue": (SUPPORTED, "Also clears FIFO deduplication. One purge per queue a minute (`PurgeQueueInProgress`), as SQS."),
     "SendMessage": (SUPPORTED, "`MD5OfMessageBody`/`MD5OfMessageAttributes` as SQS computes them; delays; FIFO groups, sequence numbers, 5-minute deduplication (explicit or content-based)."),
     "SendMessageBatch": (SUPPORTED, "Per-entry failures with SQS's wording; 10 entries, 1 MiB in all."),
     "ReceiveMessage": (SUPPORTED, "1–10 messages; long polling (up to 20 s) returns as soon as a message arrives; visibility override; system attributes and attribute-name filters; dead-letter moves after `maxReceiveCount`."),
-    "DeleteMessage": (SUPPORTED, "An old receipt handle still deletes (standard queues, as SQS)."),
+    "DeleteMessage": (SUPPORTED, "An old receipt handle still deletes on a standard queue, as SQS; a FIFO queue's expires with its visibility timeout (AWS's `The receipt handle has expired.`)."),
     "DeleteMessageBatch": (SUPPORTED, ""),
     "ChangeMessageVisibility": (SUPPORTED, ""),
     "ChangeMessageVisibilityBatch": (SUPPORTED, ""),
@@ -130,13 +130,13 @@ SCHEDULER_COVERAGE: dict[str, tuple[str, str]] = {
 }
 
 EVENTS_COVERAGE: dict[str, tuple[str, str]] = {
-    "PutRule": (PARTIAL, "`ScheduleExpression` rules on the `default` bus fire (`rate()`, `cron()` in UTC); rules with only an `EventPattern` are kept, but nothing emits events for them to match; `Tags`."),
+    "PutRule": (PARTIAL, "`ScheduleExpression` rules on the `default` bus fire (`rate()`, `cron()` in UTC); rules with only an `EventPattern` are kept (the pattern checked: `InvalidEventPatternException`), but nothing emits events for them to match; `Tags`."),
     "DescribeRule": (SUPPORTED, ""),
     "ListRules": (SUPPORTED, "`NamePrefix`, pagination."),
     "EnableRule": (SUPPORTED, ""),
     "DisableRule": (SUPPORTED, ""),
     "DeleteRule": (SUPPORTED, "Refused while the rule has targets, unless `Force`, as AWS does."),
-    "PutTargets": (PARTIAL, "Lambda functions (an asynchronous invocation) and SQS queues, at most 5; `Input`, else AWS's \"Scheduled Event\"; `InputPath` and transformers are kept, not applied."),
+    "PutTargets": (PARTIAL, "Lambda functions (an asynchronous invocation) and SQS queues, at most 5; ids validated as AWS does; `Input`, else AWS's \"Scheduled Event\"; `InputPath` and transformers are kept, not applied."),
     "RemoveTargets": (SUPPORTED, ""),
     "ListTargetsByRule": (SUPPORTED, ""),
 }

@@ -72,10 +72,13 @@ public struct EventSourceMappingRequest: Decodable, Sendable {
     public var filterCriteria: FilterCriteria?
     public var scalingConfig: ScalingConfig?
     public var startingPosition: String?
+    /// Stream and Kafka sources' destinations; SQS mappings have none (AWS refuses them).
+    public var destinationConfig: DestinationConfig?
 
     enum CodingKeys: String, CodingKey {
         case eventSourceArn = "EventSourceArn", functionName = "FunctionName", enabled = "Enabled", batchSize = "BatchSize"
         case maximumBatchingWindowInSeconds = "MaximumBatchingWindowInSeconds", functionResponseTypes = "FunctionResponseTypes"
         case filterCriteria = "FilterCriteria", scalingConfig = "ScalingConfig", startingPosition = "StartingPosition"
+        case destinationConfig = "DestinationConfig"
     }
 }

@@ -33,6 +33,9 @@ public protocol QueueStore: Sendable {
         -> [ReceivedMessage]
     /// Deletes the message a receipt handle names; false when it is gone already.
     func deleteMessage(queue: String, receipt: ReceiptHandle) async throws -> Bool
+    /// Deletes the message a receipt handle names only while that receipt is current: the
+    /// message's latest receipt, its visibility timeout still running at `now`.
+    func deleteMessage(queue: String, receipt: ReceiptHandle, currentAt now: Int64) async throws -> ReceiptDeletion
     /// Deletes several messages in one transaction; returns how many were there.
     func deleteMessages(queue: String, receipts: [ReceiptHandle]) async throws -> Int
     /// Makes a received message visible again after `timeout` seconds; false when it is not in flight.
@@ -170,6 +173,15 @@ public struct DeadLetterTarget: Sendable, Equatable {
 
 /// Names one receive of one message: the message's row and a token drawn at that receive.
 /// Rendered for clients as an opaque base64 string.
+/// What deleting by a receipt that must be current did.
+public enum ReceiptDeletion: Sendable, Equatable {
+    case deleted
+    /// No such message (deleted already, or expired).
+    case gone
+    /// The message is there, but the receipt is not its latest or its visibility timeout ran out.
+    case expired
+}
+
 public struct ReceiptHandle: Sendable, Hashable {
     public var queue: String
     public var row: Int64

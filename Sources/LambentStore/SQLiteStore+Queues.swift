@@ -218,6 +218,18 @@ extension SQLiteStore {
         }
     }
 
+    public func deleteMessage(queue: String, receipt: ReceiptHandle, currentAt now: Int64) async throws -> ReceiptDeletion {
+        try await pool.write { db in
+            guard let row = try Row.fetchOne(db, sql: "SELECT token, visibleAt FROM queueMessage WHERE row = ? AND queue = ?",
+                                             arguments: [receipt.row, queue]) else { return .gone }
+            let token: String? = row[0]
+            let visibleAt: Int64 = row[1]
+            guard token == receipt.token, visibleAt > now else { return .expired }
+            try db.execute(sql: "DELETE FROM queueMessage WHERE row = ?", arguments: [receipt.row])
+            return .deleted
+        }
+    }
+
     public func deleteMessages(queue: String, receipts: [ReceiptHandle]) async throws -> Int {
         try await pool.write { db in
             let statement = try db.cachedStatement(sql: "DELETE FROM queueMessage WHERE row = ? AND queue = ?")

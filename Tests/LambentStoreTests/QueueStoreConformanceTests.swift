@@ -47,6 +47,20 @@ import Testing
         #expect(try await !store.deleteQueue(named: "q"))
     }
 
+    @Test("a receipt that must be current deletes only while it is the latest and in time", arguments: Kind.allCases)
+    func currentReceipts(kind: Kind) async throws {
+        let store = try kind.make()
+        _ = try await store.createQueue(Self.queue("q.fifo", ["FifoQueue": "true"]))
+        _ = try await store.send([Self.message("a", group: "g", dedup: "1")], to: "q.fifo", now: 0)
+        let first = try await store.receive(from: "q.fifo", limit: 1, visibilityTimeout: 10, now: 1_000, deadLetter: nil)[0]
+        #expect(try await store.deleteMessage(queue: "q.fifo", receipt: first.receipt, currentAt: 11_000) == .expired, "timed out")
+        let second = try await store.receive(from: "q.fifo", limit: 1, visibilityTimeout: 10, now: 11_000, deadLetter: nil)[0]
+        #expect(try await store.deleteMessage(queue: "q.fifo", receipt: first.receipt, currentAt: 12_000) == .expired, "not the latest")
+        #expect(try await store.deleteMessage(queue: "q.fifo", receipt: second.receipt, currentAt: 12_000) == .deleted)
+        #expect(try await store.deleteMessage(queue: "q.fifo", receipt: second.receipt, currentAt: 12_000) == .gone)
+        #expect(try await store.counts(queue: "q.fifo", now: 12_000) == QueueCounts(visible: 0, inFlight: 0, delayed: 0, oldestAgeMillis: 0))
+    }
+
     @Test("a message received maxReceiveCount times moves to the dead-letter queue", arguments: Kind.allCases)
     func deadLetter(kind: Kind) async throws {
         let store = try kind.make()

@@ -136,6 +136,59 @@ def test_event_invoke_config_api(clients):
         lam.get_function_event_invoke_config(FunctionName=name)
 
 
+def test_event_invoke_config_errors_as_recorded(clients):
+    """`test_lambda_eventinvokeconfig_exceptions` in test_lambda_api: the order of the checks and
+    AWS's words for functions, qualifiers and destinations that are not there or not allowed."""
+    lam, _ = clients
+    name = make_function(lam)
+    other = make_function(lam)
+
+    def refused(call, **params) -> tuple[int, str, str]:
+        with pytest.raises(ClientError) as caught:
+            call(**params)
+        return (caught.value.response["ResponseMetadata"]["HTTPStatusCode"], error_code(caught.value),
+                caught.value.response["Error"]["Message"])
+
+    gone = (404, "ResourceNotFoundException", "The function doesn't exist.")
+    put = lam.put_function_event_invoke_config
+    assert refused(put, FunctionName="doesnotexist", MaximumRetryAttempts=1) == gone
+    assert refused(put, FunctionName=function_arn("doesnotexist"), MaximumRetryAttempts=1) == gone
+    assert refused(put, FunctionName=name, Qualifier="eventinvokealiasdoesnotexist", MaximumRetryAttempts=1) == gone
+    assert refused(put, FunctionName="doesnotexist") == (
+        400, "InvalidParameterValueException", "You must specify at least one of error handling or destination setting.")
+    assert refused(lam.update_function_event_invoke_config, FunctionName="doesnotexist", MaximumRetryAttempts=1) == gone
+    assert refused(lam.list_function_event_invoke_configs, FunctionName="doesnotexist") == gone
+    for call in (lam.get_function_event_invoke_config, lam.delete_function_event_invoke_config):
+        assert refused(call, FunctionName="doesnotexist") == (
+            404, "ResourceNotFoundException", f"The function {function_arn('doesnotexist')}:$LATEST doesn't have an EventInvokeConfig")
+    assert refused(lam.get_function_event_invoke_config, FunctionName=name, Qualifier="doesnotexist")[2] == (
+        f"The function {function_arn(name)}:doesnotexist doesn't have an EventInvokeConfig")
+    assert refused(lam.get_function_event_invoke_config, FunctionName=name, Qualifier="1221")[2] == (
+        f"The function {function_arn(name)}:1221 doesn't have an EventInvokeConfig")
+
+    missing = function_arn("doesnotexist")
+    assert refused(put, FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": missing}}) == (
+        400, "InvalidParameterValueException", f"The destination ARN {missing} is invalid.")
+    for side in ("OnSuccess", "OnFailure"):
+        for target in (function_arn(name), function_arn(name) + ":$LATEST"):
+            assert refused(put, FunctionName=name, DestinationConfig={side: {"Destination": target}}) == (
+                400, "InvalidParameterValueException", "You can't specify the function as a destination for itself.")
+    iam = function_arn(name).replace(":lambda:", ":iam:")
+    assert refused(put, FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": iam}}) == (
+        400, "InvalidParameterValueException",
+        f"The provided destination config DestinationConfig(onSuccess=OnSuccess(destination={iam}), onFailure=null) is invalid.")
+    malformed = function_arn(name).replace(":lambda:", ":_-/!lambda:")
+    status, code, message = refused(put, FunctionName=name, DestinationConfig={"OnFailure": {"Destination": malformed}})
+    assert (status, code) == (400, "ValidationException")
+    assert message.startswith(f"1 validation error detected: Value '{malformed}' at 'destinationConfig.onFailure.destination' "
+                              "failed to satisfy constraint: Member must satisfy regular expression pattern: $|kafka://")
+    # Nothing was kept by the refused calls; another function of this account is a fine destination.
+    assert lam.list_function_event_invoke_configs(FunctionName=name)["FunctionEventInvokeConfigs"] == []
+    put(FunctionName=name, DestinationConfig={"OnSuccess": {"Destination": function_arn(other)}})
+    assert lam.get_function_event_invoke_config(FunctionName=name)["DestinationConfig"]["OnSuccess"] == {
+        "Destination": function_arn(other)}
+
+
 def test_event_payload_limit_and_unknown_function(clients):
     lam, _ = clients
     name = make_function(lam)

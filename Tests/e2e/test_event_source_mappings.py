@@ -208,3 +208,33 @@ def test_mapping_errors(function, lambda_client, sqs):
                                                   FunctionName=name, StartingPosition="LATEST")
     assert error_code(caught.value) == "InvalidParameterValueException"
     assert lambda_client.list_event_source_mappings(FunctionName=name)["EventSourceMappings"] == []
+
+
+def test_mapping_errors_as_recorded(function, lambda_client, sqs):
+    """`test_event_source_mapping_exceptions` in test_lambda_api: no source, a function that does
+    not exist (checked before the queue), a destination (which SQS mappings cannot have, checked
+    before the function); and a batching window on a FIFO queue's mapping."""
+    def refused(**params) -> tuple[str, str]:
+        with pytest.raises(ClientError) as caught:
+            lambda_client.create_event_source_mapping(**params)
+        return error_code(caught.value), caught.value.response["Error"]["Message"]
+
+    missing_queue = f"arn:aws:sqs:{REGION}:000000000000:somequeue"
+    assert refused(FunctionName="doesnotexist") == ("InvalidParameterValueException", "Unrecognized event source.")
+    assert refused(FunctionName="doesnotexist", EventSourceArn=missing_queue) == (
+        "InvalidParameterValueException", "Function does not exist")
+    assert refused(FunctionName="doesnotexist", EventSourceArn=missing_queue, DestinationConfig={
+        "OnSuccess": {"Destination": f"arn:aws:sqs:{REGION}:000000000000:someotherqueue"}}) == (
+        "InvalidParameterValueException", "Unsupported DestinationConfig parameter for given event source mapping type.")
+    name = function()["FunctionName"]
+    _, fifo = make_queue(sqs, ".fifo", FifoQueue="true")
+    assert refused(FunctionName=name, EventSourceArn=fifo, BatchSize=11, MaximumBatchingWindowInSeconds=1) == (
+        "InvalidParameterValueException", "Batching window is not supported for FIFO queues")
+    mapping = lambda_client.create_event_source_mapping(FunctionName=name, EventSourceArn=fifo, BatchSize=10)
+    try:
+        with pytest.raises(ClientError) as caught:
+            lambda_client.update_event_source_mapping(UUID=mapping["UUID"], MaximumBatchingWindowInSeconds=5)
+        assert caught.value.response["Error"]["Message"] == "Batching window is not supported for FIFO queues"
+    finally:
+        lambda_client.delete_event_source_mapping(UUID=mapping["UUID"])
+    assert lambda_client.list_event_source_mappings(FunctionName=name)["EventSourceMappings"] == []

@@ -173,6 +173,19 @@ def test_put_and_get_log_events(logs, group):
     assert error(logs.get_log_events, logGroupName=group + "-missing", logStreamName="s")[1] == "The specified log group does not exist."
 
 
+def test_an_empty_message_is_refused(server, group):
+    """`InputLogEvent.message` has a minimum length of 1 in the service model; boto3 checks it
+    itself, so this client does not, and the server answers as AWS's validation does."""
+    unchecked = server.client(service="logs", parameter_validation=False)
+    unchecked.create_log_stream(logGroupName=group, logStreamName="s")
+    assert error(unchecked.put_log_events, logGroupName=group, logStreamName="s",
+                 logEvents=[{"timestamp": now_ms(), "message": "fine"}, {"timestamp": now_ms(), "message": ""}]) == (
+        "InvalidParameterException",
+        "1 validation error detected: Value '' at 'logEvents.2.member.message' failed to satisfy constraint: "
+        "Member must have length greater than or equal to 1", 400)
+    assert unchecked.get_log_events(logGroupName=group, logStreamName="s")["events"] == []
+
+
 def test_filter_log_events(logs, group):
     logs.create_log_stream(logGroupName=group, logStreamName="app-1")
     logs.create_log_stream(logGroupName=group, logStreamName="web-1")

@@ -209,6 +209,40 @@ def test_invalid_rule_expressions_get_aws_answer(events, expression):
     assert raised.value.response["Error"]["Message"] == "Parameter ScheduleExpression is not valid."
 
 
+@pytest.mark.parametrize("pattern,reason", [
+    ("{bad", "Invalid JSON"), ('"x"', "Filter is not an object"), ("[]", "Filter is not an object"),
+    ('{"int": 42}', '"int" must be an object or an array'), ('{"resources": []}', "Empty arrays are not allowed"),
+    ('{"detail": {"size": [{"bigger": 3}]}}', "Unrecognized match type bigger")])
+def test_invalid_event_patterns_are_refused(events, pattern, reason):
+    """EventBridge's `InvalidEventPatternException` (the reasons of empty arrays, leaves that are
+    not arrays and unknown matchers are AWS's; the others Lambent's own); nothing is kept."""
+    name = f"pattern-{uuid.uuid4().hex[:8]}"
+    with pytest.raises(ClientError) as raised:
+        events.put_rule(Name=name, EventPattern=pattern)
+    assert error_code(raised.value) == "InvalidEventPatternException"
+    assert raised.value.response["Error"]["Message"] == f"Event pattern is not valid. Reason: {reason}"
+    assert events.list_rules(NamePrefix=name).get("Rules", []) == []
+
+
+def test_target_ids_are_validated_as_aws_does(events, sqs, queue):
+    """A target id of other characters than letters, digits, `.`, `-` and `_`, or over 64 of them,
+    fails the whole PutTargets with AWS's validation message, and no target is kept."""
+    _, arn = queue
+    name = f"ids-{uuid.uuid4().hex[:8]}"
+    events.put_rule(Name=name, ScheduleExpression="rate(1 hour)")
+    for index, (target_id, constraint) in enumerate([
+            ("!@#$@!#$", r"Member must satisfy regular expression pattern: [\.\-_A-Za-z0-9]+"),
+            ("a" * 65, "Member must have length less than or equal to 64")]):
+        targets = [{"Id": "fine", "Arn": arn}] * index + [{"Id": target_id, "Arn": arn}]
+        with pytest.raises(ClientError) as raised:
+            events.put_targets(Rule=name, Targets=targets)
+        assert error_code(raised.value) == "ValidationException"
+        assert raised.value.response["Error"]["Message"] == (
+            f"1 validation error detected: Value '{target_id}' at 'targets.{index + 1}.member.id' failed to satisfy constraint: {constraint}")
+    assert events.list_targets_by_rule(Rule=name)["Targets"] == []
+    events.delete_rule(Name=name)
+
+
 def test_schedules_survive_a_restart_and_a_missed_firing_fires_once(start_server, tmp_path):
     first = start_server(tmp_path)
     scheduler = first.client(service="scheduler")

@@ -123,6 +123,67 @@ def test_long_poll_returns_as_soon_as_a_message_arrives(sqs, queue):
     assert sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)["Messages"][0]["Body"] == "delayed"
 
 
+def test_attribute_errors_as_recorded(sqs, queue):
+    """`test_set_unsupported_attribute_standard`, `test_create_standard_queue_with_fifo_attribute_raises_error`,
+    `test_non_existent_queue` in test_sqs: AWS's exact words; booleans in any case."""
+    url = queue()
+    for value in ("true", "false"):
+        assert error(sqs.set_queue_attributes, QueueUrl=url, Attributes={"FifoQueue": value})["Message"] == "Unknown Attribute FifoQueue."
+    name = f"q-{uuid.uuid4().hex[:12]}"
+    for attribute, value, message in (
+            ("FifoQueue", "false", "Unknown Attribute FifoQueue."),
+            ("ContentBasedDeduplication", "false", "Unknown Attribute ContentBasedDeduplication."),
+            ("DeduplicationScope", "queue", "You can specify the DeduplicationScope only when FifoQueue is set to true."),
+            ("FifoThroughputLimit", "perQueue", "You can specify the FifoThroughputLimit only when FifoQueue is set to true.")):
+        assert error(sqs.create_queue, QueueName=name, Attributes={attribute: value}) == {
+            "Code": "InvalidAttributeName", "QueryErrorCode": "InvalidAttributeName", "Message": message, "Type": "Sender"}
+    fifo = queue(".fifo", VisibilityTimeout="1", FifoQueue="True", ContentBasedDeduplication="True")
+    attributes = sqs.get_queue_attributes(QueueUrl=fifo, AttributeNames=["All"])["Attributes"]
+    assert (attributes["FifoQueue"], attributes["ContentBasedDeduplication"]) == ("true", "true")
+    fifo_name = fifo.rsplit("/", 1)[1]
+    assert sqs.create_queue(QueueName=fifo_name, Attributes={"VisibilityTimeout": "1", "FifoQueue": "True",
+                                                             "ContentBasedDeduplication": "True"})["QueueUrl"] == fifo
+    sqs.delete_queue(QueueUrl=url)
+    assert error(sqs.get_queue_attributes, QueueUrl=url) == {
+        "Code": "AWS.SimpleQueueService.NonExistentQueue", "QueryErrorCode": "QueueDoesNotExist", "Type": "Sender",
+        "Message": "The specified queue does not exist."}
+
+
+def test_fifo_receipts_expire_and_purges_are_a_minute_apart(sqs, queue):
+    """`test_fifo_delete_after_visibility_timeout(_extended)`, `test_successive_purge_calls_fail`
+    in test_sqs; and SQS's limit of 10 message attributes."""
+    fifo = queue(".fifo", VisibilityTimeout="1", FifoQueue="true", ContentBasedDeduplication="true")
+    sqs.send_message(QueueUrl=fifo, MessageBody="foobar", MessageGroupId="1")
+    handle = sqs.receive_message(QueueUrl=fifo)["Messages"][0]["ReceiptHandle"]
+    time.sleep(1.5)
+    assert error(sqs.delete_message, QueueUrl=fifo, ReceiptHandle=handle) == {
+        "Code": "InvalidParameterValue", "QueryErrorCode": "InvalidParameterValueException", "Type": "Sender",
+        "Message": f"Value {handle} for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired."}
+    # Extended in time, the receipt still deletes.
+    handle = sqs.receive_message(QueueUrl=fifo)["Messages"][0]["ReceiptHandle"]
+    sqs.change_message_visibility(QueueUrl=fifo, ReceiptHandle=handle, VisibilityTimeout=10)
+    time.sleep(1.5)
+    sqs.delete_message(QueueUrl=fifo, ReceiptHandle=handle)
+    assert "Messages" not in sqs.receive_message(QueueUrl=fifo)
+    # A standard queue takes a late receipt.
+    url = queue(VisibilityTimeout="1")
+    sqs.send_message(QueueUrl=url, MessageBody="x")
+    handle = sqs.receive_message(QueueUrl=url)["Messages"][0]["ReceiptHandle"]
+    time.sleep(1.5)
+    sqs.delete_message(QueueUrl=url, ReceiptHandle=handle)
+
+    assert error(sqs.send_message, QueueUrl=url, MessageBody="x", MessageAttributes={
+        f"a{i}": {"DataType": "String", "StringValue": "1"} for i in range(11)})["Message"] == (
+        "Number of message attributes [11] exceeds the allowed maximum [10].")
+    sqs.purge_queue(QueueUrl=url)
+    with pytest.raises(ClientError) as caught:
+        sqs.purge_queue(QueueUrl=url)
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    assert caught.value.response["Error"] == {
+        "Code": "AWS.SimpleQueueService.PurgeQueueInProgress", "QueryErrorCode": "PurgeQueueInProgress", "Type": "Sender",
+        "Message": f"Only one PurgeQueue operation on {url.rsplit('/', 1)[1]} is allowed every 60 seconds."}
+
+
 def test_batches_and_limits(sqs, queue):
     url = queue(MaximumMessageSize="1024")
     answer = sqs.send_message_batch(QueueUrl=url, Entries=[

@@ -48,33 +48,52 @@ struct EventPattern: Sendable {
 
     /// Parses a `Pattern` string; nil when it is not a pattern Lambda accepts.
     init?(_ text: String) {
-        guard case .object(let fields)? = JSONValue.parse(text), !fields.isEmpty, Self.isValid(fields) else { return nil }
+        guard case .object(let fields)? = JSONValue.parse(text), !fields.isEmpty, Self.problem(in: fields) == nil else { return nil }
         root = fields
+    }
+
+    /// What is wrong with a pattern, in EventBridge's words where they are known (its
+    /// `InvalidEventPatternException` says "Event pattern is not valid. Reason: " and this);
+    /// nil for a valid one.
+    static func problem(in text: String) -> String? {
+        guard let parsed = JSONValue.parse(text) else { return "Invalid JSON" }
+        guard case .object(let fields) = parsed else { return "Filter is not an object" }
+        return problem(in: fields)
     }
 
     private static let matcherNames: Set<String> = ["prefix", "suffix", "equals-ignore-case", "exists", "anything-but", "numeric"]
 
-    private static func isValid(_ pattern: [String: JSONValue]) -> Bool {
-        pattern.allSatisfy { key, rule in
+    private static func problem(in pattern: [String: JSONValue]) -> String? {
+        for (key, rule) in pattern.sorted(by: { $0.key < $1.key }) {
             if key == "$or" {
-                guard case .array(let alternatives) = rule, !alternatives.isEmpty else { return false }
-                return alternatives.allSatisfy { if case .object(let inner) = $0 { return isValid(inner) } else { return false } }
+                guard case .array(let alternatives) = rule, !alternatives.isEmpty else { return "\"$or\" must be a non-empty array" }
+                for alternative in alternatives {
+                    guard case .object(let inner) = alternative else { return "\"$or\" must hold objects" }
+                    if let problem = problem(in: inner) { return problem }
+                }
+                continue
             }
             switch rule {
             case .object(let nested):
-                return isValid(nested)
-            case .array(let options) where !options.isEmpty:
-                return options.allSatisfy { option in
+                if let problem = problem(in: nested) { return problem }
+            case .array(let options):
+                guard !options.isEmpty else { return "Empty arrays are not allowed" }
+                for option in options {
                     switch option {
-                    case .object(let matcher): return matcher.count == 1 && matcherNames.contains(matcher.keys.first!)
-                    case .array: return false
-                    default: return true
+                    case .object(let matcher):
+                        guard matcher.count == 1, let name = matcher.keys.first else { return "Only one key allowed in match expression" }
+                        guard matcherNames.contains(name) else { return "Unrecognized match type \(name)" }
+                    case .array:
+                        return "Match value must be String, number, true, false, or null"
+                    default:
+                        break
                     }
                 }
             default:
-                return false
+                return "\"\(key)\" must be an object or an array"
             }
         }
+        return nil
     }
 
     func matches(_ event: JSONValue?) -> Bool { Self.matches(root, event) }

@@ -15,18 +15,30 @@ struct EventSourceMappingService: Sendable {
     let pollers: SQSPollers
     let names: ResourceNames
 
+    /// Creates a mapping, checking in AWS's order: the source's ARN, a destination (which SQS
+    /// mappings cannot have), the function, the batching settings, then the queue.
     func create(_ request: EventSourceMappingRequest) async throws -> EventSourceMapping {
-        guard let source = request.eventSourceArn else { throw functions.missing("EventSourceArn") }
+        guard let source = request.eventSourceArn else { throw LambdaError.invalidParameter("Unrecognized event source.") }
         guard let reference = request.functionName else { throw functions.missing("FunctionName") }
-        let queueName = try sqsQueue(source)
-        let (record, qualifier) = try await functions.resolve(reference)
+        try Self.checkSQSSource(source)
+        if [request.destinationConfig?.onSuccess?.destination, request.destinationConfig?.onFailure?.destination]
+            .contains(where: { !($0 ?? "").isEmpty }) {
+            throw LambdaError.invalidParameter("Unsupported DestinationConfig parameter for given event source mapping type.")
+        }
+        let (record, qualifier): (FunctionRecord, String?)
+        do {
+            (record, qualifier) = try await functions.resolve(reference)
+        } catch let error as LambdaError where error.status == 404 {
+            throw LambdaError.invalidParameter("Function does not exist")
+        }
         let batchSize = request.batchSize ?? 10
         let window = request.maximumBatchingWindowInSeconds ?? 0
         try Self.validate(batchSize: batchSize, window: window, request: request)
-        guard try await store.queue(named: queueName) != nil else {
+        guard let queueName = queues.queueName(arn: source), let queue = try await store.queue(named: queueName) else {
             throw LambdaError.invalidParameter(
                 "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist.")
         }
+        if queue.isFifo, window > 0 { throw Self.fifoBatchingWindow }
         let uuid = UUID().uuidString.lowercased()
         let mapping = EventSourceMapping(
             uuid: uuid, batchSize: batchSize, maximumBatchingWindowInSeconds: window, eventSourceArn: source,
@@ -54,6 +66,9 @@ struct EventSourceMappingService: Sendable {
         let batchSize = request.batchSize ?? current.batchSize
         let window = request.maximumBatchingWindowInSeconds ?? current.maximumBatchingWindowInSeconds
         try Self.validate(batchSize: batchSize, window: window, request: request)
+        if window > 0, let name = queues.queueName(arn: current.eventSourceArn), try await store.queue(named: name)?.isFifo == true {
+            throw Self.fifoBatchingWindow
+        }
         var functionArn = current.functionArn
         if let reference = request.functionName {
             let (record, qualifier) = try await functions.resolve(reference)
@@ -101,18 +116,23 @@ struct EventSourceMappingService: Sendable {
 
     // MARK: Rules
 
-    private func sqsQueue(_ arn: String) throws -> String {
+    /// An ARN, and an SQS queue's: other sources are refused. (Whether the queue is here is
+    /// checked last, as AWS checks it.)
+    private static func checkSQSSource(_ arn: String) throws {
         let parts = arn.split(separator: ":", omittingEmptySubsequences: false)
         guard parts.count >= 6, parts[0] == "arn" else {
             throw LambdaError.validation(value: arn, field: "eventSourceArn",
                                          constraint: #"Member must satisfy regular expression pattern: arn:(aws[a-zA-Z0-9-]*):([a-zA-Z0-9\-])+:([a-z]{2}(-gov)?-[a-z]+-\d{1})?:(\d{12})?:(.*)"#)
         }
-        guard parts[2] == "sqs", let name = queues.queueName(arn: arn) else {
+        guard parts[2] == "sqs" else {
             throw LambdaError.invalidParameter(
                 "Lambent maps SQS queues it serves only; \(parts[2]) event sources (Kinesis, DynamoDB Streams, Kafka, MQ, DocumentDB) are not supported yet: \(arn)")
         }
-        return name
     }
+
+    /// AWS's answer to a batching window on a FIFO queue's mapping (which also keeps its batch
+    /// size at 10: more needs a window).
+    static let fifoBatchingWindow = LambdaError.invalidParameter("Batching window is not supported for FIFO queues")
 
     static func validate(batchSize: Int, window: Int, request: EventSourceMappingRequest) throws {
         guard (1...10_000).contains(batchSize) else {

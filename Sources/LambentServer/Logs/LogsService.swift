@@ -204,6 +204,9 @@ struct LogsService: Sendable {
         guard events.count <= 10_000 else {
             throw LogsError.validation(events.count, field: "logEvents", constraint: "Member must have length less than or equal to 10000")
         }
+        if let empty = events.firstIndex(where: { $0.message.isEmpty }) {
+            throw LogsError.validation("", field: "logEvents.\(empty + 1).member.message", constraint: "Member must have length greater than or equal to 1")
+        }
         let size = events.reduce(0) { $0 + $1.message.utf8.count + 26 }
         guard size <= 1_048_576 else {
             throw LogsError.invalidParameter("Upload too large: \(size) bytes exceeds limit of 1048576")

@@ -55,16 +55,17 @@ enum QueueRules {
             if fifoOnly.contains(name) {
                 guard fifo else {
                     if name == "DeduplicationScope" || name == "FifoThroughputLimit" {
-                        throw SQSError.invalidAttributeName("You can specify the \(name) only when FifoQueue is set to true.")
+                        throw SQSError(code: "InvalidAttributeName", status: 400,
+                                       message: "You can specify the \(name) only when FifoQueue is set to true.")
                     }
-                    throw SQSError.invalidAttributeName("Unknown Attribute \(name).")
+                    throw SQSError.invalidAttributeName(name)
                 }
                 if name == "FifoQueue", value.lowercased() != "true" {
                     throw SQSError.invalidAttributeValue("Invalid value for the parameter FifoQueue. Reason: Modifying queue type is not supported.")
                 }
                 continue
             }
-            guard settable.contains(name) else { throw SQSError.invalidAttributeName("Unknown Attribute \(name).") }
+            guard settable.contains(name) else { throw SQSError.invalidAttributeName(name) }
             if let range = ranges[name] {
                 guard let number = Int(value), range.contains(number) else {
                     throw SQSError.invalidAttributeValue("Invalid value for the parameter \(name).")
@@ -72,8 +73,8 @@ enum QueueRules {
             }
         }
         if attributes["KmsMasterKeyId"].map({ !$0.isEmpty }) == true, attributes["SqsManagedSseEnabled"]?.lowercased() == "true" {
-            throw SQSError.invalidAttributeName(
-                "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.")
+            throw SQSError(code: "InvalidAttributeName", status: 400,
+                           message: "You can use one type of server-side encryption (SSE) at one time. You can either enable KMS SSE or SQS SSE.")
         }
     }
 
@@ -125,6 +126,9 @@ enum QueueRules {
     }
 
     static func validate(messageAttributes: [String: MessageAttributeValue]) throws {
+        guard messageAttributes.count <= 10 else {
+            throw SQSError.invalidParameter("Number of message attributes [\(messageAttributes.count)] exceeds the allowed maximum [10].")
+        }
         for (name, value) in messageAttributes.sorted(by: { $0.key < $1.key }) {
             let lower = name.lowercased()
             let validName = !name.isEmpty && name.utf8.count <= 256 && !lower.hasPrefix("aws.") && !lower.hasPrefix("amazon.")

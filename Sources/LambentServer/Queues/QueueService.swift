@@ -11,6 +11,7 @@ public struct QueueService: Sendable {
     let names: ResourceNames
     let signals: QueueSignals
     let moveTasks = MessageMoveTasks()
+    let purges = RecentPurges()
     let logger: Logger
     /// Unix epoch milliseconds.
     let now: @Sendable () -> Int64
@@ -53,7 +54,8 @@ public struct QueueService: Sendable {
 
     func createQueue(name: String?, attributes: [String: String], tags: [String: String], host: String?) async throws -> String {
         guard let name else { throw SQSError.missingParameter("QueueName") }
-        let fifo = attributes["FifoQueue"] == "true"
+        // SQS takes booleans in any case ("True" too) and answers them in lower case.
+        let fifo = attributes["FifoQueue"]?.lowercased() == "true"
         try QueueRules.validateName(name, fifo: fifo)
         try QueueRules.validate(attributes, creating: true, fifo: fifo)
         try await checkRedrive(attributes)
@@ -63,7 +65,7 @@ public struct QueueService: Sendable {
             QueueRecord(name: name, attributes: stored, tags: tags, createdTimestamp: seconds, lastModifiedTimestamp: seconds))
         if !created {
             // Same name: the same attributes make it a no-op, different ones an error.
-            for (key, value) in attributes where queue.attributes[key] != value {
+            for (key, value) in QueueRules.normalized(attributes) where queue.attributes[key] != value {
                 throw SQSError(code: "QueueNameExists", queryCode: "QueueAlreadyExists", status: 400,
                                message: "A queue already exists with the same name and a different value for attribute \(key)")
             }
@@ -92,8 +94,10 @@ public struct QueueService: Sendable {
         return (page.map { queueURL($0.name, host: host) }, token)
     }
 
+    /// The attributes named (none: an empty answer, for a queue that exists).
     func attributes(of url: String?, names requested: [String]) async throws -> [String: String] {
         let queue = try await queue(url: url)
+        if requested.isEmpty { return [:] }
         let all = requested.contains("All")
         for name in requested where name != "All" && !QueueRules.readable(fifo: queue.isFifo).contains(name) {
             throw SQSError.invalidAttributeName(name)
@@ -132,8 +136,13 @@ public struct QueueService: Sendable {
         logger.info("queue deleted", metadata: ["lambent.queue": "\(queue.name)"])
     }
 
+    /// Purges; SQS allows one purge of a queue a minute.
     func purgeQueue(_ url: String?) async throws {
         let queue = try await queue(url: url)
+        guard purges.begin(queue.name, now: now()) else {
+            throw SQSError(code: "PurgeQueueInProgress", queryCode: "AWS.SimpleQueueService.PurgeQueueInProgress", status: 403,
+                           message: "Only one PurgeQueue operation on \(queue.name) is allowed every 60 seconds.")
+        }
         try await store.purgeQueue(named: queue.name)
     }
 
@@ -272,9 +281,18 @@ public struct QueueService: Sendable {
         }
     }
 
+    /// Deletes a received message. A standard queue takes any receipt of a message that is
+    /// still there; a FIFO queue's receipt expires with its visibility timeout (AWS's recorded
+    /// answer), so a message that may be another consumer's by now is not deleted.
     func deleteMessage(_ queue: QueueRecord, receiptHandle: String?) async throws {
         let receipt = try receipt(receiptHandle, queue: queue)
-        _ = try await store.deleteMessage(queue: queue.name, receipt: receipt)
+        guard queue.isFifo else {
+            _ = try await store.deleteMessage(queue: queue.name, receipt: receipt)
+            return
+        }
+        if try await store.deleteMessage(queue: queue.name, receipt: receipt, currentAt: now()) == .expired {
+            throw SQSError.invalidParameter("Value \(receiptHandle ?? "") for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.")
+        }
     }
 
     func changeVisibility(_ queue: QueueRecord, receiptHandle: String?, timeout: Int?) async throws {

@@ -46,7 +46,7 @@ struct SQSRoutes {
             return compact(["QueueUrls": page.urls.isEmpty ? nil : page.urls, "NextToken": page.nextToken])
         case "GetQueueAttributes":
             let names = (body["AttributeNames"] as? [String]) ?? []
-            let values = names.isEmpty ? [:] : try await queues.attributes(of: url, names: names)
+            let values = try await queues.attributes(of: url, names: names)
             return compact(["Attributes": values.isEmpty ? nil : values])
         case "SetQueueAttributes":
             try await queues.setAttributes(of: url, JSONMembers.strings(body["Attributes"]))

@@ -49,6 +49,9 @@ struct RulesService: Sendable {
         if let expression = request.scheduleExpression, (try? ScheduleExpression.parse(expression, for: .events)) == nil {
             throw .validation("Parameter ScheduleExpression is not valid.")
         }
+        if let pattern = request.eventPattern, let problem = EventPattern.problem(in: pattern) {
+            throw EventsError(code: "InvalidEventPatternException", message: "Event pattern is not valid. Reason: \(problem)")
+        }
         let state = request.state ?? "ENABLED"
         guard ["ENABLED", "DISABLED"].contains(state) else {
             throw .validation("1 validation error detected: Value '\(state)' at 'state' failed to satisfy constraint: Member must satisfy enum value set: [ENABLED, DISABLED]")
@@ -110,13 +113,18 @@ struct RulesService: Sendable {
 
     /// PutTargets: adds or replaces targets by id; answers the entries it could not take.
     func putTargets(rule name: String?, bus: String?, targets: [RuleTarget]) async throws(EventsError) -> [[String: Any]] {
+        for (index, target) in targets.enumerated() {
+            let field = "Value '\(target.Id)' at 'targets.\(index + 1).member.id' failed to satisfy constraint"
+            guard target.Id.utf8.count <= 64 else {
+                throw .validation("1 validation error detected: \(field): Member must have length less than or equal to 64")
+            }
+            guard !target.Id.isEmpty, target.Id.utf8.allSatisfy({ Self.targetIDBytes.contains($0) }) else {
+                throw .validation(#"1 validation error detected: \#(field): Member must satisfy regular expression pattern: [\.\-_A-Za-z0-9]+"#)
+            }
+        }
         var rule = try await describe(name: name, bus: bus)
         var failed: [[String: Any]] = []
         for target in targets {
-            guard (1...64).contains(target.Id.count) else {
-                failed.append(["TargetId": target.Id, "ErrorCode": "ValidationException", "ErrorMessage": "Target Id is invalid."])
-                continue
-            }
             guard Self.isDeliverable(target.Arn) else {
                 failed.append(["TargetId": target.Id, "ErrorCode": "ValidationException",
                                "ErrorMessage": "Lambent delivers scheduled rules to Lambda functions and SQS queues only; \(target.Arn) is not one."])
@@ -166,6 +174,9 @@ struct RulesService: Sendable {
             }
         }
     }
+
+    /// `[\.\-_A-Za-z0-9]`: the bytes of a target's id.
+    static let targetIDBytes = Set(".-_ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789".utf8)
 
     static func busName(_ bus: String?) -> String {
         guard let bus, !bus.isEmpty else { return defaultBus }
