@@ -205,6 +205,11 @@ def test_batches_and_limits(sqs, queue):
         {"Id": "a", "ReceiptHandle": messages[0]["ReceiptHandle"]}, {"Id": "b", "ReceiptHandle": "garbage"}])
     assert deleted["Successful"] == [{"Id": "a"}] and deleted["Failed"][0]["Code"] == "ReceiptHandleIsInvalid"
     sqs.purge_queue(QueueUrl=url)
+    # At most 50 tags a queue; a refused TagQueue changes none.
+    sqs.tag_queue(QueueUrl=url, Tags={f"k{i}": "v" for i in range(45)})
+    assert error(sqs.tag_queue, QueueUrl=url, Tags={f"n{i}": "v" for i in range(6)})["Message"] == (
+        f"Too many tags added for queue {url.rsplit('/', 1)[1]}.")
+    assert len(sqs.list_queue_tags(QueueUrl=url)["Tags"]) == 45
 
 
 def test_dead_letter_queue(sqs, queue):

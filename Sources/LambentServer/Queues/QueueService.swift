@@ -150,11 +150,14 @@ public struct QueueService: Sendable {
         try await queue(url: url).tags
     }
 
+    /// Adds tags; a queue has at most 50.
     func tag(_ url: String?, tags: [String: String]) async throws {
         let queue = try await queue(url: url)
+        guard !tags.isEmpty else { throw SQSError.missingParameter("Tags") }
         _ = try await store.updateQueue(named: queue.name) { current in
             var updated = current
             updated.tags.merge(tags) { _, new in new }
+            guard updated.tags.count <= 50 else { throw SQSError.invalidParameter("Too many tags added for queue \(queue.name).") }
             return updated
         }
     }
