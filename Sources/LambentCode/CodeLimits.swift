@@ -11,7 +11,9 @@
 public struct CodeLimits: Sendable, Hashable {
     /// Largest accepted zip file, in bytes (Lambda: 52,428,800 for a direct upload).
     public var maxZippedBytes: Int
-    /// Largest accepted sum of uncompressed entry sizes, in bytes (Lambda: 262,144,000).
+    /// The sum of uncompressed entry sizes must be smaller than this, in bytes (Lambda:
+    /// 262,144,000; "Unzipped size must be smaller than 262144000 bytes", and a package of
+    /// exactly that size is refused).
     ///
     /// Checked twice: against the sizes the central directory declares, and against the
     /// bytes actually produced while extracting.

@@ -98,7 +98,8 @@ final class TreeWriter {
         let descriptor = openat(parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw .io("Could not create \(entry.path)", errno: errno) }
         defer { close(descriptor) }
-        let limit = UInt64(max(limits.maxUnzippedBytes, 0))
+        // Lambda's limit is exclusive ("must be smaller than"): at most one byte less.
+        let limit = UInt64(max(limits.maxUnzippedBytes, 1)) - 1
         let (crc, count) = try EntryReader.stream(entry, from: file) { (chunk: Data) throws(CodeError) in
             // Count before writing, so no byte past the limit reaches the disk.
             guard UInt64(chunk.count) <= limit - written else {

@@ -39,7 +39,7 @@ struct ZipDirectory {
             let target = entry.kind == .symlink ? try EntryReader.symlinkTarget(entry, from: file) : nil
             try table.insert(entry.path, kind: entry.kind, linkTarget: target)
             total += entry.uncompressedSize  // cannot overflow: each term is checked below.
-            guard total <= UInt64(max(limits.maxUnzippedBytes, 0)) else {
+            guard total < UInt64(max(limits.maxUnzippedBytes, 0)) else {
                 throw .unzippedTooLarge(limit: limits.maxUnzippedBytes)
             }
             entries.append(entry)

@@ -74,11 +74,13 @@ public struct EventSourceMappingRequest: Decodable, Sendable {
     public var startingPosition: String?
     /// Stream and Kafka sources' destinations; SQS mappings have none (AWS refuses them).
     public var destinationConfig: DestinationConfig?
+    /// The mapping's tags (CreateEventSourceMapping only).
+    public var tags: [String: String]?
 
     enum CodingKeys: String, CodingKey {
         case eventSourceArn = "EventSourceArn", functionName = "FunctionName", enabled = "Enabled", batchSize = "BatchSize"
         case maximumBatchingWindowInSeconds = "MaximumBatchingWindowInSeconds", functionResponseTypes = "FunctionResponseTypes"
         case filterCriteria = "FilterCriteria", scalingConfig = "ScalingConfig", startingPosition = "StartingPosition"
-        case destinationConfig = "DestinationConfig"
+        case destinationConfig = "DestinationConfig", tags = "Tags"
     }
 }

@@ -107,7 +107,7 @@ public enum FunctionNameRule {
 }
 
 extension UInt8 {
-    var isASCIIAlphanumeric: Bool {
+    public var isASCIIAlphanumeric: Bool {
         (self >= 0x30 && self <= 0x39) || (self >= 0x41 && self <= 0x5A) || (self >= 0x61 && self <= 0x7A)
     }
 }

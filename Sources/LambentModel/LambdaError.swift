@@ -103,10 +103,11 @@ extension LambdaError {
         status: 413, type: "RequestTooLargeException",
         message: "Request must be smaller than \(Limits.syncPayloadBytes) bytes for the InvokeFunction operation")
 
-    /// 413 when a control-plane request body is larger than Lambda accepts.
-    public static func requestEntityTooLarge(limit: Int) -> LambdaError {
+    /// 413 when a control-plane request body is larger than Lambda accepts; `operation` as
+    /// AWS names it (`CreateFunction`, `UpdateFunctionCode`, …).
+    public static func requestEntityTooLarge(limit: Int, operation: String) -> LambdaError {
         LambdaError(status: 413, type: "RequestEntityTooLargeException",
-                    message: "Request must be smaller than \(limit) bytes for the CreateFunction operation")
+                    message: "Request must be smaller than \(limit) bytes for the \(operation) operation")
     }
 
     /// 404 for a path that is no Lambda operation.

@@ -8,6 +8,14 @@ public enum LambdaRuntime {
         "dotnet8", "dotnet10", "provided.al2", "provided.al2023",
     ]
 
+    /// The runtimes AWS's validation message lists, in its order, as recorded (its enum set
+    /// still holds some it refuses as deprecated).
+    public static let enumeratedByAWS: [String] = [
+        "nodejs20.x", "python3.14", "provided.al2023", "python3.12", "python3.13", "nodejs24.x", "nodejs22.x", "java25",
+        "python3.10", "python3.11", "java21", "ruby3.3", "ruby3.4", "ruby3.2", "python3.8", "python3.9", "java17",
+        "nodejs16.x", "dotnet10", "dotnet8", "java11", "dotnet6", "nodejs18.x", "provided.al2", "java8.al2",
+    ]
+
     /// Runtimes AWS no longer accepts for creating or updating functions.
     public static let deprecated: Set<String> = [
         "python2.7", "python3.6", "python3.7", "python3.8", "nodejs", "nodejs4.3", "nodejs6.10", "nodejs8.10",
@@ -38,7 +46,7 @@ public enum LambdaRuntime {
         }
         guard known.contains(runtime) else {
             throw LambdaError.invalidParameter(
-                "Value \(runtime) at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [\(known.joined(separator: ", "))] or be a valid ARN")
+                "Value \(runtime) at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [\(enumeratedByAWS.joined(separator: ", "))] or be a valid ARN")
         }
         guard runnable.contains(runtime) else {
             throw LambdaError.invalidParameter(

@@ -23,6 +23,7 @@ public struct LambentRequestContext: RequestContext {
 
 /// Request body limits by operation.
 enum BodyLimits {
-    /// The largest body read at all: a 50 MB zip, base64-encoded in JSON, with room to spare.
-    static let maximum = 80 * 1024 * 1024
+    /// The largest body read at all: AWS's limit for a CreateFunction request (a 50 MB zip,
+    /// base64-encoded in JSON, with room for the rest), as its recorded 413 names it.
+    static let maximum = 70_167_211
 }

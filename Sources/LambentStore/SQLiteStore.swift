@@ -181,6 +181,11 @@ public final class SQLiteStore: Store {
                 table.primaryKey(["function", "name"])
             }
         }
+        migrator.registerMigration("v12-mapping-tags") { db in
+            // An event source mapping's tags (JSON), beside its configuration, which AWS
+            // answers without them.
+            try db.alter(table: "eventSourceMapping") { table in table.add(column: "tags", .blob) }
+        }
         return migrator
     }
 
@@ -552,6 +557,26 @@ public final class SQLiteStore: Store {
             try db.execute(sql: "DELETE FROM eventSourceMapping WHERE uuid = ?", arguments: [uuid])
             return current
         }
+    }
+
+    public func mappingTags(_ uuid: String) async throws -> [String: String]? {
+        try await pool.read { db in try Self.fetchMappingTags(uuid, db: db) }
+    }
+
+    public func updateMappingTags(_ uuid: String, _ change: @Sendable ([String: String]) throws -> [String: String]) async throws
+        -> [String: String]? {
+        try await pool.write { db in
+            guard let current = try Self.fetchMappingTags(uuid, db: db) else { return nil }
+            let updated = try change(current)
+            try db.execute(sql: "UPDATE eventSourceMapping SET tags = ? WHERE uuid = ?", arguments: [StoredJSON.encode(updated), uuid])
+            return updated
+        }
+    }
+
+    private static func fetchMappingTags(_ uuid: String, db: Database) throws -> [String: String]? {
+        guard let row = try Row.fetchOne(db, sql: "SELECT tags FROM eventSourceMapping WHERE uuid = ?", arguments: [uuid]) else { return nil }
+        let tags: Data? = row[0]
+        return try tags.map { try JSONDecoder().decode([String: String].self, from: $0) } ?? [:]
     }
 
     public func listMappings(functionName: String?, sourceArn: String?) async throws -> [EventSourceMapping] {

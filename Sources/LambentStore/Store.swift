@@ -127,6 +127,11 @@ public protocol EventSourceMappingStore: Sendable {
     func deleteMapping(_ uuid: String) async throws -> EventSourceMapping?
     /// Mappings by UUID, optionally of one function and/or one source.
     func listMappings(functionName: String?, sourceArn: String?) async throws -> [EventSourceMapping]
+    /// A mapping's tags (kept beside it, not in its configuration); nil when there is no such mapping.
+    func mappingTags(_ uuid: String) async throws -> [String: String]?
+    /// Changes a mapping's tags in one transaction; nil when there is no such mapping.
+    func updateMappingTags(_ uuid: String, _ change: @Sendable ([String: String]) throws -> [String: String]) async throws
+        -> [String: String]?
 }
 
 /// Everything Lambent keeps, by concern. A queue store (async events, SQS) joins these as a

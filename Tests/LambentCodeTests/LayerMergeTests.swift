@@ -45,7 +45,11 @@ import Testing
         let first = try scratch.zip([FixtureEntry("a.bin", String(repeating: "a", count: 600))], name: "one.zip")
         let second = try scratch.zip([FixtureEntry("b.bin", String(repeating: "b", count: 600))], name: "two.zip")
         let out = scratch.url("opt")
-        try CodeArchive.extract(zipsAt: [first, second], to: scratch.url("fits"), limits: CodeLimits(maxUnzippedBytes: 1200))
+        try CodeArchive.extract(zipsAt: [first, second], to: scratch.url("fits"), limits: CodeLimits(maxUnzippedBytes: 1201))
+        // Lambda's limit is exclusive: exactly the limit is too much.
+        #expect(throws: CodeError.self) {
+            try CodeArchive.extract(zipsAt: [first, second], to: scratch.url("exact"), limits: CodeLimits(maxUnzippedBytes: 1200))
+        }
         do {
             try CodeArchive.extract(zipsAt: [first, second], to: out, limits: CodeLimits(maxUnzippedBytes: 1000))
             Issue.record("expected the merge to be refused")

@@ -30,7 +30,7 @@ struct RuntimeTests {
         let error = lambdaError { try LambdaRuntime.validate(runtime) }
         #expect(error == LambdaError(
             status: 400, type: "InvalidParameterValueException",
-            message: "Value \(runtime) at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [\(LambdaRuntime.known.joined(separator: ", "))] or be a valid ARN"))
+            message: "Value \(runtime) at 'runtime' failed to satisfy constraint: Member must satisfy enum value set: [\(LambdaRuntime.enumeratedByAWS.joined(separator: ", "))] or be a valid ARN"))
         #expect(error?.message.contains("python3.12, ") == true)
     }
 

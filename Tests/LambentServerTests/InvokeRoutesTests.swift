@@ -69,7 +69,7 @@ struct InvokeRoutesTests {
         try await ServerHarness.run { client in
             let response = try await client.send(.post, "/2015-03-31/functions/nobody/invocations", body: Array("{}".utf8))
             #expect(response.status == .notFound)
-            #expect(try response.awsError().message == "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nobody")
+            #expect(try response.awsError().message == "Function not found: arn:aws:lambda:us-east-1:000000000000:function:nobody:$LATEST")
         }
     }
 }

@@ -5,6 +5,7 @@ Expected codes and messages come from real AWS (docs: reference/aws-recorded).
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -338,3 +339,96 @@ def test_get_account_settings(lambda_client, function):
         assert isinstance(limit[key], int) and limit[key] > 0, key
     assert usage["FunctionCount"] >= 1
     assert usage["TotalCodeSize"] > 0
+
+
+def test_arns_of_another_region_or_account_reach_nothing_here(lambda_client, function):
+    """`test_get_function_wrong_region`, `test_function_arns`: an ARN naming another region is not
+    reachable from this one (404), another account's is not the caller's (403); the local
+    function of the same name is neither read nor changed nor deleted."""
+    name = function("probe")["FunctionName"]
+    elsewhere = function_arn(name).replace(":us-east-1:", ":eu-central-1:")
+    for call in (lambda: lambda_client.get_function(FunctionName=elsewhere),
+                 lambda: lambda_client.get_function_configuration(FunctionName=elsewhere),
+                 lambda: lambda_client.get_function_concurrency(FunctionName=elsewhere),
+                 lambda: lambda_client.get_function_event_invoke_config(FunctionName=elsewhere),
+                 lambda: lambda_client.invoke(FunctionName=elsewhere, Payload=b"{}"),
+                 lambda: lambda_client.delete_function(FunctionName=elsewhere)):
+        error = expect_client_error(call, "ResourceNotFoundException", 404)
+        assert error.response["Error"]["Message"] == "Functions from 'eu-central-1' are not reachable in this region ('us-east-1')"
+    other_account = function_arn(name).replace(f":{ACCOUNT_ID}:", ":123456789012:")
+    expect_client_error(lambda: lambda_client.delete_function(FunctionName=other_account), "AccessDeniedException", 403)
+    expect_client_error(lambda: lambda_client.create_function(
+        FunctionName=other_account.replace(name, "other-new"), Runtime=RUNTIME, Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": "def handler(e, c):\n    return e\n"})}), "AccessDeniedException", 403)
+    expect_client_error(lambda: lambda_client.create_function(
+        FunctionName=elsewhere.replace(name, "other-new"), Runtime=RUNTIME, Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": "def handler(e, c):\n    return e\n"})}), "ResourceNotFoundException", 404)
+    assert lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionName"] == name
+    assert "other-new" not in [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]]
+
+
+def test_qualifiers_and_deletes_as_aws_answers_them(lambda_client, function):
+    """`test_function_name_and_qualifier_validation`, `test_delete_on_nonexisting_version`,
+    `test_function_concurrency_exceptions`: a qualifier outside the model's bounds is a
+    validation error; DeleteFunction refuses aliases, takes a version that is not there as
+    deleted, and names a missing function without its qualifier; reserved concurrency is for
+    unqualified functions; an invocation names a missing function with `$LATEST`."""
+    name = function("probe")["FunctionName"]
+    for call in (lambda_client.get_function, lambda_client.delete_function):
+        error = expect_client_error(lambda: call(FunctionName=name, Qualifier="invalid!"), "ValidationException", 400)
+        assert error.response["Error"]["Message"] == (
+            "1 validation error detected: Value 'invalid!' at 'qualifier' failed to satisfy constraint: "
+            r"Member must satisfy regular expression pattern: \$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+")
+        error = expect_client_error(lambda: call(FunctionName=name, Qualifier="a" * 129), "ValidationException", 400)
+        assert error.response["Error"]["Message"] == (
+            f"1 validation error detected: Value '{'a' * 129}' at 'qualifier' failed to satisfy constraint: "
+            "Member must have length less than or equal to 128")
+    expect_client_error(lambda: lambda_client.invoke(FunctionName=name, Qualifier="invalid!", Payload=b"{}"), "ValidationException", 400)
+
+    error = expect_client_error(lambda: lambda_client.delete_function(FunctionName=name, Qualifier="a" * 65),
+                                "InvalidParameterValueException", 400)
+    assert error.response["Error"]["Message"] == "Deletion of aliases is not currently supported."
+    lambda_client.delete_function(FunctionName=name, Qualifier="1233")
+    lambda_client.delete_function(FunctionName=name, Qualifier="1233")
+    assert lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionName"] == name
+
+    error = expect_client_error(lambda: lambda_client.put_function_concurrency(
+        FunctionName=function_arn(name) + ":$LATEST", ReservedConcurrentExecutions=0), "InvalidParameterValueException", 400)
+    assert error.response["Error"]["Message"] == (
+        "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. "
+        "Please specify either a function name or an unqualified function ARN.")
+    assert "ReservedConcurrentExecutions" not in lambda_client.get_function_concurrency(FunctionName=name)
+    error = expect_client_error(lambda: lambda_client.put_function_concurrency(
+        FunctionName="doesnotexist", ReservedConcurrentExecutions=1), "ResourceNotFoundException", 404)
+    assert error.response["Error"]["Message"] == not_found_message("doesnotexist") + ":$LATEST"
+    error = expect_client_error(lambda: lambda_client.invoke(FunctionName="doesnotexist", Payload=b"{}"), "ResourceNotFoundException", 404)
+    assert error.response["Error"]["Message"] == not_found_message("doesnotexist") + ":$LATEST"
+    error = expect_client_error(lambda: lambda_client.create_alias(FunctionName="doesnotexist", Name="live", FunctionVersion="1"),
+                                "ResourceNotFoundException", 404)
+    assert error.response["Error"]["Message"] == not_found_message("doesnotexist") + ":1"
+
+    lambda_client.delete_function(FunctionName=name)
+    error = expect_client_error(lambda: lambda_client.delete_function(FunctionName=name, Qualifier="1233"),
+                                "ResourceNotFoundException", 404)
+    assert error.response["Error"]["Message"] == not_found_message(name)
+
+
+def test_a_request_over_lambdas_size_is_413_not_a_server_error(lambda_client):
+    """`test_oversized_request_create_lambda`: a CreateFunction body over AWS's 70,167,211 bytes
+    is refused with AWS's 413 before it is read on, not a 500."""
+    error = expect_client_error(lambda: lambda_client.create_function(
+        FunctionName="too-big", Runtime=RUNTIME, Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": os.urandom(53 << 20)}), "RequestEntityTooLargeException", 413)
+    assert error.response["Error"]["Message"] == "Request must be smaller than 70167211 bytes for the CreateFunction operation"
+    assert "too-big" not in [f["FunctionName"] for f in lambda_client.list_functions()["Functions"]]
+
+
+def test_layers_of_another_region_are_refused_before_the_name_is_found_taken(lambda_client, function):
+    """`test_layer_function_exceptions`: AWS checks a function's layers' region before its name."""
+    name = function("probe")["FunctionName"]
+    error = expect_client_error(lambda: lambda_client.create_function(
+        FunctionName=name, Runtime=RUNTIME, Role=ROLE, Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": "def handler(e, c):\n    return e\n"})},
+        Layers=[f"arn:aws:lambda:eu-west-1:{ACCOUNT_ID}:layer:some-layer:1"]), "InvalidParameterValueException", 400)
+    assert error.response["Error"]["Message"] == (
+        "Layers are not in the same region as the function. Layers are expected to be in region us-east-1.")

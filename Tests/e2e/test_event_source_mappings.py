@@ -238,3 +238,37 @@ def test_mapping_errors_as_recorded(function, lambda_client, sqs):
     finally:
         lambda_client.delete_event_source_mapping(UUID=mapping["UUID"])
     assert lambda_client.list_event_source_mappings(FunctionName=name)["EventSourceMappings"] == []
+
+
+def test_mappings_take_tags(function, lambda_client, sqs):
+    """Tags on event source mappings (`TestLambdaTag::test_tag_exceptions[event_source_mapping]`):
+    given on create, listed, added and removed by the mapping's ARN, gone with the mapping;
+    unknown mappings and capacity providers are not found, in AWS's words."""
+    name = function()["FunctionName"]
+    _, arn = make_queue(sqs)
+    mapping = lambda_client.create_event_source_mapping(EventSourceArn=arn, FunctionName=name, Tags={"team": "a"})
+    resource = mapping["EventSourceMappingArn"]
+    try:
+        assert "Tags" not in lambda_client.get_event_source_mapping(UUID=mapping["UUID"])
+        assert lambda_client.list_tags(Resource=resource)["Tags"] == {"team": "a"}
+        lambda_client.tag_resource(Resource=resource, Tags={"stage": "prod", "team": "b"})
+        lambda_client.untag_resource(Resource=resource, TagKeys=["stage"])
+        assert lambda_client.list_tags(Resource=resource)["Tags"] == {"team": "b"}
+        with pytest.raises(ClientError) as caught:
+            lambda_client.tag_resource(Resource=resource, Tags={f"k{i}": "v" for i in range(50)})
+        assert caught.value.response["Error"]["Message"] == "Number of tags exceeds resource tag limit."
+        with pytest.raises(ClientError) as caught:
+            lambda_client.list_tags(Resource=resource + ":alias")
+        assert error_code(caught.value) == "ValidationException"
+    finally:
+        lambda_client.delete_event_source_mapping(UUID=mapping["UUID"])
+    for missing, message in ((resource, f"Event source mapping not found: {resource}"),
+                             (resource.replace("event-source-mapping:" + mapping["UUID"], "capacity-provider:cp"),
+                              "Capacity provider not found: " + resource.replace("event-source-mapping:" + mapping["UUID"], "capacity-provider:cp"))):
+        for call in (lambda: lambda_client.list_tags(Resource=missing),
+                     lambda: lambda_client.tag_resource(Resource=missing, Tags={"a": "b"}),
+                     lambda: lambda_client.untag_resource(Resource=missing, TagKeys=["a"])):
+            with pytest.raises(ClientError) as caught:
+                call()
+            assert (caught.value.response["ResponseMetadata"]["HTTPStatusCode"], error_code(caught.value),
+                    caught.value.response["Error"]["Message"]) == (404, "ResourceNotFoundException", message)

@@ -9,7 +9,14 @@ extension FunctionService {
         guard let name = request.name else { throw missing("Name") }
         guard let version = request.functionVersion else { throw missing("FunctionVersion") }
         try Self.validateAliasName(name)
-        let latest = try await latestFunction(reference)
+        let latest: FunctionRecord
+        do {
+            latest = try await latestFunction(reference)
+        } catch let error as LambdaError where error.status == 404 {
+            // AWS names the version the alias was to point at.
+            let parsed = try localReference(reference)
+            throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: version))
+        }
         try await validateTarget(function: latest.name, version: version, routing: request.routingConfig)
         let alias = AliasConfiguration(
             aliasArn: names.functionARN(latest.name, qualifier: name), name: name, functionVersion: version,

@@ -18,7 +18,7 @@ extension FunctionService {
             throw LambdaError.validation(value: "\(reserved)", field: "reservedConcurrentExecutions",
                                          constraint: "Member must have value greater than or equal to 0")
         }
-        let current = try await latestFunction(reference)
+        let current = try await unqualifiedFunction(reference)
         let provisioned = try await provisionedTotal(of: current.name)
         if reserved < provisioned {
             throw LambdaError(status: 400, type: "InvalidParameterValueException",
@@ -32,6 +32,20 @@ extension FunctionService {
         }
         try await setReservation(current.name, to: reserved)
         return reserved
+    }
+
+    /// The function a concurrency reservation is for: named without a qualifier, as AWS
+    /// requires (a missing one is named with `$LATEST`, as AWS words it).
+    private func unqualifiedFunction(_ reference: String) async throws -> FunctionRecord {
+        let parsed = try localReference(reference)
+        if parsed.qualifier != nil {
+            throw LambdaError.invalidParameter(
+                "This operation is permitted on Lambda functions only. Aliases and versions do not support this operation. Please specify either a function name or an unqualified function ARN.")
+        }
+        guard let record = try await cachedFunction(FunctionVersionID(functionName: parsed.name)) else {
+            throw LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: FunctionVersion.latest.rawValue))
+        }
+        return record
     }
 
     /// `GetFunctionConcurrency`: the reservation, or nil.

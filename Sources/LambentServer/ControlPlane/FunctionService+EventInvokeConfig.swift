@@ -97,7 +97,7 @@ extension FunctionService {
 
     /// The function (version, alias) a get or delete names, whether or not it exists.
     private func namedTarget(_ reference: String, qualifier explicit: String?) throws -> QualifiedName {
-        let parsed = try FunctionReference(parsing: reference)
+        let parsed = try localReference(reference)
         if let explicit, let inName = parsed.qualifier, explicit != inName {
             throw LambdaError.invalidParameter("The derived qualifier from the function name does not match the specified qualifier.")
         }

@@ -104,6 +104,28 @@ extension FunctionService {
     /// /opt will be. `codeKey` is the function's own code, which shares the 250 MB.
     func attachLayers(_ arns: [String], codeKey: String) async throws -> (layers: [FunctionLayer], key: String?) {
         if arns.isEmpty { return ([], nil) }
+        let references = try checkLayerReferences(arns)
+        var records: [LayerVersionRecord] = []
+        for (arn, reference) in zip(arns, references) {
+            guard reference.accountID == names.accountID,
+                  let record = try await store.layerVersion(reference.layerName, version: reference.version) else {
+                throw LambdaError.invalidParameter("Layer version \(arn) does not exist.")
+            }
+            records.append(record)
+        }
+        let functionSize = code.unzippedSize(of: codeKey)
+        let total = records.reduce(functionSize) { $0 + $1.unzippedSize }
+        if total > Limits.unzippedCodeBytes {
+            throw LambdaError.invalidParameter(
+                "Function code combined with layers exceeds the maximum allowed size of \(Limits.unzippedCodeBytes) bytes. The actual size is \(total) bytes.")
+        }
+        let key = try code.mergeLayers(records.map(\.codeKey), budget: Limits.unzippedCodeBytes - functionSize)
+        return (records.map { FunctionLayer(arn: $0.layer.layerVersionArn, codeSize: $0.layer.content.codeSize) }, key)
+    }
+
+    /// What AWS checks of a function's layer ARNs before anything else of the function (even
+    /// before its name is found taken): their shape, count, region and no layer twice.
+    func checkLayerReferences(_ arns: [String]) throws -> [LayerVersionReference] {
         if arns.count > 5 { throw LambdaError.invalidParameter("Cannot reference more than 5 layers.") }
         var references: [LayerVersionReference] = []
         for arn in arns {
@@ -123,23 +145,9 @@ extension FunctionService {
                     "Two different versions of the same layer are not allowed to be referenced in the same function. \(arns[earlier]) and \(arns[index]) are versions of the same layer.")
             }
         }
-        var records: [LayerVersionRecord] = []
-        for (arn, reference) in zip(arns, references) {
-            guard reference.accountID == names.accountID,
-                  let record = try await store.layerVersion(reference.layerName, version: reference.version) else {
-                throw LambdaError.invalidParameter("Layer version \(arn) does not exist.")
-            }
-            records.append(record)
-        }
-        let functionSize = code.unzippedSize(of: codeKey)
-        let total = records.reduce(functionSize) { $0 + $1.unzippedSize }
-        if total > Limits.unzippedCodeBytes {
-            throw LambdaError.invalidParameter(
-                "Function code combined with layers exceeds the maximum allowed size of \(Limits.unzippedCodeBytes) bytes. The actual size is \(total) bytes.")
-        }
-        let key = try code.mergeLayers(records.map(\.codeKey), budget: Limits.unzippedCodeBytes - functionSize)
-        return (records.map { FunctionLayer(arn: $0.layer.layerVersionArn, codeSize: $0.layer.content.codeSize) }, key)
+        return references
     }
+
 }
 
 /// What AWS checks of layer names, versions, ARNs and compatibility lists, with its words.

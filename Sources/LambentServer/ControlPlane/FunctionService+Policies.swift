@@ -20,27 +20,26 @@ extension FunctionService {
     /// with AWS's messages: an all-digit qualifier (or one with `$`) is a version, anything
     /// else an alias, even when the function itself is missing.
     func qualifiedName(_ reference: String, qualifier explicit: String?) async throws -> QualifiedName {
-        let parsed = try FunctionReference(parsing: reference)
+        let parsed = try localReference(reference)
         if let explicit, let inName = parsed.qualifier, explicit != inName {
             throw LambdaError.invalidParameter("The derived qualifier from the function name does not match the specified qualifier.")
         }
         let qualifier = explicit ?? parsed.qualifier
         let name = parsed.name
         let arn = names.functionARN(name, qualifier: qualifier)
-        let foreign = parsed.accountID.map { $0 != names.accountID } ?? false
         switch qualifier {
         case nil, FunctionVersion.latest.rawValue?:
-            guard !foreign, let record = try await cachedFunction(FunctionVersionID(functionName: name)) else {
+            guard let record = try await cachedFunction(FunctionVersionID(functionName: name)) else {
                 throw LambdaError.functionNotFound(arn: arn)
             }
             return QualifiedName(functionName: name, qualifier: qualifier, arn: arn, revisionId: record.configuration.revisionId)
         case let version? where Self.isVersionNumber(version) || version.contains("$"):
-            guard !foreign, let record = try await cachedFunction(FunctionVersionID(functionName: name, version: FunctionVersion(version))) else {
+            guard let record = try await cachedFunction(FunctionVersionID(functionName: name, version: FunctionVersion(version))) else {
                 throw LambdaError.functionNotFound(arn: arn)
             }
             return QualifiedName(functionName: name, qualifier: version, arn: arn, revisionId: record.configuration.revisionId)
         case let alias?:
-            guard !foreign, let found = try await cachedAlias(AliasID(functionName: name, name: alias)) else {
+            guard let found = try await cachedAlias(AliasID(functionName: name, name: alias)) else {
                 throw LambdaError(status: 404, type: "ResourceNotFoundException", message: "Cannot find alias arn: \(arn)")
             }
             return QualifiedName(functionName: name, qualifier: alias, arn: arn, revisionId: found.revisionId)

@@ -79,18 +79,24 @@ extension FunctionService {
     }
 
     /// `DeleteFunction` with a version: deletes that version only.
+    /// DeleteFunction with a qualifier, as AWS answers it: aliases are refused (whether or not
+    /// the function exists), a missing function is named without the qualifier, and a version
+    /// that is not there is already deleted (idempotent, as recorded).
     func deleteVersion(_ name: String, qualifier: String) async throws {
-        let notFound = LambdaError.functionNotFound(arn: names.functionARN(name, qualifier: qualifier))
-        guard Self.isVersionNumber(qualifier) else { throw notFound }
+        if !Self.isVersionNumber(qualifier), !qualifier.contains("$") {
+            throw LambdaError.invalidParameter("Deletion of aliases is not currently supported.")
+        }
+        let notFound = LambdaError.functionNotFound(arn: names.functionARN(name))
+        guard try await cachedFunction(FunctionVersionID(functionName: name)) != nil, Self.isVersionNumber(qualifier) else { throw notFound }
         let id = FunctionVersionID(functionName: name, version: FunctionVersion(qualifier))
-        guard try await store.function(id) != nil else { throw notFound }
+        guard try await store.function(id) != nil else { return }
         let routing = try await aliasesRouting(to: qualifier, function: name)
         if !routing.isEmpty {
             throw LambdaError(
                 status: 409, type: "ResourceConflictException",
                 message: "Unable to delete version because the following aliases reference it: [\(routing.joined(separator: ", "))]")
         }
-        guard try await store.deleteVersion(id) != nil else { throw notFound }
+        guard try await store.deleteVersion(id) != nil else { return }
         cache.changed(id, to: nil)
         changes.functionVersionDeleted(id)
         try await qualifierDeleted(function: name, qualifier: qualifier)

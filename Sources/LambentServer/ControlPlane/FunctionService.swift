@@ -47,11 +47,32 @@ public struct FunctionService: Sendable {
         code.directory(for: codeKey)
     }
 
+    /// Parses a function name or ARN and holds it to this server's region and account, as AWS
+    /// does: a function of another region is not reachable from here (404), one of another
+    /// account is not the caller's (403, without a message, as recorded). Without this an ARN
+    /// of another region or account would act on the local function of the same name.
+    func localReference(_ text: String) throws -> FunctionReference {
+        try checkLocal(FunctionReference(parsing: text))
+    }
+
+    @discardableResult
+    func checkLocal(_ parsed: FunctionReference) throws -> FunctionReference {
+        if let region = parsed.region, region != names.region {
+            throw LambdaError(status: 404, type: "ResourceNotFoundException",
+                              message: "Functions from '\(region)' are not reachable in this region ('\(names.region)')")
+        }
+        if let account = parsed.accountID, account != names.accountID {
+            throw LambdaError(status: 403, type: "AccessDeniedException", message: "")
+        }
+        return parsed
+    }
+
     // MARK: Create
 
     public func create(_ request: CreateFunctionRequest) async throws -> FunctionConfiguration {
         guard let rawName = request.functionName else { throw missing("FunctionName") }
         let name = try FunctionNameRule.nameForCreate(rawName)
+        try checkLocal(FunctionReference(parsing: rawName))
         switch request.packageType {
         case nil, "Zip": break
         case "Image": return try await createImage(request, name: name)
@@ -79,6 +100,7 @@ public struct FunctionService: Sendable {
             }
             throw LambdaError.invalidParameter("Please provide a source for function code.")
         }
+        _ = try checkLayerReferences(request.layers ?? [])
         if try await store.function(named: name) != nil { throw LambdaError.functionExists(name: name) }
 
         let code = try await self.code.store(zip)
@@ -139,10 +161,11 @@ public struct FunctionService: Sendable {
     /// alias's own version.
     public func resolve(_ reference: String, qualifier: String? = nil, routed: Bool = false) async throws
         -> (record: FunctionRecord, qualifier: String?) {
-        let parsed = try FunctionReference(parsing: reference)
+        let parsed = try localReference(reference)
         let qualifier = try resolveQualifier(parsed: parsed, explicit: qualifier)
-        let notFound = LambdaError.functionNotFound(arn: names.functionARN(parsed.name, qualifier: qualifier))
-        if let account = parsed.accountID, account != names.accountID { throw notFound }
+        // An invocation names what it did not find with `$LATEST`, as AWS words it.
+        let notFound = LambdaError.functionNotFound(
+            arn: names.functionARN(parsed.name, qualifier: qualifier ?? (routed ? FunctionVersion.latest.rawValue : nil)))
         let version: FunctionVersion
         switch qualifier {
         case nil, FunctionVersion.latest.rawValue?:
@@ -202,10 +225,25 @@ public struct FunctionService: Sendable {
     }
 
     private func resolveQualifier(parsed: FunctionReference, explicit: String?) throws -> String? {
+        if let explicit { try Self.checkQualifier(explicit) }
         if let explicit, let inName = parsed.qualifier, explicit != inName {
             throw LambdaError.invalidParameter("The derived qualifier from the function name does not match the specified qualifier.")
         }
         return explicit ?? parsed.qualifier
+    }
+
+    /// A `Qualifier` parameter as the service model bounds it (at most 128 characters of
+    /// `\$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+`), in AWS's validation words.
+    static func checkQualifier(_ qualifier: String) throws {
+        var failures: [String] = []
+        if qualifier.utf8.count > 128 {
+            failures.append("Value '\(qualifier)' at 'qualifier' failed to satisfy constraint: Member must have length less than or equal to 128")
+        }
+        let allowed = qualifier.utf8.allSatisfy { $0.isASCIIAlphanumeric || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "$") }
+        if qualifier.isEmpty || !(allowed || qualifier == "$LATEST.PUBLISHED") {
+            failures.append(#"Value '\#(qualifier)' at 'qualifier' failed to satisfy constraint: Member must satisfy regular expression pattern: \$(LATEST(\.PUBLISHED)?)|[a-zA-Z0-9-_$]+"#)
+        }
+        if !failures.isEmpty { throw LambdaError.validation(failures) }
     }
 
     public func list(marker: String?, maxItems: Int?) async throws -> (functions: [FunctionConfiguration], nextMarker: String?) {
@@ -344,7 +382,7 @@ public struct FunctionService: Sendable {
     // MARK: Delete
 
     public func delete(_ reference: String, qualifier: String?) async throws {
-        let parsed = try FunctionReference(parsing: reference)
+        let parsed = try localReference(reference)
         let qualifier = try resolveQualifier(parsed: parsed, explicit: qualifier)
         if qualifier == FunctionVersion.latest.rawValue {
             throw LambdaError.invalidParameter("$LATEST version cannot be deleted without deleting the function.")

@@ -34,6 +34,7 @@ struct EventSourceMappingService: Sendable {
         let batchSize = request.batchSize ?? 10
         let window = request.maximumBatchingWindowInSeconds ?? 0
         try Self.validate(batchSize: batchSize, window: window, request: request)
+        if let tags = request.tags { try FunctionService.validateTags(tags) }
         guard let queueName = queues.queueName(arn: source), let queue = try await store.queue(named: queueName) else {
             throw LambdaError.invalidParameter(
                 "Error occurred while ReceiveMessage. SQS Error Code: AWS.SimpleQueueService.NonExistentQueue. SQS Error Message: The specified queue does not exist.")
@@ -50,6 +51,7 @@ struct EventSourceMappingService: Sendable {
             throw LambdaError(status: 409, type: "ResourceConflictException",
                               message: "An event source mapping with SQS arn (\" \(source) \") and function (\" \(record.name) \") already exists. Please update or delete the existing mapping with UUID \(existing.uuid)")
         }
+        if let tags = request.tags, !tags.isEmpty { _ = try await store.updateMappingTags(uuid) { _ in tags } }
         pollers.changed(mapping)
         var answer = mapping
         answer.state = request.enabled == false ? "Disabled" : "Creating"

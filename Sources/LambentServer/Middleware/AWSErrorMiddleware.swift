@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import LambentModel
 import Logging
+import NIOCore
 
 /// Turns every error into Lambda's error format: status, `x-amzn-ErrorType`, and a JSON body
 /// `{"Type": "User", "message": "..."}`. Unknown routes become `UnknownOperationException`.
@@ -15,13 +16,30 @@ struct AWSErrorMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch let error as HTTPError where error.status == .notFound {
             return Self.response(for: .unknownOperation(method: request.method.rawValue, path: request.uri.path))
         } catch let error as HTTPError where error.status == .contentTooLarge {
-            return Self.response(for: .requestEntityTooLarge(limit: BodyLimits.maximum))
+            return Self.response(for: Self.tooLarge(request))
+        } catch is NIOTooManyBytesError {
+            return Self.response(for: Self.tooLarge(request))
         } catch let error as HTTPError where error.status == .methodNotAllowed {
             return Self.response(for: .unknownOperation(method: request.method.rawValue, path: request.uri.path))
         } catch {
             context.logger.error("request failed", metadata: ["lambent.error": "\(error)"])
             return Self.response(for: .service("Lambent could not complete the request: \(error)"))
         }
+    }
+
+    /// The 413 for a body past what Lambent reads at all (`BodyLimits.maximum`): an invocation's
+    /// own, else the control plane's, naming the operation.
+    static func tooLarge(_ request: Request) -> LambdaError {
+        let path = request.uri.path
+        if path.hasSuffix("/invocations") { return .invokeRequestTooLarge }
+        let operation = switch (request.method, path) {
+        case (.post, let path) where path.hasSuffix("/functions") || path.hasSuffix("/functions/"): "CreateFunction"
+        case (.put, let path) where path.hasSuffix("/code"): "UpdateFunctionCode"
+        case (.put, let path) where path.hasSuffix("/configuration"): "UpdateFunctionConfiguration"
+        case (.post, let path) where path.contains("/layers/") && path.hasSuffix("/versions"): "PublishLayerVersion"
+        default: "\(request.method.rawValue) \(path)"
+        }
+        return .requestEntityTooLarge(limit: BodyLimits.maximum, operation: operation)
     }
 
     static func response(for error: LambdaError) -> Response {
