@@ -29,7 +29,15 @@ public struct FunctionReference: Sendable, Equatable {
             throw LambdaError.validation(value: text, field: field, constraint: "Member must have length less than or equal to 256")
         }
         var parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        if parts.first == "arn" {
+        if parts.first == "arn", parts.count == 6, parts[1].hasPrefix("aws"), parts[2] == "lambda", parts[5] == "function",
+           Self.isRegion(parts[3]), Self.isAccount(parts[4]) {
+            // arn:partition:lambda:region:account:function: the pattern reads a function named
+            // "function" (its `function:` part is optional), and AWS answers so.
+            region = parts[3]
+            accountID = parts[4]
+            name = parts[5]
+            qualifier = nil
+        } else if parts.first == "arn" {
             // arn:partition:lambda:region:account:function:name[:qualifier]
             guard parts.count == 7 || parts.count == 8, parts[1].hasPrefix("aws"), parts[2] == "lambda",
                   parts[5] == "function", Self.isRegion(parts[3]), Self.isAccount(parts[4]) else { throw invalid() }

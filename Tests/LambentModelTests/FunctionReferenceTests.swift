@@ -26,6 +26,8 @@ struct FunctionReferenceTests {
               name: "my-function", qualifier: "7", accountID: "123456789012", region: "eu-west-3"),
         Valid(text: "arn:aws-us-gov:lambda:us-gov-west-1:000000000000:function:fn:$LATEST",
               name: "fn", qualifier: "$LATEST", accountID: "000000000000", region: "us-gov-west-1"),
+        // AWS reads an ARN that stops at `function` as naming a function "function".
+        Valid(text: "arn:aws:lambda:us-east-1:123456789012:function", name: "function", accountID: "123456789012", region: "us-east-1"),
     ]
 
     @Test("parses names, partial ARNs and ARNs", arguments: valid)

@@ -384,6 +384,10 @@ def test_qualifiers_and_deletes_as_aws_answers_them(lambda_client, function):
             f"1 validation error detected: Value '{'a' * 129}' at 'qualifier' failed to satisfy constraint: "
             "Member must have length less than or equal to 128")
     expect_client_error(lambda: lambda_client.invoke(FunctionName=name, Qualifier="invalid!", Payload=b"{}"), "ValidationException", 400)
+    # An ARN that stops at `function` names a function called "function" (`incomplete_arn`).
+    error = expect_client_error(lambda: lambda_client.get_function(FunctionName=f"arn:aws:lambda:us-east-1:{ACCOUNT_ID}:function"),
+                                "ResourceNotFoundException", 404)
+    assert error.response["Error"]["Message"] == not_found_message("function")
 
     error = expect_client_error(lambda: lambda_client.delete_function(FunctionName=name, Qualifier="a" * 65),
                                 "InvalidParameterValueException", 400)
