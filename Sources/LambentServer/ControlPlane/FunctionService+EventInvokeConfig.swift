@@ -98,10 +98,7 @@ extension FunctionService {
     /// The function (version, alias) a get or delete names, whether or not it exists.
     private func namedTarget(_ reference: String, qualifier explicit: String?) throws -> QualifiedName {
         let parsed = try localReference(reference)
-        if let explicit, let inName = parsed.qualifier, explicit != inName {
-            throw LambdaError.invalidParameter("The derived qualifier from the function name does not match the specified qualifier.")
-        }
-        let qualifier = explicit ?? parsed.qualifier
+        let qualifier = try resolveQualifier(parsed: parsed, explicit: explicit)
         return QualifiedName(functionName: parsed.name, qualifier: qualifier, arn: names.functionARN(parsed.name, qualifier: qualifier),
                              revisionId: "")
     }

@@ -224,7 +224,9 @@ public struct FunctionService: Sendable {
         return record
     }
 
-    private func resolveQualifier(parsed: FunctionReference, explicit: String?) throws -> String? {
+    /// The qualifier a reference and a `Qualifier` parameter name together (checked, and
+    /// refused when they disagree).
+    func resolveQualifier(parsed: FunctionReference, explicit: String?) throws -> String? {
         if let explicit { try Self.checkQualifier(explicit) }
         if let explicit, let inName = parsed.qualifier, explicit != inName {
             throw LambdaError.invalidParameter("The derived qualifier from the function name does not match the specified qualifier.")
