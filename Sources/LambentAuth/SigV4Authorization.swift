@@ -16,6 +16,8 @@ struct SigV4Authorization {
     var isPresigned: Bool { expiresInSeconds != nil }
 
     static let algorithm = "AWS4-HMAC-SHA256"
+    static let expiresTooLong =
+        "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than 604800 seconds"
 
     // MARK: Authorization header
 
@@ -102,9 +104,18 @@ struct SigV4Authorization {
         else { throw .incompletePresignedQuery }
         guard algorithm == Self.algorithm else { throw .unsupportedAlgorithm(algorithm) }
         guard let date = AmzDate(iso8601Basic: timestamp) else { throw .malformedDate(timestamp) }
-        // AWS caps presigned URLs at seven days; a missing or bad value means the same cap.
+        // AWS caps presigned URLs at seven days and refuses a value past it, negative or not a
+        // number (S3's words); a URL without one gets the cap.
         let maximum: Int64 = 7 * 24 * 3600
-        let expires = values["X-Amz-Expires"].flatMap { Int64($0) }.map { min(max($0, 0), maximum) } ?? maximum
+        var expires = maximum
+        if let text = values["X-Amz-Expires"] {
+            guard let seconds = Int64(text) else {
+                throw .presignedExpiresInvalid(text.allSatisfy(\.isNumber) && !text.isEmpty ? Self.expiresTooLong : "X-Amz-Expires should be a number")
+            }
+            guard seconds >= 0 else { throw .presignedExpiresInvalid("X-Amz-Expires must be non-negative") }
+            guard seconds <= maximum else { throw .presignedExpiresInvalid(Self.expiresTooLong) }
+            expires = seconds
+        }
         return SigV4Authorization(
             credential: credential, signedHeaders: signedHeaders, signature: signature,
             timestamp: timestamp, date: date, expiresInSeconds: expires)

@@ -106,6 +106,16 @@ extension SigV4Error: CustomStringConvertible {
 // The catalogue of AWS messages that carry request values. Wording, punctuation and
 // spacing are AWS's own: clients and tests compare them verbatim.
 extension SigV4Error {
+    /// A presigned URL's `X-Amz-Expires` out of range or not a number; `message` is S3's.
+    static func presignedExpiresInvalid(_ message: String) -> SigV4Error {
+        SigV4Error(code: .incompleteSignature, message: message)
+    }
+
+    /// Whether this is ``presignedExpiresInvalid(_:)`` (S3 answers it as `AuthorizationQueryParametersError`).
+    public var isPresignedExpiresInvalid: Bool {
+        code == .incompleteSignature && message.hasPrefix("X-Amz-Expires ")
+    }
+
     static func unsupportedAlgorithm(_ algorithm: String) -> SigV4Error {
         SigV4Error(code: .incompleteSignature, message: "Unsupported AWS 'algorithm': '\(algorithm)'.")
     }

@@ -47,6 +47,10 @@ struct ServeCommand: AsyncParsableCommand {
         "How long a client may leave an answer unread (nothing taken from a full socket) before its connection is closed, e.g. 2s (default 60s). For tests.",
         visibility: .hidden))
     var stalledClientTimeout = "60s"
+    @Option(help: ArgumentHelp(
+        "How long a connection may send nothing while no answer is being written to it (idle, or a request that stopped coming) before it is closed, e.g. 2s (default 120s). For tests.",
+        visibility: .hidden))
+    var clientIdleTimeout = "120s"
     @Flag(inversion: .prefixedNo, help: "Keep CloudWatch metrics of invocations (AWS/Lambda, Lambent/Usage); --no-cloudwatch-metrics keeps none (the CloudWatch API still serves clients' own metrics; /metrics still counts).")
     var cloudwatchMetrics = true
     @Option(help: "An OpenTelemetry collector's OTLP/HTTP URL (e.g. http://127.0.0.1:4318) to export the spans of traced invocations to: functions with TracingConfig Mode Active, and invocations whose X-Amzn-Trace-Id says Sampled=1 (default: $OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or $OTEL_EXPORTER_OTLP_ENDPOINT; none: no export).")
@@ -122,6 +126,10 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError("--stalled-client-timeout takes a duration such as 2s or 60s, not '\(stalledClientTimeout)'")
         }
         config.stalledClientTimeout = stallTimeout
+        guard let idleTimeout = DurationText.parse(clientIdleTimeout) else {
+            throw ValidationError("--client-idle-timeout takes a duration such as 2s or 120s, not '\(clientIdleTimeout)'")
+        }
+        config.clientIdleTimeout = idleTimeout
         if let runtimes = runtimesDir ?? environment["LAMBENT_RUNTIMES_DIR"] {
             config.runtimesDirectory = URL(fileURLWithPath: runtimes)
         }

@@ -46,6 +46,10 @@ public struct ServerConfiguration: Sendable {
     /// How long a client may leave its answer unread (the connection unwritable) before the
     /// connection is closed (`StalledClientHandler`; `--stalled-client-timeout`, for tests).
     public var stalledClientTimeout: Duration = .seconds(60)
+    /// How long a connection may send nothing while no answer is being written to it (idle
+    /// between requests, or a request's head or body that stopped coming) before it is closed
+    /// (`--client-idle-timeout`, for tests).
+    public var clientIdleTimeout: Duration = .seconds(120)
     /// Whether invocations are recorded as CloudWatch metrics (`--no-cloudwatch-metrics`: not).
     public var cloudWatchMetrics = true
     /// The OpenTelemetry collector sampled invocations' spans go to (`--otlp-endpoint`); nil exports none.
@@ -284,13 +288,16 @@ public struct LambentServer: Sendable {
         try await service.loadReservations()
         try await service.loadFunctionUrls()
         let stallLimit = TimeAmount(configuration.stalledClientTimeout)
+        // Hummingbird closes a connection idle this long, unless an answer is being written
+        // (a long invocation, a long poll, a stalled reader: `StalledClientHandler`'s).
+        let idleLimit = TimeAmount(configuration.clientIdleTimeout)
         // Each connection's own handlers (Hummingbird calls this once per connection).
         let connectionHandlers: @Sendable () -> [any RemovableChannelHandler] = {
             [ExpectContinueHandler(), StalledClientHandler(limit: stallLimit)]
         }
         let app = Application(
             router: router(console: true),
-            server: .http1(configuration: .init(additionalChannelHandlers: connectionHandlers())),
+            server: .http1(configuration: .init(additionalChannelHandlers: connectionHandlers(), idleTimeout: idleLimit)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "Lambent"),
             onServerRunning: { [service, queues, mappings, logger] _ in
                 Task { await queues.runExpiry() }
@@ -318,7 +325,7 @@ public struct LambentServer: Sendable {
         try? FileManager.default.removeItem(atPath: platformSocket)
         let platformApp = Application(
             router: router(),
-            server: .http1(configuration: .init(additionalChannelHandlers: connectionHandlers())),
+            server: .http1(configuration: .init(additionalChannelHandlers: connectionHandlers(), idleTimeout: idleLimit)),
             configuration: .init(address: .unixDomainSocket(path: platformSocket), serverName: "Lambent"),
             onServerRunning: { [platformSocket] _ in _ = chmod(platformSocket, 0o666) },
             logger: logger)

@@ -24,7 +24,8 @@ public protocol QueueStore: Sendable {
     func purgeQueue(named name: String) async throws
 
     /// Appends messages (in order); for FIFO queues, a deduplication id seen in the last
-    /// five minutes yields the earlier message's id instead of a new message.
+    /// five minutes yields the earlier message's id instead of a new message. Throws
+    /// `QueueStoreError.queueMissing` when the queue is gone (deleted meanwhile).
     func send(_ messages: [OutgoingMessage], to queue: String, now: Int64) async throws -> [SentMessage]
     /// Takes up to `limit` visible messages, hiding each for `visibilityTimeout` seconds.
     /// Messages received `deadLetter.maxReceiveCount` times already move to the dead-letter
@@ -173,6 +174,11 @@ public struct DeadLetterTarget: Sendable, Equatable {
 
 /// Names one receive of one message: the message's row and a token drawn at that receive.
 /// Rendered for clients as an opaque base64 string.
+/// A queue operation on a queue that is not there (any more).
+public enum QueueStoreError: Error, Sendable, Equatable {
+    case queueMissing(String)
+}
+
 /// What deleting by a receipt that must be current did.
 public enum ReceiptDeletion: Sendable, Equatable {
     case deleted

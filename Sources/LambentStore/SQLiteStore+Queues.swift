@@ -114,12 +114,20 @@ extension SQLiteStore {
         var now: Int64
     }
 
-    /// Commits the sends of a group in one transaction.
+    /// Commits the sends of a group in one transaction. A queue deleted meanwhile takes no
+    /// message (its send fails alone, retried by itself): otherwise a send racing DeleteQueue
+    /// would leave rows that a queue created again under the name would hand out.
     static func commit(_ requests: [SendRequest], pool: DatabasePool) async throws -> [[SentMessage]] {
         let envelopes = try requests.map { request in try request.messages.map { try $0.envelope.stored() } }
         return try await pool.write { db in
-            try zip(requests, envelopes).map { request, envelopes in
-                try insert(request.messages, envelopes: envelopes, queue: request.queue, now: request.now, db: db)
+            let exists = try db.cachedStatement(sql: "SELECT 1 FROM queue WHERE name = ?")
+            var checked: Set<String> = []
+            return try zip(requests, envelopes).map { request, envelopes in
+                if !checked.contains(request.queue) {
+                    guard try Bool.fetchOne(exists, arguments: [request.queue]) != nil else { throw QueueStoreError.queueMissing(request.queue) }
+                    checked.insert(request.queue)
+                }
+                return try insert(request.messages, envelopes: envelopes, queue: request.queue, now: request.now, db: db)
             }
         }
     }

@@ -61,6 +61,26 @@ import Testing
         #expect(try await store.counts(queue: "q.fifo", now: 12_000) == QueueCounts(visible: 0, inFlight: 0, delayed: 0, oldestAgeMillis: 0))
     }
 
+    @Test("a send to a deleted queue keeps nothing, and fails alone among concurrent sends", arguments: Kind.allCases)
+    func sendToDeletedQueue(kind: Kind) async throws {
+        let store = try kind.make()
+        _ = try await store.createQueue(Self.queue("kept"))
+        _ = try await store.createQueue(Self.queue("gone"))
+        #expect(try await store.deleteQueue(named: "gone"))
+        let results = await withTaskGroup(of: (String, Bool).self) { group in
+            for index in 0..<20 {
+                let queue = index % 2 == 0 ? "kept" : "gone"
+                group.addTask { (queue, (try? await store.send([Self.message("m\(index)")], to: queue, now: 0)) != nil) }
+            }
+            return await group.reduce(into: []) { $0.append($1) }
+        }
+        #expect(results.allSatisfy { $0.0 == "kept" ? $0.1 : !$0.1 })
+        await #expect(throws: QueueStoreError.queueMissing("gone")) { try await store.send([Self.message("late")], to: "gone", now: 0) }
+        _ = try await store.createQueue(Self.queue("gone"))
+        #expect(try await store.counts(queue: "gone", now: 0).visible == 0, "a queue made again under the name starts empty")
+        #expect(try await store.counts(queue: "kept", now: 0).visible == 10)
+    }
+
     @Test("a message received maxReceiveCount times moves to the dead-letter queue", arguments: Kind.allCases)
     func deadLetter(kind: Kind) async throws {
         let store = try kind.make()

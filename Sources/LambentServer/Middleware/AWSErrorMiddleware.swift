@@ -4,6 +4,7 @@ import Hummingbird
 import LambentModel
 import Logging
 import NIOCore
+import NIOHTTP1
 
 /// Turns every error into Lambda's error format: status, `x-amzn-ErrorType`, and a JSON body
 /// `{"Type": "User", "message": "..."}`. Unknown routes become `UnknownOperationException`.
@@ -19,6 +20,11 @@ struct AWSErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             return Self.response(for: Self.tooLarge(request))
         } catch is NIOTooManyBytesError {
             return Self.response(for: Self.tooLarge(request))
+        } catch is HTTPParserError {
+            // A body whose framing (chunk sizes) is broken: the client's fault, said without
+            // the parser's own words.
+            return Self.response(for: LambdaError(status: 400, type: "InvalidRequestContentException",
+                                                  message: "The request body could not be read: its HTTP/1.1 framing is malformed."))
         } catch let error as HTTPError where error.status == .methodNotAllowed {
             return Self.response(for: .unknownOperation(method: request.method.rawValue, path: request.uri.path))
         } catch {

@@ -247,7 +247,12 @@ public struct QueueService: Sendable {
 
     /// Sends validated messages; wakes long pollers.
     func send(_ messages: [OutgoingMessage], to queue: QueueRecord) async throws -> [SentMessage] {
-        let sent = try await store.send(messages, to: queue.name, now: now())
+        let sent: [SentMessage]
+        do {
+            sent = try await store.send(messages, to: queue.name, now: now())
+        } catch QueueStoreError.queueMissing {
+            throw SQSError.queueDoesNotExist
+        }
         signals.signal(queue.name)
         return sent
     }

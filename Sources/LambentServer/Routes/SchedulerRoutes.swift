@@ -56,6 +56,9 @@ struct SchedulerRoutes {
     private func input(_ body: Object) throws(SchedulerError) -> SchedulerService.Input {
         func decoded<T: Decodable>(_ type: T.Type, _ key: String) throws(SchedulerError) -> T? {
             guard let value = body[key] else { return nil }
+            // A string, number or null where a structure belongs; JSONSerialization traps on
+            // anything but an object or an array at the top.
+            guard JSONSerialization.isValidJSONObject(value) else { throw .validation("The member \(key) is not valid.") }
             do {
                 return try JSONDecoder().decode(T.self, from: JSONSerialization.data(withJSONObject: value))
             } catch {

@@ -61,7 +61,7 @@ enum NotificationXML {
     /// A configuration that could not be read: S3's `MalformedXML`, or `InvalidArgument`.
     static func parse(_ data: Data) throws(S3Error) -> (NotificationConfiguration, unsupported: [String]) {
         if data.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) { return (NotificationConfiguration(), []) }
-        guard let document = try? XMLDocument(data: data, options: []), let root = document.rootElement(),
+        guard let document = document(data), let root = document.rootElement(),
               root.localName == "NotificationConfiguration" else { throw .malformedXML }
         var configuration = NotificationConfiguration()
         var unsupported: [String] = []
@@ -134,7 +134,7 @@ enum NotificationXML {
     /// The text of every `<name>` element anywhere in an XML document (keys of a
     /// DeleteObjects answer, the ETag of a copy).
     static func values(of name: String, in data: Data) -> [String] {
-        guard let document = try? XMLDocument(data: data, options: []), let root = document.rootElement() else { return [] }
+        guard let document = document(data), let root = document.rootElement() else { return [] }
         var found: [String] = []
         func walk(_ element: XMLElement, path: [String]) {
             for child in element.children?.compactMap({ $0 as? XMLElement }) ?? [] {
@@ -149,8 +149,20 @@ enum NotificationXML {
         return found
     }
 
+    /// Parses a document from a client or the store. A document type is refused outright (S3's
+    /// bodies have none): its entities could name files or URLs that libxml2 would read into
+    /// the document (a client read the server's credentials back that way), or expand without
+    /// bound; external entities are also never loaded, and a body with NUL bytes (UTF-16 or
+    /// UTF-32, which could hide a document type from the check) is refused too.
+    static func document(_ data: Data) -> XMLDocument? {
+        guard !data.contains(0), data.range(of: Data("<!DOCTYPE".utf8)) == nil, data.range(of: Data("<!ENTITY".utf8)) == nil else {
+            return nil
+        }
+        return try? XMLDocument(data: data, options: [.nodeLoadExternalEntitiesNever])
+    }
+
     /// The root element's local name (`Error` when a 200 answer carries an error).
     static func rootName(_ data: Data) -> String? {
-        (try? XMLDocument(data: data, options: []))?.rootElement()?.localName
+        document(data)?.rootElement()?.localName
     }
 }

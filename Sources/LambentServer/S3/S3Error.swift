@@ -53,6 +53,8 @@ extension S3Error {
     static let incompleteBody = S3Error(
         code: "IncompleteBody", message: "You did not provide the number of bytes specified by the Content-Length HTTP header",
         status: .badRequest)
+    /// A body read whole (a configuration, a DeleteObjects list) larger than Lambent reads.
+    static let maxMessageLengthExceeded = S3Error(code: "MaxMessageLengthExceeded", message: "Your request was too big.", status: .badRequest)
     static let serviceUnavailable = S3Error(
         code: "ServiceUnavailable", message: "Service is unable to handle request.", status: .serviceUnavailable)
     static let slowDown = S3Error(code: "SlowDown", message: "Please reduce your request rate.", status: .serviceUnavailable)

@@ -36,6 +36,10 @@ struct S3Gateway: RouterMiddleware {
             return try await serve(request, context: context, requestID: requestID)
         } catch let error as S3Error {
             return error.response(requestID: requestID, head: request.method == .head)
+        } catch is NIOTooManyBytesError {
+            return S3Error.maxMessageLengthExceeded.response(requestID: requestID, head: request.method == .head)
+        } catch is HTTPParserError {
+            return S3Error.incompleteBody.response(requestID: requestID, head: request.method == .head)
         } catch {
             logger.error("S3 request failed", metadata: ["lambent.error": "\(error)"])
             return S3Error(code: "InternalError", message: "We encountered an internal error. Please try again.",
@@ -243,6 +247,8 @@ struct S3Gateway: RouterMiddleware {
         case .invalidSignature: return .signatureDoesNotMatch
         case .signatureExpired: return presigned && error.message.hasPrefix("Request has expired") ? .presignedExpired : .requestTimeTooSkewed
         case .missingAuthentication: return .accessDenied
+        case _ where error.isPresignedExpiresInvalid:
+            return S3Error(code: "AuthorizationQueryParametersError", message: error.message, status: .badRequest)
         default: return S3Error(code: "AuthorizationHeaderMalformed", message: error.message, status: .badRequest)
         }
     }

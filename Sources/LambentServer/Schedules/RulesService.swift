@@ -83,6 +83,7 @@ struct RulesService: Sendable {
 
     func list(prefix: String?, bus: String?, token: String?, limit: Int?) async throws(EventsError) -> (rules: [EventRule], next: String?) {
         let limit = limit ?? 100
+        if let problem = ScheduleValidation.pageSizeProblem(limit, field: "limit") { throw .validation(problem) }
         let records = try await storing {
             try await store.listSchedules(kind: Self.kind, group: Self.busName(bus), namePrefix: prefix,
                                           after: ScheduleListToken.marker(token),

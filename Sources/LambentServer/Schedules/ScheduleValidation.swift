@@ -1,6 +1,18 @@
 /// The validation wording the Scheduler and EventBridge share (AWS's `1 validation error
 /// detected: …`), for names and missing members.
 enum ScheduleValidation {
+    /// A page size outside 1...100 (the models' `MaxResults` and `Limit`), in Coral's words;
+    /// nil for one inside.
+    static func pageSizeProblem(_ value: Int, field: String) -> String? {
+        if value < 1 {
+            return "1 validation error detected: Value '\(value)' at '\(field)' failed to satisfy constraint: Member must have value greater than or equal to 1"
+        }
+        if value > 100 {
+            return "1 validation error detected: Value '\(value)' at '\(field)' failed to satisfy constraint: Member must have value less than or equal to 100"
+        }
+        return nil
+    }
+
     static let nameCharacters = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
 
     /// Nil when `name` is 1–64 of the allowed characters; otherwise AWS's message, which

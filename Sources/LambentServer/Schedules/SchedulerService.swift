@@ -100,9 +100,7 @@ struct SchedulerService: Sendable {
     func list(group: String?, namePrefix: String?, state: String?, token: String?, maxResults: Int?) async throws(SchedulerError)
         -> (schedules: [SchedulerSchedule], next: String?) {
         let limit = maxResults ?? 100
-        guard (1...100).contains(limit) else {
-            throw .validation("1 validation error detected: Value '\(limit)' at 'maxResults' failed to satisfy constraint: Member must have value less than or equal to 100")
-        }
+        if let problem = ScheduleValidation.pageSizeProblem(limit, field: "maxResults") { throw .validation(problem) }
         // Pages of limit + 1 rows: the extra one says whether a token is due. A `State` filter
         // may skip rows, so pages are read until `limit` schedules are found or rows run out.
         var found: [SchedulerSchedule] = []
@@ -155,6 +153,7 @@ struct SchedulerService: Sendable {
     func listGroups(namePrefix: String?, token: String?, maxResults: Int?) async throws(SchedulerError)
         -> (groups: [ScheduleGroupDocument], next: String?) {
         let limit = maxResults ?? 100
+        if let problem = ScheduleValidation.pageSizeProblem(limit, field: "maxResults") { throw .validation(problem) }
         var groups: [ScheduleGroupDocument] = []
         if token == nil, (namePrefix ?? "").isEmpty || Self.defaultGroup.hasPrefix(namePrefix ?? "") {
             groups.append(try await group(Self.defaultGroup))
