@@ -21,6 +21,7 @@ public struct SigV4Error: Error, Sendable, Equatable {
             case invalidSignature
             case signatureExpired
             case incompleteSignature
+            case invalidPresignedExpiry
         }
 
         private let base: Base
@@ -37,6 +38,9 @@ public struct SigV4Error: Error, Sendable, Equatable {
         public static let signatureExpired = Code(.signatureExpired)
         /// The `Authorization` header or presigned query is malformed or incomplete.
         public static let incompleteSignature = Code(.incompleteSignature)
+        /// A presigned URL's `X-Amz-Expires` negative, past a week or not a number (S3 answers
+        /// `AuthorizationQueryParametersError`; other services as a malformed signature).
+        public static let invalidPresignedExpiry = Code(.invalidPresignedExpiry)
 
         /// The AWS `__type` for this code.
         public var awsErrorType: String {
@@ -44,13 +48,13 @@ public struct SigV4Error: Error, Sendable, Equatable {
             case .missingAuthentication: "MissingAuthenticationTokenException"
             case .unrecognizedClient: "UnrecognizedClientException"
             case .invalidSignature, .signatureExpired: "InvalidSignatureException"
-            case .incompleteSignature: "IncompleteSignatureException"
+            case .incompleteSignature, .invalidPresignedExpiry: "IncompleteSignatureException"
             }
         }
 
         /// The HTTP status AWS answers with: 400 for a malformed signature, else 403.
         public var httpStatus: Int {
-            base == .incompleteSignature ? 400 : 403
+            base == .incompleteSignature || base == .invalidPresignedExpiry ? 400 : 403
         }
 
         /// The case name, for logs.
@@ -61,6 +65,7 @@ public struct SigV4Error: Error, Sendable, Equatable {
             case .invalidSignature: "invalidSignature"
             case .signatureExpired: "signatureExpired"
             case .incompleteSignature: "incompleteSignature"
+            case .invalidPresignedExpiry: "invalidPresignedExpiry"
             }
         }
     }
@@ -108,12 +113,7 @@ extension SigV4Error: CustomStringConvertible {
 extension SigV4Error {
     /// A presigned URL's `X-Amz-Expires` out of range or not a number; `message` is S3's.
     static func presignedExpiresInvalid(_ message: String) -> SigV4Error {
-        SigV4Error(code: .incompleteSignature, message: message)
-    }
-
-    /// Whether this is ``presignedExpiresInvalid(_:)`` (S3 answers it as `AuthorizationQueryParametersError`).
-    public var isPresignedExpiresInvalid: Bool {
-        code == .incompleteSignature && message.hasPrefix("X-Amz-Expires ")
+        SigV4Error(code: .invalidPresignedExpiry, message: message)
     }
 
     static func unsupportedAlgorithm(_ algorithm: String) -> SigV4Error {

@@ -78,8 +78,7 @@ extension FunctionService {
         return (versions, next)
     }
 
-    /// `DeleteFunction` with a version: deletes that version only.
-    /// DeleteFunction with a qualifier, as AWS answers it: aliases are refused (whether or not
+    /// `DeleteFunction` with a qualifier, as AWS answers it: aliases are refused (whether or not
     /// the function exists), a missing function is named without the qualifier, and a version
     /// that is not there is already deleted (idempotent, as recorded).
     func deleteVersion(_ name: String, qualifier: String) async throws {

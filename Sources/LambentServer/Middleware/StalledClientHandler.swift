@@ -20,8 +20,7 @@ final class StalledClientHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func channelWritabilityChanged(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        stopClock()
         if !context.channel.isWritable {
             let channel = context.channel
             timer = context.eventLoop.scheduleTask(in: limit) {
@@ -32,12 +31,15 @@ final class StalledClientHandler: ChannelInboundHandler, RemovableChannelHandler
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        timer?.cancel()
-        timer = nil
+        stopClock()
         context.fireChannelInactive()
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
+        stopClock()
+    }
+
+    private func stopClock() {
         timer?.cancel()
         timer = nil
     }

@@ -247,7 +247,7 @@ struct S3Gateway: RouterMiddleware {
         case .invalidSignature: return .signatureDoesNotMatch
         case .signatureExpired: return presigned && error.message.hasPrefix("Request has expired") ? .presignedExpired : .requestTimeTooSkewed
         case .missingAuthentication: return .accessDenied
-        case _ where error.isPresignedExpiresInvalid:
+        case .invalidPresignedExpiry:
             return S3Error(code: "AuthorizationQueryParametersError", message: error.message, status: .badRequest)
         default: return S3Error(code: "AuthorizationHeaderMalformed", message: error.message, status: .badRequest)
         }
